@@ -1,0 +1,33 @@
+"""Input checks shared by the pandas and Spark code paths (internal).
+
+Public functions call these at their edge so that a bad argument fails with a message that
+names the parameter or the column; the internals then trust their inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def require_columns(columns: Iterable[str], required: Sequence[str], frame_name: str) -> None:
+    """Raise ``ValueError`` naming every column of ``required`` missing from ``columns``."""
+    present = set(columns)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise ValueError(
+            f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}"
+        )
+
+
+def require_choice(value: str, choices: Sequence[str], param: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{param} must be one of {list(choices)}, got {value!r}")
+
+
+def require_positive_int(value: int, param: str) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``value`` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{param} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{param} must be >= 1, got {value}")

@@ -1,0 +1,20 @@
+"""Default column names shared by every module.
+
+Every public function takes its column names as keyword arguments (``col_user=...``) that
+default to these constants, so a frame with other names needs no renaming.
+"""
+
+DEFAULT_USER_COL = "userID"
+DEFAULT_ITEM_COL = "itemID"
+DEFAULT_RATING_COL = "rating"
+DEFAULT_TIMESTAMP_COL = "timestamp"
+DEFAULT_PREDICTION_COL = "prediction"
+DEFAULT_LABEL_COL = "label"
+
+DEFAULT_TITLE_COL = "title"
+DEFAULT_GENRE_COL = "genres"
+DEFAULT_YEAR_COL = "year"
+
+DEFAULT_K = 10
+DEFAULT_THRESHOLD = 10
+DEFAULT_SEED = 42

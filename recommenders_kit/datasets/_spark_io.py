@@ -1,0 +1,48 @@
+"""Make a file in the local data cache readable by Spark executors (internal).
+
+On a local session the executors share the driver's disk, so the cached file is read in
+place. On a cluster the driver's disk is invisible to the executors: the file is copied once,
+through Hadoop's FileSystem API (so any scheme the cluster knows works: ``dbfs:``,
+``abfss:``, ``hdfs:``, ``s3a:``), to a shared directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+SPARK_DATA_ENV = "RECOMMENDERS_KIT_SPARK_DATA"
+
+
+def spark_readable_path(
+    spark: SparkSession, local_path: Path, spark_data_path: str | None = None
+) -> str:
+    """A URI of ``local_path`` that every executor of ``spark`` can read."""
+    shared = spark_data_path or os.environ.get(SPARK_DATA_ENV)
+    if not shared:
+        if spark.sparkContext.master.startswith("local"):
+            return local_path.resolve().as_uri()
+        raise ValueError(
+            f"spark_data_path is required on a cluster (master "
+            f"{spark.sparkContext.master!r}): executors cannot read the driver's {local_path}. "
+            f"Pass a shared directory such as 'dbfs:/tmp/recommenders_kit' or set "
+            f"${SPARK_DATA_ENV}"
+        )
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    hadoop_path = jvm.org.apache.hadoop.fs.Path
+    relative = f"{local_path.parent.name}/{local_path.name}"  # e.g. ml-20m/ratings.csv
+    target = hadoop_path(shared.rstrip("/") + "/" + relative)
+    fs = target.getFileSystem(conf)
+    size = local_path.stat().st_size
+    if not (fs.exists(target) and fs.getFileStatus(target).getLen() == size):
+        staging = hadoop_path(target.toString() + f".{os.getpid()}.tmp")
+        fs.copyFromLocalFile(False, True, hadoop_path(local_path.resolve().as_uri()), staging)
+        fs.delete(target, False)
+        if not fs.rename(staging, target):
+            raise OSError(f"could not move {staging} to {target}")
+    return target.toString()

@@ -1,0 +1,119 @@
+"""One place to get a SparkSession: local by default, any cluster by configuration.
+
+On Databricks (or anywhere a session already runs) :func:`start_or_get_spark` returns the
+running session untouched, so notebooks and jobs run unchanged on a cluster. Locally it starts
+``local[*]`` with defaults sized for one machine.
+
+Environment:
+    ``SPARK_MASTER``: master URL used when ``master`` is not given.
+    ``RECOMMENDERS_KIT_SPARK_UI=0``: turn the Spark UI off (the tests do).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+#: Maven coordinates (on Maven Central) of SynapseML's LightGBM module for Spark 3.5 /
+#: Scala 2.12, which is all ``models.lightgbm.synapse`` needs. The full bundle,
+#: ``com.microsoft.azure:synapseml_2.12:1.1.0``, works as well (Databricks: Libraries > Maven).
+SYNAPSEML_PACKAGE = "com.microsoft.azure:synapseml-lightgbm_2.12:1.1.0"
+
+
+def _local_cores(master: str) -> int:
+    match = re.fullmatch(r"local\[(\d+|\*)(?:,\s*\d+)?\]", master)
+    if match and match.group(1) != "*":
+        return int(match.group(1))
+    return os.cpu_count() or 1
+
+
+def start_or_get_spark(
+    app_name: str = "recommenders_kit",
+    master: str | None = None,
+    memory: str = "4g",
+    config: Mapping[str, str] | None = None,
+    packages: Sequence[str] | None = None,
+) -> SparkSession:
+    """Return the active SparkSession, or start one.
+
+    Args:
+        app_name: application name shown in the Spark UI and logs.
+        master: master URL; defaults to ``$SPARK_MASTER``, else ``local[*]``. When a session
+            is already running (Databricks, spark-submit, an earlier call) and no master is
+            given, that session is returned as it is.
+        memory: driver memory for a session started here (e.g. ``"8g"``).
+        config: extra Spark settings, applied last (they win over the defaults below).
+        packages: Maven coordinates to put on the classpath (``spark.jars.packages``), e.g.
+            ``[SYNAPSEML_PACKAGE]``; they are resolved from Maven Central into the Ivy cache.
+
+    Local defaults: shuffle partitions = 2 x cores (Spark's default of 200 is far too many on
+    one machine), Arrow transfers on, driver bound to 127.0.0.1, Python workers using this
+    interpreter.
+
+    Example:
+        >>> from recommenders_kit.spark import start_or_get_spark
+        >>> spark = start_or_get_spark(master="local[2]")  # doctest: +SKIP
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        _warn_missing_packages(active, packages)
+        return active
+
+    master = master or os.environ.get("SPARK_MASTER") or "local[*]"
+    settings: dict[str, str] = {
+        "spark.driver.memory": memory,
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+    }
+    if master.startswith("local"):
+        settings.update(
+            {
+                "spark.sql.shuffle.partitions": str(2 * _local_cores(master)),
+                "spark.default.parallelism": str(2 * _local_cores(master)),
+                "spark.driver.host": "127.0.0.1",
+                "spark.driver.bindAddress": "127.0.0.1",
+            }
+        )
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if os.environ.get("RECOMMENDERS_KIT_SPARK_UI", "1").strip().lower() in {"0", "false", "no"}:
+        settings["spark.ui.enabled"] = "false"
+    if packages:
+        settings["spark.jars.packages"] = ",".join(packages)
+    settings.update(dict(config or {}))
+
+    builder = SparkSession.builder.appName(app_name).master(master)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    _warn_missing_packages(spark, packages)
+    return spark
+
+
+def _warn_missing_packages(spark: SparkSession, packages: Sequence[str] | None) -> None:
+    if not packages:
+        return
+    loaded = spark.conf.get("spark.jars.packages", "") or ""
+    missing = [p for p in packages if p not in loaded]
+    if missing:
+        log.warning(
+            "the running Spark session was started without %s; install them on the cluster "
+            "(Databricks: Libraries > Maven) or restart the session",
+            missing,
+        )
+
+
+def is_local(spark: SparkSession) -> bool:
+    """Whether the session runs on this machine only (driver and executors share a disk)."""
+    return spark.sparkContext.master.startswith("local")

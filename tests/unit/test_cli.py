@@ -1,0 +1,47 @@
+"""`recommenders-kit datasets download ...` through the real download path (loopback mirror)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "recommenders_kit.cli", *args],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+
+
+def test_download_movielens_verifies_the_official_checksum(tmp_path, mirror):
+    result = _cli("datasets", "download", "movielens", "--size", "100k", "--cache-dir",
+                  str(tmp_path))
+    # the subprocess does not share the test session's patched registry: the official MD5
+    # cannot match the repacked archive, and the error must say so and keep nothing.
+    assert result.returncode == 1
+    assert "checksum mismatch for ml-100k.zip" in result.stderr
+    assert "0e33842e24a9c977be4e0107933c0723" in result.stderr
+    assert not (tmp_path / "ml-100k.zip").exists()
+
+
+def test_download_criteo_offline_names_the_file(tmp_path):
+    result = _cli("datasets", "download", "criteo", "--size", "sample", "--cache-dir",
+                  str(tmp_path), env_extra={"RECOMMENDERS_KIT_OFFLINE": "1"})
+    assert result.returncode == 1
+    assert str(Path(tmp_path) / "dac_sample.tar.gz") in result.stderr
+
+
+def test_download_criteo_through_the_mirror(tmp_path, mirror):
+    result = _cli("datasets", "download", "criteo", "--cache-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip().splitlines()[-1])
+    assert path.name == "dac_sample.txt" and len(path.read_text().splitlines()) == 1000
+
+
+def test_unknown_size_is_a_usage_error():
+    result = _cli("datasets", "download", "movielens", "--size", "7k")
+    assert result.returncode == 2 and "7k" in result.stderr
