@@ -34,7 +34,13 @@ PYTHON=${PYTHON:-python3}
 if [ "${RK_SKIP_NODE:-0}" != 1 ]; then
   step "Local Azure servers (Azurite, Cosmos DB server) in tools/azure-local"
   command -v npm >/dev/null 2>&1 || { echo "Node.js 18+ with npm is required for the local Azure servers" >&2; exit 1; }
-  (cd tools/azure-local && npm ci --no-audit --no-fund --loglevel=error)
+  # npm ci is idempotent; retried because npm 11 sometimes fails a fresh extraction with a
+  # transient ENOTEMPTY.
+  for attempt in 1 2 3; do
+    if (cd tools/azure-local && npm ci --no-audit --no-fund --loglevel=error); then break; fi
+    [ "$attempt" = 3 ] && { echo "npm ci failed 3 times" >&2; exit 1; }
+    echo "npm ci failed (attempt $attempt); retrying" >&2; sleep 2
+  done
 fi
 
 if [ "${RK_SKIP_JARS:-0}" != 1 ]; then
