@@ -108,48 +108,86 @@ def rank_hits(
             raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
         require_columns(frame.columns, cols, name)
 
-    true_users, user_ids = pd.factorize(rating_true[col_user].to_numpy(), sort=False)
-    true_items, item_ids = pd.factorize(rating_true[col_item].to_numpy(), sort=False)
+    true_users, n_true_users, pred_users = _encode(
+        rating_true[col_user].to_numpy(), rating_pred[col_user].to_numpy()
+    )
     score = rating_pred[col_prediction].to_numpy(dtype=np.float64)
     if np.isnan(score).any():
         raise ValueError(
             f"rating_pred has {int(np.isnan(score).sum())} NaN values in column "
             f"{col_prediction!r}; drop or fill them before ranking"
         )
-    pred_users = pd.Index(user_ids).get_indexer(rating_pred[col_user].to_numpy())
     # users in both frames, numbered 0 .. n_users - 1 (before any threshold: a common user
     # with no prediction above it still counts, with no hits)
-    common = np.zeros(len(user_ids), dtype=bool)
+    common = np.zeros(n_true_users, dtype=bool)
     common[pred_users[pred_users >= 0]] = True
     common_ids = np.flatnonzero(common)
-    index = np.full(len(user_ids), -1, dtype=np.int64)
+    index = np.full(n_true_users, -1, dtype=np.int64)
     index[common_ids] = np.arange(len(common_ids))
 
     keep = pred_users >= 0
     if relevancy_method == "by_threshold":
         keep &= score >= threshold
     rows = np.flatnonzero(keep)
-    user = index[pred_users[rows]]
-    order = np.lexsort((-score[rows], user))  # stable: ties keep the order of rating_pred
-    rows, user = rows[order], user[order]
-    first = np.ones(len(rows), dtype=bool)
+    rows, user, rank = _top_k(index[pred_users[rows]], score[rows], rows, len(common_ids), k)
+
+    true_items, n_items, pred_items = _encode(
+        rating_true[col_item].to_numpy(), rating_pred[col_item].to_numpy()[rows]
+    )
+    true_keys = true_users * n_items + true_items
+    pred_keys = np.where(pred_items >= 0, common_ids[user] * n_items + pred_items, -1)
+    known = np.sort(pred_keys[pred_keys >= 0])
+    if len(known) > 1 and (known[1:] == known[:-1]).any():
+        raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
+    hit = _lookup(true_keys, pred_keys, n_true_users * n_items)
+    n_relevant = np.bincount(true_users, minlength=n_true_users)[common_ids]
+    return RankingHits(k, len(common_ids), user, rank, hit, n_relevant)
+
+
+def _encode(truth: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Integer codes for ``truth`` (0 .. n-1) and the same codes for ``other`` (-1: absent).
+
+    Small non-negative integer ids are their own codes (no hashing); anything else is
+    factorized.
+    """
+    if truth.dtype.kind in "iu" and other.dtype.kind in "iu" and len(truth):
+        low, high = truth.min(), truth.max()
+        if low >= 0 and high < max(4 * len(truth), 1 << 20):
+            n = int(high) + 1
+            other = other.astype(np.int64)
+            return truth.astype(np.int64), n, np.where((other >= 0) & (other < n), other, -1)
+    codes, uniques = pd.factorize(truth, sort=False)
+    return codes.astype(np.int64), len(uniques), pd.Index(uniques).get_indexer(other)
+
+
+def _top_k(
+    user: np.ndarray, score: np.ndarray, rows: np.ndarray, n_users: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each user's k best rows, highest score first, ties in input order.
+
+    Returns (rows, user, 1-based rank), sorted by user then rank. Rows are grouped by user with
+    a stable sort; each user's k-th best score is found with ``np.partition`` over a padded
+    (users x longest list) matrix, and only the rows at or above it are sorted.
+    """
+    by_user = np.argsort(user.astype(np.uint16) if n_users <= 1 << 16 else user, kind="stable")
+    user, score, rows = user[by_user], score[by_user], rows[by_user]
+    sizes = np.bincount(user, minlength=n_users)
+    longest = int(sizes.max()) if len(sizes) else 0
+    if longest > k and n_users * longest <= 4 * len(user) + (1 << 20):
+        position = np.arange(len(user)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        padded = np.full((n_users, longest), np.inf)
+        padded[user, position] = -score
+        kth = -np.partition(padded, k - 1, axis=1)[:, k - 1]
+        candidate = score >= kth[user]
+        user, score, rows = user[candidate], score[candidate], rows[candidate]
+    order = np.lexsort((-score, user))  # stable: equal scores keep their (input) order
+    user, rows = user[order], rows[order]
+    first = np.ones(len(user), dtype=bool)
     first[1:] = user[1:] != user[:-1]
     starts = np.flatnonzero(first)
-    rank = np.arange(len(rows)) - starts[np.cumsum(first) - 1] + 1
+    rank = np.arange(len(user)) - starts[np.cumsum(first) - 1] + 1
     top = rank <= k
-    rows, user, rank = rows[top], user[top], rank[top]
-
-    n_items = len(item_ids)
-    true_keys = true_users.astype(np.int64) * n_items + true_items
-    pred_items = pd.Index(item_ids).get_indexer(rating_pred[col_item].to_numpy()[rows])
-    pred_keys = np.where(
-        pred_items >= 0, common_ids[user].astype(np.int64) * n_items + pred_items, -1
-    )
-    if len(np.unique(pred_keys[pred_keys >= 0])) < int((pred_keys >= 0).sum()):
-        raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
-    hit = _lookup(true_keys, pred_keys, len(user_ids) * n_items)
-    n_relevant = np.bincount(true_users, minlength=len(user_ids))[common_ids]
-    return RankingHits(k, len(common_ids), user, rank, hit, n_relevant)
+    return rows[top], user[top], rank[top]
 
 
 def _lookup(true_keys: np.ndarray, query: np.ndarray, n_cells: int) -> np.ndarray:
