@@ -154,8 +154,11 @@ def _encode(truth: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, int, np.n
         low, high = truth.min(), truth.max()
         if low >= 0 and high < max(4 * len(truth), 1 << 20):
             n = int(high) + 1
+            present = np.bincount(truth, minlength=n) > 0
             other = other.astype(np.int64)
-            return truth.astype(np.int64), n, np.where((other >= 0) & (other < n), other, -1)
+            inside = (other >= 0) & (other < n)
+            inside[inside] = present[other[inside]]  # ids in range but absent from truth
+            return truth.astype(np.int64), n, np.where(inside, other, -1)
     codes, uniques = pd.factorize(truth, sort=False)
     return codes.astype(np.int64), len(uniques), pd.Index(uniques).get_indexer(other)
 

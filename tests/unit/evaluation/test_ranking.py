@@ -127,6 +127,14 @@ def test_sparse_lookup_path_agrees(monkeypatch):
         ranking.precision_at_k(pd.concat([TRUE, TRUE.head(1)]), PRED)
 
 
+def test_prediction_ids_inside_the_truth_range_but_absent_do_not_count():
+    # user 3 is a gap in the truth's integer ids {1, 2, 4}: it must not count as common
+    true = pd.DataFrame({"userID": [1, 2, 4], "itemID": [1, 1, 1]})
+    pred = pd.DataFrame({"userID": [1, 3], "itemID": [1, 1], "prediction": [1.0, 1.0]})
+    assert evaluate(true, pred, metrics=["precision_at_k", "ndcg_at_k", "map"], k=1) == {
+        "precision_at_k": 1.0, "ndcg_at_k": 1.0, "map": 1.0}
+
+
 def test_no_common_user_gives_zero():
     assert ranking.precision_at_k(TRUE, PRED.assign(userID=99)) == 0.0
 
