@@ -72,5 +72,51 @@ def download_criteo(size: str, cache_dir: str | None) -> None:
     _run_download(criteo.download, size, cache_dir)
 
 
+@main.group()
+def quickstart() -> None:
+    """Run a quickstart scenario end to end and print its metrics."""
+
+
+@quickstart.command("als")
+@click.option("--size", default="100k", show_default=True,
+              type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]))
+@click.option("--k", "k", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Length of each user's recommendation list.")
+@click.option("--seed", default=123, show_default=True, type=int, help="Split seed.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the metrics, timings and parameters to this JSON file.")
+@_cache_option
+def quickstart_als(size: str, k: int, seed: int, json_path: str | None,
+                   cache_dir: str | None) -> None:
+    """MovieLens -> split -> Spark ALS -> top-k per user -> metrics (uses the data cache)."""
+    from recommenders_kit.quickstart import als_movielens
+
+    steps = ["load", "split", "train explicit (rating metrics)", "train implicit (top-k)",
+             "recommend", "evaluate"]
+    with click.progressbar(length=len(steps), label="ALS quickstart", show_pos=True,
+                           item_show_func=lambda s: s or "") as bar:
+        def on_step(name: str) -> None:
+            bar.update(0 if name == steps[0] else 1, name)
+
+        try:
+            result = als_movielens(size, k=k, seed=seed, local_cache_path=cache_dir,
+                                   on_step=on_step)
+        except (ValueError, OSError, RuntimeError) as e:
+            click.echo(f"\nerror: {e}", err=True)
+            sys.exit(1)
+        bar.update(1, "done")
+    click.echo(f"\nMovieLens {size}, random {0.75:.0%}/{0.25:.0%} split (seed {seed}), k={k}")
+    width = max(map(len, result.metrics))
+    for name, value in result.metrics.items():
+        click.echo(f"  {name.ljust(width)}  {value:.4f}")
+    click.echo("time: " + ", ".join(f"{s} {t:.1f}s" for s, t in result.timings.items()))
+    if json_path:
+        import json
+        from dataclasses import asdict
+
+        with open(json_path, "w") as f:
+            json.dump(asdict(result), f, indent=2)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -83,6 +83,8 @@ def start_or_get_spark(
                 "spark.default.parallelism": str(2 * _local_cores(master)),
                 "spark.driver.host": "127.0.0.1",
                 "spark.driver.bindAddress": "127.0.0.1",
+                # local tasks run in the driver JVM: iterative jobs (ALS) need deep stacks
+                "spark.driver.extraJavaOptions": "-Xss16m",
             }
         )
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -87,14 +87,18 @@ def download(
     local_cache_path: str | os.PathLike | None = None,
     sha256: str | None = None,
 ) -> Path:
-    """Fetch (or reuse) the archive of ``size`` and return the extracted data file."""
+    """Fetch (or reuse) the archive of ``size`` and return the extracted data file.
+
+    A data file already extracted in the cache (``<cache>/dac_sample/dac_sample.txt``) is
+    used as it is.
+    """
     fmt = _format(size)
-    archive = _dl.fetch(
-        fmt.url, fmt.archive, sha256=sha256 or fmt.sha256, cache_dir=local_cache_path
-    )
-    return _dl.extract(archive, [fmt.member], archive.parent / archive.name.split(".")[0])[
-        fmt.member
-    ]
+    cache = _dl.get_cache_dir(local_cache_path)
+    folder = cache / fmt.archive.split(".")[0]
+    if (folder / fmt.member).exists():  # extracted earlier from a fetched archive
+        return folder / fmt.member
+    archive = _dl.fetch(fmt.url, fmt.archive, sha256=sha256 or fmt.sha256, cache_dir=cache)
+    return _dl.extract(archive, [fmt.member], folder)[fmt.member]
 
 
 def read_file(

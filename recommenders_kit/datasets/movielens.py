@@ -129,15 +129,22 @@ def download(
 ) -> dict[str, Path]:
     """Fetch (or reuse) the archive of ``size`` and extract its rating and movie files.
 
+    Files already extracted in the cache are used as they are: they are only ever written
+    there (atomically) from an archive whose checksum matched. Delete them to re-verify.
+
     Returns:
         ``{"ratings": path, "items": path[, "genres": path]}`` on the local disk.
     """
     fmt = _format(size)
-    archive = _dl.fetch(fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=local_cache_path)
     members = {"ratings": fmt.ratings, "items": fmt.items}
     if fmt.genre_names:
         members["genres"] = fmt.genre_names
-    extracted = _dl.extract(archive, list(members.values()), archive.parent)
+    cache = _dl.get_cache_dir(local_cache_path)
+    extracted = {key: cache / member for key, member in members.items()}
+    if all(path.exists() for path in extracted.values()):
+        return extracted  # extracted earlier from a verified archive
+    archive = _dl.fetch(fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=cache)
+    extracted = _dl.extract(archive, list(members.values()), cache)
     return {key: extracted[member] for key, member in members.items()}
 
 

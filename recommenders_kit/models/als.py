@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +92,7 @@ class ALSParams:
 #: The library's configuration for top-k ranking on MovieLens-like explicit ratings: implicit
 #: feedback (ratings as confidence), chosen by a sweep on MovieLens 100k (see the quickstart
 #: notebook). The reference quickstart's explicit settings are ``ALSParams()``'s defaults.
-RECOMMENDED_TOP_K = dict(rank=10, max_iter=15, reg_param=0.05, implicit_prefs=True, alpha=1.0)
+RECOMMENDED_TOP_K = dict(rank=20, max_iter=15, reg_param=0.1, implicit_prefs=True, alpha=1.0)
 
 
 class ALSRecommender:
@@ -101,7 +102,7 @@ class ALSRecommender:
         col_user, col_item, col_rating, col_prediction: column names (integer user and item
             ids, as Spark ALS requires).
         checkpoint_dir: directory (local path or cloud URI) for Spark checkpoints; when None
-            on a local session with ``max_iter > 20``, a temporary directory is used.
+            the session's directory is used, or on a local session a temporary one.
         **params: :class:`ALSParams` fields.
     """
 
@@ -133,11 +134,7 @@ class ALSRecommender:
         self._check(train, [self.col_user, self.col_item, self.col_rating], "train")
         spark = train.sparkSession
         p = self.params
-        checkpoint_dir = self.checkpoint_dir
-        if checkpoint_dir is None and p.max_iter > 20 and spark.sparkContext.master.startswith("local"):
-            checkpoint_dir = tempfile.mkdtemp(prefix="als-checkpoints-")
-        if checkpoint_dir:
-            spark.sparkContext.setCheckpointDir(checkpoint_dir)
+        self._ensure_checkpoint_dir(spark)
         als = ALS(
             rank=p.rank, maxIter=p.max_iter, regParam=p.reg_param, implicitPrefs=p.implicit_prefs,
             alpha=p.alpha, nonnegative=p.nonnegative, seed=p.seed,
@@ -155,6 +152,24 @@ class ALSRecommender:
         self._seen = data.select(self.col_user, self.col_item)
         self._local = None
         return self
+
+    def _ensure_checkpoint_dir(self, spark) -> None:
+        """ALS checkpoints every ``checkpoint_interval`` iterations only when Spark has a
+        checkpoint directory; without one the lineage grows with each iteration until a task
+        fails with StackOverflowError (seen from about 15 iterations)."""
+        context = spark.sparkContext
+        if self.checkpoint_dir:
+            context.setCheckpointDir(self.checkpoint_dir)
+        elif context.getCheckpointDir() is None:
+            if context.master.startswith("local"):
+                context.setCheckpointDir(tempfile.mkdtemp(prefix="als-checkpoints-"))
+            else:
+                warnings.warn(
+                    "no Spark checkpoint directory is set: long ALS runs may fail with "
+                    "StackOverflowError; pass checkpoint_dir='dbfs:/tmp/checkpoints' (or any "
+                    "shared path) or call spark.sparkContext.setCheckpointDir(...)",
+                    stacklevel=3,
+                )
 
     def _fingerprint(self, data: SparkDataFrame) -> dict[str, Any]:
         """Size and an order-independent hash of the training data, stored with the model."""

@@ -86,3 +86,12 @@ def ml_csv_zip(folder: str) -> bytes:
 def criteo_tar_gz(member: str = "dac_sample.txt") -> bytes:
     """A ``dac_sample.tar.gz`` layout holding the real 1,000-row Criteo extract."""
     return tar_gz_bytes({member: read_shared("criteo/train_head.txt")})
+
+
+def seed_movielens_100k(cache: Path) -> Path:
+    """Place the real extracted ml-100k files in a data cache, as a verified download leaves them."""
+    folder = cache / "ml-100k"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ["u.data", "u.item", "u.genre"]:
+        (folder / name).write_bytes(read_shared(f"movielens/ml-100k/{name}"))
+    return cache

@@ -136,3 +136,12 @@ def test_pandas_frame_equals_the_raw_file(ml100k):
         pd.io.common.BytesIO(read_shared("movielens/ml-100k/u.data")), sep="\t", header=None
     )
     np.testing.assert_array_equal(ml100k.to_numpy(dtype="int64"), raw.to_numpy(dtype="int64"))
+
+
+def test_extracted_files_in_the_cache_are_used_offline(monkeypatch, tmp_path):
+    from tests.support.data import seed_movielens_100k
+
+    monkeypatch.setenv(dl.OFFLINE_ENV, "1")
+    seed_movielens_100k(tmp_path)
+    df = movielens.load_pandas_df("100k", title_col="title", local_cache_path=tmp_path)
+    assert len(df) == 100_000 and not (tmp_path / "ml-100k.zip").exists()

@@ -1,0 +1,45 @@
+"""The ALS quickstart notebook and the `recommenders-kit quickstart als` main job, on real
+MovieLens 100k (random 75/25 split, seed 123, k=10, all unseen items ranked)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.notebooks.conftest import run_notebook
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def notebook_record(offline_cache, tmp_path_factory):
+    return run_notebook("00_quick_start/als_movielens.ipynb", tmp_path_factory.mktemp("nb"),
+                        MOVIELENS_SIZE="100k", SPARK_MASTER="local[2]")
+
+
+def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
+    m = notebook_record["metrics"]
+    # the library's recommended top-k configuration (implicit ALS)
+    assert m["precision_at_k"] >= 0.33 and m["ndcg_at_k"] >= 0.37
+    assert 0 < m["map"] < m["precision_at_k"] and 0 < m["recall_at_k"] < 1
+    # the reference explicit configuration: the known weak ranking baseline, RMSE about 0.96
+    assert 0.03 <= notebook_record["explicit_ranking"]["precision_at_k"] <= 0.08
+    assert 0.93 <= m["rmse"] <= 1.0 and 0.7 <= m["mae"] <= 0.8
+    assert 0.1 <= m["rsquared"] <= 0.35 and m["exp_var"] >= m["rsquared"] - 1e-3
+
+
+def test_main_job_runs_offline_and_matches_the_notebook(notebook_record, offline_cache, tmp_path):
+    out = tmp_path / "metrics.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "recommenders_kit.cli", "quickstart", "als", "--size", "100k",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ["map", "ndcg_at_k", "precision_at_k", "recall_at_k", "rmse"]:
+        assert name in result.stdout
+    cli = json.loads(out.read_text())["metrics"]
+    assert cli == pytest.approx(notebook_record["metrics"], abs=1e-6)
