@@ -228,7 +228,7 @@ class ALSRecommender:
         wanted = wanted.join(counts, on=user_col, how="left").fillna(0, subset=["_seen"])
         wanted = wanted.withColumn(
             "_bucket", F.ceil(F.log2(F.col("_seen") + F.lit(k))).cast("int")
-        )
+        ).cache()  # one small row per user, read once per bucket below
         buckets = [r[0] for r in wanted.select("_bucket").distinct().collect()]
         parts = []
         for b in sorted(buckets):
