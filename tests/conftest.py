@@ -56,9 +56,11 @@ def mirror(archives, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark():
-    from recommenders_kit.spark import start_or_get_spark
+    """The session loads the SynapseML jars (from the Ivy cache filled by scripts/setup.sh)."""
+    from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
-    session = start_or_get_spark("recommenders_kit-tests", master="local[2]", memory="2g")
+    session = start_or_get_spark("recommenders_kit-tests", master="local[2]", memory="3g",
+                                 packages=[SYNAPSEML_PACKAGE])
     yield session
     session.stop()
 
