@@ -215,3 +215,17 @@ def read_spark_file(
         problem = F.lit(f"field {field.name!r} is not a valid {field.dataType.simpleString()}")
         columns.append(F.when(bad, fail(problem)).otherwise(value).alias(field.name))
     return checked.select(*columns)
+
+
+def to_spark(
+    spark: SparkSession, frame: pd.DataFrame, header: Sequence[str] | None = None
+) -> SparkDataFrame:
+    """A pandas Criteo frame (from :func:`read_file` or the generator) as a Spark DataFrame
+    with :func:`spark_schema`; categorical dtypes become strings, missing values nulls."""
+    names = _header(header)
+    plain = frame[names].copy()
+    for col in names[1 + N_INT :]:
+        if isinstance(plain[col].dtype, pd.CategoricalDtype):
+            plain[col] = plain[col].astype(object)
+    plain[names[0]] = plain[names[0]].astype("int32")
+    return spark.createDataFrame(plain, schema=spark_schema(names))

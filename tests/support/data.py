@@ -95,3 +95,11 @@ def seed_movielens_100k(cache: Path) -> Path:
     for name in ["u.data", "u.item", "u.genre"]:
         (folder / name).write_bytes(read_shared(f"movielens/ml-100k/{name}"))
     return cache
+
+
+def seed_criteo_sample(cache: Path) -> Path:
+    """Place the real 1,000 Criteo rows in a data cache where the sample's data file goes."""
+    folder = cache / "dac_sample"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dac_sample.txt").write_bytes(read_shared("criteo/train_head.txt"))
+    return cache

@@ -4,7 +4,6 @@ exported native model serves the same probabilities."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recommenders_kit.datasets import criteo
@@ -16,12 +15,6 @@ from recommenders_kit.models.lightgbm.synapse import SynapseLightGBMClickModel
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-def spark_frame(spark, frame: pd.DataFrame):
-    plain = frame.astype({c: "float64" for c in criteo.INT_COLS})
-    plain = plain.astype({c: object for c in criteo.CAT_COLS})
-    return spark.createDataFrame(plain.where(plain.notna(), None))
-
-
 def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_path):
     frame, _ = generate(20_000, seed=11)
     train, test = frame.iloc[:16_000], frame.iloc[16_000:]
@@ -29,8 +22,8 @@ def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_pa
     native = LightGBMClickModel(FeatureEncoder(min_count=5), params=params, progress=False,
                                 valid_fraction=0.1).fit(train.iloc[:14_400], train.iloc[14_400:])
     syn = SynapseLightGBMClickModel(FeatureEncoder(min_count=5), params=params).fit(
-        spark_frame(spark, train.iloc[:14_400]), spark_frame(spark, train.iloc[14_400:]))
-    stest = spark_frame(spark, test)
+        criteo.to_spark(spark, train.iloc[:14_400]), criteo.to_spark(spark, train.iloc[14_400:]))
+    stest = criteo.to_spark(spark, test)
     syn_scores = syn.evaluate(stest)
     assert abs(syn_scores["auc"] - native.evaluate(test)["auc"]) < 0.01
     folder = syn.export(tmp_path / "synapse_model")
