@@ -26,19 +26,19 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tarfile
-import tempfile
-import zipfile
-import zlib
 import hashlib
 import http.client
 import logging
 import os
 import random
+import shutil
+import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit

@@ -11,6 +11,7 @@ from recommenders_kit._validate import require_columns
 def merged_ratings(
     rating_true: pd.DataFrame,
     rating_pred: pd.DataFrame,
+    *,
     col_user: str,
     col_item: str,
     col_rating: str,

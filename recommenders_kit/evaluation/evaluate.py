@@ -15,6 +15,7 @@ from recommenders_kit.constants import (
     DEFAULT_USER_COL,
 )
 from recommenders_kit.evaluation import ranking, rating
+from recommenders_kit.evaluation._api import check_metric_names
 from recommenders_kit.evaluation._frames import merged_ratings
 
 DEFAULT_METRICS = ("map", "ndcg_at_k", "precision_at_k", "recall_at_k")
@@ -44,20 +45,14 @@ def evaluate(
         >>> evaluate(test, predictions, metrics=["ndcg_at_k", "rmse"], k=10)  # doctest: +SKIP
         {'ndcg_at_k': 0.41, 'rmse': 0.93}
     """
-    metrics = list(metrics)
-    unknown = [m for m in metrics if m not in ranking.METRICS and m not in rating.METRICS]
-    if unknown or not metrics:
-        raise ValueError(
-            f"metrics must name some of {sorted({**ranking.METRICS, **rating.METRICS})}, "
-            f"unknown: {unknown}"
-        )
+    metrics = check_metric_names(metrics, ranking.METRICS, rating.METRICS)
     result: dict[str, float] = {}
     if any(m in ranking.METRICS for m in metrics):
         hits = ranking.rank_hits(rating_true, rating_pred, k, relevancy_method, threshold,
                                  col_user, col_item, col_prediction)
         result.update({m: ranking.METRICS[m](hits) for m in metrics if m in ranking.METRICS})
     if any(m in rating.METRICS for m in metrics):
-        pairs = merged_ratings(rating_true, rating_pred, col_user, col_item, col_rating,
-                               col_prediction)
+        pairs = merged_ratings(rating_true, rating_pred, col_user=col_user, col_item=col_item,
+                               col_rating=col_rating, col_prediction=col_prediction)
         result.update({m: rating.METRICS[m](*pairs) for m in metrics if m in rating.METRICS})
     return {m: result[m] for m in metrics}

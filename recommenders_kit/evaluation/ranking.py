@@ -54,6 +54,7 @@ from recommenders_kit.constants import (
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.evaluation._api import ranking_metric
 
 RELEVANCY_METHODS = ("top_k", "by_threshold")
 # Above this many (user, item) cells a sorted key array replaces the dense hit bitmap.
@@ -275,30 +276,15 @@ METRICS: dict[str, Callable[[RankingHits], float]] = {
 }
 
 
+def _compute(name: str, rating_true: pd.DataFrame, rating_pred: pd.DataFrame, **kw) -> float:
+    return METRICS[name](rank_hits(rating_true, rating_pred, **kw))
+
+
 def _metric(name: str) -> Callable[..., float]:
-    compute = METRICS[name]
-
-    def metric(
-        rating_true: pd.DataFrame,
-        rating_pred: pd.DataFrame,
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-        relevancy_method: str = "top_k",
-        k: int = DEFAULT_K,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> float:
-        return compute(
-            rank_hits(rating_true, rating_pred, k, relevancy_method, threshold,
-                      col_user, col_item, col_prediction)
-        )
-
-    metric.__name__ = metric.__qualname__ = name
-    metric.__doc__ = (
-        f"``{name}`` averaged over the users present in both frames (definition in "
-        "the module docstring).\n\n    Returns:\n        a float in [0, 1]."
-    )
-    return metric
+    return ranking_metric(name, _compute, (
+        f"``{name}`` averaged over the users present in both frames (definition in the "
+        "module docstring).\n\n    Returns:\n        a float in [0, 1]."
+    ))
 
 
 precision_at_k = _metric("precision_at_k")

@@ -22,12 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from recommenders_kit.constants import (
-    DEFAULT_ITEM_COL,
-    DEFAULT_PREDICTION_COL,
-    DEFAULT_RATING_COL,
-    DEFAULT_USER_COL,
-)
+from recommenders_kit.evaluation._api import rating_metric
 from recommenders_kit.evaluation._frames import merged_ratings
 
 
@@ -53,23 +48,14 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 }
 
 
+def _compute(name: str, rating_true: pd.DataFrame, rating_pred: pd.DataFrame, **cols) -> float:
+    return METRICS[name](*merged_ratings(rating_true, rating_pred, **cols))
+
+
 def _metric(name: str) -> Callable[..., float]:
-    compute = METRICS[name]
-
-    def metric(
-        rating_true: pd.DataFrame,
-        rating_pred: pd.DataFrame,
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_rating: str = DEFAULT_RATING_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-    ) -> float:
-        return compute(*merged_ratings(rating_true, rating_pred, col_user, col_item,
-                                       col_rating, col_prediction))
-
-    metric.__name__ = metric.__qualname__ = name
-    metric.__doc__ = f"``{name}`` over the (user, item) pairs in both frames (see module docstring)."
-    return metric
+    return rating_metric(
+        name, _compute, f"``{name}`` over the (user, item) pairs in both frames (see module docstring)."
+    )
 
 
 rmse = _metric("rmse")

@@ -38,6 +38,7 @@ from recommenders_kit.constants import (
 )
 from recommenders_kit.evaluation import ranking as _ranking
 from recommenders_kit.evaluation import rating as _rating
+from recommenders_kit.evaluation._api import check_metric_names, ranking_metric, rating_metric
 from recommenders_kit.evaluation.classification import LOGLOSS_EPS
 from recommenders_kit.evaluation.evaluate import DEFAULT_METRICS
 
@@ -146,24 +147,13 @@ def _aggregate_ranking(per_user: SparkDataFrame, names: Sequence[str], k: int) -
     return {m: (float(row[m]) / n if n else 0.0) for m in names}
 
 
-def _ranking_metric(name: str):
-    def metric(
-        rating_true: SparkDataFrame,
-        rating_pred: SparkDataFrame,
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-        relevancy_method: str = "top_k",
-        k: int = DEFAULT_K,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> float:
-        per_user = rank_hits(rating_true, rating_pred, k, relevancy_method, threshold,
-                             col_user, col_item, col_prediction)
-        return _aggregate_ranking(per_user, [name], k)[name]
+def _ranking_compute(name: str, rating_true, rating_pred, k: int, **kw) -> float:
+    return _aggregate_ranking(rank_hits(rating_true, rating_pred, k=k, **kw), [name], k)[name]
 
-    metric.__name__ = metric.__qualname__ = name
-    metric.__doc__ = f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.ranking`."
-    return metric
+
+def _ranking_metric(name: str):
+    return ranking_metric(name, _ranking_compute,
+                          f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.ranking`.")
 
 
 precision_at_k = _ranking_metric("precision_at_k")
@@ -183,6 +173,7 @@ def _rating_values(
     rating_true: SparkDataFrame,
     rating_pred: SparkDataFrame,
     names: Sequence[str],
+    *,
     col_user: str,
     col_item: str,
     col_rating: str,
@@ -218,21 +209,13 @@ def _rating_values(
     return {m: float(values[m]) for m in names}
 
 
-def _rating_metric(name: str):
-    def metric(
-        rating_true: SparkDataFrame,
-        rating_pred: SparkDataFrame,
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_rating: str = DEFAULT_RATING_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-    ) -> float:
-        return _rating_values(rating_true, rating_pred, [name], col_user, col_item,
-                              col_rating, col_prediction)[name]
+def _rating_compute(name: str, rating_true, rating_pred, **cols) -> float:
+    return _rating_values(rating_true, rating_pred, [name], **cols)[name]
 
-    metric.__name__ = metric.__qualname__ = name
-    metric.__doc__ = f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.rating`."
-    return metric
+
+def _rating_metric(name: str):
+    return rating_metric(name, _rating_compute,
+                         f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.rating`.")
 
 
 rmse = _rating_metric("rmse")
@@ -255,13 +238,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Several metrics in one pass each for ranking and rating; see
     :func:`recommenders_kit.evaluation.evaluate`."""
-    metrics = list(metrics)
-    unknown = [m for m in metrics if m not in _ranking.METRICS and m not in _rating.METRICS]
-    if unknown or not metrics:
-        raise ValueError(
-            f"metrics must name some of {sorted({**_ranking.METRICS, **_rating.METRICS})}, "
-            f"unknown: {unknown}"
-        )
+    metrics = check_metric_names(metrics, _ranking.METRICS, _rating.METRICS)
     result: dict[str, float] = {}
     wanted = [m for m in metrics if m in _ranking.METRICS]
     if wanted:
@@ -270,8 +247,9 @@ def evaluate(
         result.update(_aggregate_ranking(per_user, wanted, k))
     wanted = [m for m in metrics if m in _rating.METRICS]
     if wanted:
-        result.update(_rating_values(rating_true, rating_pred, wanted, col_user, col_item,
-                                     col_rating, col_prediction))
+        result.update(_rating_values(rating_true, rating_pred, wanted, col_user=col_user,
+                                     col_item=col_item, col_rating=col_rating,
+                                     col_prediction=col_prediction))
     return {m: result[m] for m in metrics}
 
 

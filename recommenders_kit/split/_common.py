@@ -42,7 +42,12 @@ def cumulative_shares(ratio: float | Sequence[float]) -> list[float]:
     return shares + [1.0]
 
 
-def check_group_args(filter_by: str, min_rating: int) -> None:
+def group_split_args(
+    ratio: float | Sequence[float], min_rating: int, filter_by: str, col_user: str, col_item: str
+) -> tuple[list[float], str]:
+    """Check the arguments of a per-group splitter; return (cumulative shares, group column)."""
+    shares = cumulative_shares(ratio)
     require_choice(filter_by, ("user", "item"), "filter_by")
     if isinstance(min_rating, bool) or not isinstance(min_rating, int) or min_rating < 1:
         raise ValueError(f"min_rating must be an int >= 1, got {min_rating!r}")
+    return shares, col_user if filter_by == "user" else col_item

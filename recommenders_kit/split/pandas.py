@@ -28,7 +28,7 @@ from recommenders_kit.constants import (
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.split._common import check_group_args, cumulative_shares
+from recommenders_kit.split._common import cumulative_shares, group_split_args
 
 
 def _check_frame(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -80,10 +80,8 @@ def chronological_split(
         min_rating: drop users (items) with fewer interactions first.
         filter_by: ``"user"`` or ``"item"``: the grouping.
     """
-    shares = cumulative_shares(ratio)
-    check_group_args(filter_by, min_rating)
+    shares, group = group_split_args(ratio, min_rating, filter_by, col_user, col_item)
     _check_frame(data, [col_user, col_item, col_timestamp])
-    group = col_user if filter_by == "user" else col_item
     data = _filter_min(data, group, min_rating)
     return _split_by_group(data, group, data[col_timestamp].to_numpy(), shares)
 
@@ -103,10 +101,8 @@ def stratified_split(
     to split ``j``: within one row of its share, so every user with enough ratings appears in
     every split.
     """
-    shares = cumulative_shares(ratio)
-    check_group_args(filter_by, min_rating)
+    shares, group = group_split_args(ratio, min_rating, filter_by, col_user, col_item)
     _check_frame(data, [col_user, col_item])
-    group = col_user if filter_by == "user" else col_item
     data = _filter_min(data, group, min_rating)
     return _split_by_group(data, group, np.random.default_rng(seed).random(len(data)), shares)
 

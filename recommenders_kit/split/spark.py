@@ -21,7 +21,7 @@ from recommenders_kit.constants import (
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.split._common import check_group_args, cumulative_shares
+from recommenders_kit.split._common import cumulative_shares, group_split_args
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -64,10 +64,8 @@ def chronological_split(
     """
     from pyspark.sql import functions as F
 
-    shares = cumulative_shares(ratio)
-    check_group_args(filter_by, min_rating)
+    shares, group = group_split_args(ratio, min_rating, filter_by, col_user, col_item)
     _check_frame(data, [col_user, col_item, col_timestamp])
-    group = col_user if filter_by == "user" else col_item
     order = [F.col(col_timestamp), F.col(col_item), _row_hash(data, DEFAULT_SEED)]
     return _split_by_group(data, group, order, shares, min_rating)
 
@@ -86,10 +84,8 @@ def stratified_split(
     See :func:`recommenders_kit.split.pandas.stratified_split`; the per-group counts are
     the same as pandas' for the same data and ratio.
     """
-    shares = cumulative_shares(ratio)
-    check_group_args(filter_by, min_rating)
+    shares, group = group_split_args(ratio, min_rating, filter_by, col_user, col_item)
     _check_frame(data, [col_user, col_item])
-    group = col_user if filter_by == "user" else col_item
     return _split_by_group(data, group, [_row_hash(data, seed)], shares, min_rating)
 
 

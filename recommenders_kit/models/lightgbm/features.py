@@ -4,9 +4,9 @@
 with statistics learned from training rows only:
 
 * ``ordinal``: each value seen at least ``min_count`` times gets a code ``1, 2, ...`` (most
-  frequent first); rare and unseen values share code ``0``; missing stays missing (``-1`` in
-  the integer column, which LightGBM treats as missing for a categorical feature). Output
-  column: the categorical column's own name, declared categorical to LightGBM.
+  frequent first); rare and unseen values share code ``0``; missing stays missing (NaN,
+  LightGBM's missing). Output column (float64 holding integer codes): the categorical
+  column's own name, declared categorical to LightGBM.
 * ``count``: how often the value occurs in training (``0`` for rare or unseen values, those
   under ``min_count``); missing stays NaN. Output column ``<col>_count``.
 * ``target``: smoothed click rate of the value, ``(clicks + m * prior) / (rows + m)`` with
@@ -182,7 +182,7 @@ class FeatureEncoder:
                                  else -1)  # -1: rare, unseen or missing
                 name = col + _SUFFIX[method]
                 if method == "ordinal":
-                    out[name] = np.where(missing, -1, index + 1).astype(np.int32)
+                    out[name] = np.where(missing, np.nan, index + 1.0)
                 elif method == "count":
                     counts = np.asarray(st["counts"] + [0], dtype=np.float64)
                     out[name] = np.where(missing, np.nan, counts[index])
@@ -319,7 +319,7 @@ class FeatureEncoder:
             is_missing = F.col("_v").isNull()
             if "ordinal" in self.methods:
                 out = out.withColumn("_ordinal", F.when(
-                    is_missing, F.lit(-1)).otherwise(F.coalesce("_code", F.lit(0))).cast("int"))
+                    is_missing, F.lit(None)).otherwise(F.coalesce("_code", F.lit(0))).cast("double"))
             if "count" in self.methods:
                 out = out.withColumn(col + "_count", F.when(
                     is_missing, F.lit(None).cast("double")).otherwise(F.coalesce("_count", F.lit(0.0))))

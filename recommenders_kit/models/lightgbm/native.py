@@ -44,6 +44,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
+def check_training_args(num_boost_round: int, early_stopping_rounds: int, valid_fraction: float):
+    """Validate the boosting arguments shared by the native and SynapseML models."""
+    require_positive_int(num_boost_round, "num_boost_round")
+    if early_stopping_rounds < 0:
+        raise ValueError(f"early_stopping_rounds must be >= 0, got {early_stopping_rounds}")
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+
+
 class LightGBMClickModel:
     """Encoder + LightGBM booster; fit / predict_proba / evaluate / save / load.
 
@@ -69,11 +78,7 @@ class LightGBMClickModel:
         seed: int = DEFAULT_SEED,
         progress: bool = True,
     ):
-        require_positive_int(num_boost_round, "num_boost_round")
-        if early_stopping_rounds < 0:
-            raise ValueError(f"early_stopping_rounds must be >= 0, got {early_stopping_rounds}")
-        if not 0 < valid_fraction < 1:
-            raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+        check_training_args(num_boost_round, early_stopping_rounds, valid_fraction)
         self.encoder = encoder or FeatureEncoder()
         self.params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds

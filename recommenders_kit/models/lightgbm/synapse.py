@@ -23,10 +23,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.models.lightgbm.features import FeatureEncoder
-from recommenders_kit.models.lightgbm.native import DEFAULT_PARAMS
+from recommenders_kit.models.lightgbm.native import DEFAULT_PARAMS, check_training_args
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -61,9 +60,7 @@ class SynapseLightGBMClickModel:
         valid_fraction: float = 0.1,
         seed: int = DEFAULT_SEED,
     ):
-        require_positive_int(num_boost_round, "num_boost_round")
-        if not 0 < valid_fraction < 1:
-            raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+        check_training_args(num_boost_round, early_stopping_rounds, valid_fraction)
         params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         unknown = sorted(set(params) - set(PARAM_NAMES) - _IGNORED)
         if unknown:

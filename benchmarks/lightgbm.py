@@ -1,0 +1,103 @@
+"""LightGBM click model at 100k, 1M and 4M generated Criteo rows: native vs SynapseML.
+
+For each size (80/20 split by row order, seed 0): encode time, train time (early stopping on
+the last 10% of training rows), test AUC against the ceiling (the AUC of the planted true
+probabilities), and batch-scoring speed of the trained model (rows/second over the test rows,
+encoding included). SynapseML runs on local Spark with the same features and parameters.
+Peak memory is the process's peak resident set (the Spark JVM is a separate process).
+
+Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000 4000000] [--synapse-max 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from benchmarks._common import print_table
+from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.evaluation.classification import auc
+from recommenders_kit.models.lightgbm.features import FeatureEncoder
+from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+
+PARAMS = {"learning_rate": 0.1, "num_leaves": 63, "min_data_in_leaf": 200}
+MIN_COUNT = 20
+
+
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def run_native(train, test, ceiling):
+    start = time.perf_counter()
+    encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
+    encoder.fit_transform(train)
+    t_encode = time.perf_counter() - start
+    start = time.perf_counter()
+    model = LightGBMClickModel(FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT),
+                               params=PARAMS, progress=False).fit(train)
+    t_train = time.perf_counter() - start - t_encode  # fit encodes again: count it once
+    start = time.perf_counter()
+    p = model.predict_proba(test)
+    t_score = time.perf_counter() - start
+    return ["native", t_encode, t_train, auc(test["label"], p), ceiling, len(test) / t_score,
+            model.meta["best_iteration"]]
+
+
+def run_synapse(spark, train, test, ceiling):
+    from recommenders_kit.datasets import criteo
+    from recommenders_kit.models.lightgbm.synapse import SynapseLightGBMClickModel
+
+    cut = int(len(train) * 0.9)
+    strain = criteo.to_spark(spark, train.iloc[:cut]).cache()
+    svalid = criteo.to_spark(spark, train.iloc[cut:]).cache()
+    stest = criteo.to_spark(spark, test).cache()
+    strain.count(), svalid.count(), stest.count()
+    start = time.perf_counter()
+    encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
+    encoder.fit_spark(strain).transform_spark(strain).write.format("noop").mode("overwrite").save()
+    t_encode = time.perf_counter() - start
+    start = time.perf_counter()
+    model = SynapseLightGBMClickModel(
+        FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT), params=PARAMS
+    ).fit(strain, svalid)
+    t_train = time.perf_counter() - start - t_encode
+    start = time.perf_counter()
+    scored = model.predict_proba(stest).select("label", "probability").toPandas()
+    t_score = time.perf_counter() - start
+    for frame in (strain, svalid, stest):
+        frame.unpersist()
+    return ["SynapseML local[2]", t_encode, t_train, auc(scored["label"], scored["probability"]),
+            ceiling, len(test) / t_score, model.meta["trees"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 4_000_000])
+    parser.add_argument("--synapse-max", type=int, default=1_000_000,
+                        help="largest size also run with SynapseML (0: never)")
+    args = parser.parse_args()
+    spark = None
+    rows = []
+    for n in args.sizes:
+        frame, prob = generate(n, seed=0)
+        cut = int(n * 0.8)
+        train, test = frame.iloc[:cut], frame.iloc[cut:]
+        ceiling = auc(test["label"], prob[cut:])
+        rows.append([f"{n:,}", *run_native(train, test, ceiling), peak_gib()])
+        if n <= args.synapse_max:
+            if spark is None:
+                from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
+
+                spark = start_or_get_spark("bench-lightgbm", master="local[2]", memory="10g",
+                                           packages=[SYNAPSEML_PACKAGE])
+                spark.sparkContext.setLogLevel("ERROR")
+            rows.append([f"{n:,}", *run_synapse(spark, train, test, ceiling), peak_gib()])
+        print_table(["rows", "engine", "encode s", "train s", "AUC", "ceiling", "score rows/s",
+                     "trees", "peak RSS GiB"], rows)
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
