@@ -12,11 +12,11 @@ from tests.support.data import seed_criteo_sample, seed_movielens_100k
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def offline_cache(tmp_path_factory):
     """A data cache holding the real extracted MovieLens 100k and the real 1,000 Criteo rows
     (as the sample), and offline mode on, so the notebooks (and the CLI) run as on a machine
-    without internet access."""
+    without internet access. Module-scoped: the settings end with the notebook's module."""
     cache = seed_movielens_100k(tmp_path_factory.mktemp("offline-cache"))
     seed_criteo_sample(cache)
     with pytest.MonkeyPatch.context() as mp:

@@ -22,6 +22,7 @@ def server():
 @pytest.fixture()
 def cache(tmp_path, monkeypatch):
     monkeypatch.delenv(dl.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(dl.OFFLINE_ENV, raising=False)
     return tmp_path / "cache"
 
 
