@@ -32,13 +32,19 @@ import pandas as pd
 
 from benchmarks._common import best_time, print_table
 
-SHARED = Path(os.environ.get("RECOMMENDERS_KIT_TEST_DATA",
-                             Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED = Path(
+    os.environ.get(
+        "RECOMMENDERS_KIT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
 
 
 def movielens_100k() -> pd.DataFrame:
-    return pd.read_csv(SHARED / "movielens/ml-100k/u.data", sep="\t",
-                       names=["userID", "itemID", "rating", "timestamp"])
+    return pd.read_csv(
+        SHARED / "movielens/ml-100k/u.data",
+        sep="\t",
+        names=["userID", "itemID", "rating", "timestamp"],
+    )
 
 
 def movielens_1m_partial() -> pd.DataFrame | None:
@@ -46,7 +52,9 @@ def movielens_1m_partial() -> pd.DataFrame | None:
     if not path.exists():
         return None
     text = gzip.open(path, "rt").read().replace("::", "\t")
-    return pd.read_csv(io.StringIO(text), sep="\t", names=["userID", "itemID", "rating", "timestamp"])
+    return pd.read_csv(
+        io.StringIO(text), sep="\t", names=["userID", "itemID", "rating", "timestamp"]
+    )
 
 
 def generated_1m(seed: int = 0) -> pd.DataFrame:
@@ -83,8 +91,11 @@ def naive_top_k(model, train_sdf, k: int):
     scored = model.model.transform(users.crossJoin(items))
     unseen = scored.join(train_sdf.select("userID", "itemID"), ["userID", "itemID"], "left_anti")
     window = Window.partitionBy("userID").orderBy(F.col("prediction").desc(), "itemID")
-    return (unseen.withColumn("rank", F.row_number().over(window)).where("rank <= 10")
-            .select("userID", "itemID", "prediction"))
+    return (
+        unseen.withColumn("rank", F.row_number().over(window))
+        .where("rank <= 10")
+        .select("userID", "itemID", "prediction")
+    )
 
 
 def compare_lists(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-4) -> tuple[float, bool]:
@@ -95,7 +106,11 @@ def compare_lists(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-4) -> t
     g_items, w_items = g["itemID"].apply(list), w["itemID"].apply(list)
     kth = w["prediction"].min()
     same = (g_items == w_items.reindex(g_items.index)).mean()
-    score = pd.concat([got, want]).drop_duplicates(["userID", "itemID"]).set_index(["userID", "itemID"])["prediction"]
+    score = (
+        pd.concat([got, want])
+        .drop_duplicates(["userID", "itemID"])
+        .set_index(["userID", "itemID"])["prediction"]
+    )
     ties_only = True
     for user in g_items.index[g_items != w_items.reindex(g_items.index)]:
         for item in set(g_items[user]) ^ set(w_items[user]):
@@ -105,8 +120,11 @@ def compare_lists(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-4) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-naive-1m", action="store_true",
-                        help="skip the slow naive cross join on the 1M-shaped set")
+    parser.add_argument(
+        "--skip-naive-1m",
+        action="store_true",
+        help="skip the slow naive cross join on the 1M-shaped set",
+    )
     args = parser.parse_args()
 
     from recommenders_kit.models.als import RECOMMENDED_TOP_K, ALSRecommender
@@ -140,12 +158,36 @@ def main() -> None:
             same_spark, ties_spark = compare_lists(spark_recs, naive_recs)
             same = min(same_fast, same_spark)
             ties = "yes" if ties_fast and ties_spark else "NO"
-        rows.append([name, f"{len(ratings):,}", t_fit, t_naive, t_spark, t_fast,
-                     t_naive / t_spark, t_naive / t_fast, same, ties])
+        rows.append(
+            [
+                name,
+                f"{len(ratings):,}",
+                t_fit,
+                t_naive,
+                t_spark,
+                t_fast,
+                t_naive / t_spark,
+                t_naive / t_fast,
+                same,
+                ties,
+            ]
+        )
         train.unpersist()
-    print_table(["data", "ratings", "fit s", "naive s", "spark path s", "fast path s",
-                 "naive/spark", "naive/fast", "identical lists", "others differ by ties only"],
-                rows)
+    print_table(
+        [
+            "data",
+            "ratings",
+            "fit s",
+            "naive s",
+            "spark path s",
+            "fast path s",
+            "naive/spark",
+            "naive/fast",
+            "identical lists",
+            "others differ by ties only",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ def make_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n_users, n_items, n_rows, per_user = 6040, 3706, 1_000_000, 100
     counts = 20 + rng.lognormal(0, 1.2, n_users)
-    counts = np.minimum(20 + np.floor((counts - 20) / (counts - 20).sum() * (n_rows - 20 * n_users)), n_items).astype(int)
+    counts = np.minimum(
+        20 + np.floor((counts - 20) / (counts - 20).sum() * (n_rows - 20 * n_users)), n_items
+    ).astype(int)
     counts[: n_rows - counts.sum()] += 1  # exact total
     log_pop = -1.1 * np.log(np.arange(1, n_items + 1)) + rng.normal(0, 0.3, n_items)
     true_u, true_i, pred_u, pred_i, pred_s = [], [], [], [], []
@@ -48,10 +50,16 @@ def make_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
         pred_u.append(np.repeat(users, per_user))
         pred_i.append(top.ravel())
         pred_s.append(np.take_along_axis(score, top, axis=1).ravel())
-    true = pd.DataFrame({"userID": np.concatenate(true_u), "itemID": np.concatenate(true_i),
-                         "rating": 1.0})
-    pred = pd.DataFrame({"userID": np.concatenate(pred_u), "itemID": np.concatenate(pred_i),
-                         "prediction": np.concatenate(pred_s)})
+    true = pd.DataFrame(
+        {"userID": np.concatenate(true_u), "itemID": np.concatenate(true_i), "rating": 1.0}
+    )
+    pred = pd.DataFrame(
+        {
+            "userID": np.concatenate(pred_u),
+            "itemID": np.concatenate(pred_i),
+            "prediction": np.concatenate(pred_s),
+        }
+    )
     return true, pred
 
 
@@ -64,8 +72,10 @@ def main() -> None:
     from recommenders.evaluation import python_evaluation as ref
 
     true, pred = make_data()
-    print(f"truth {len(true):,} rows, {true.userID.nunique():,} users, {true.itemID.nunique():,} "
-          f"items; predictions {len(pred):,} rows\n")
+    print(
+        f"truth {len(true):,} rows, {true.userID.nunique():,} users, {true.itemID.nunique():,} "
+        f"items; predictions {len(pred):,} rows\n"
+    )
     rows, ours_values = [], {}
     sum_ref = 0.0
     spark_eval = None
@@ -80,7 +90,9 @@ def main() -> None:
         spark_eval = seval
     for name in METRICS:
         t_ours, v_ours = best_time(lambda: getattr(ranking, name)(true, pred, k=K), args.repeat)
-        t_ref, v_ref = best_time(lambda: getattr(ref, name)(true, pred, k=K), max(1, args.repeat - 1))
+        t_ref, v_ref = best_time(
+            lambda: getattr(ref, name)(true, pred, k=K), max(1, args.repeat - 1)
+        )
         sum_ref += t_ref
         t_spark = float("nan")
         if spark_eval:
@@ -93,15 +105,19 @@ def main() -> None:
     assert all(abs(values[m] - ours_values[m]) < 1e-12 for m in METRICS)
     t_spark_all = float("nan")
     if spark_eval:
-        t_spark_all, _ = best_time(lambda: spark_eval.evaluate(strue, spred, metrics=METRICS, k=K), 2)
+        t_spark_all, _ = best_time(
+            lambda: spark_eval.evaluate(strue, spred, metrics=METRICS, k=K), 2
+        )
     rows.append(["all five (evaluate)", "", sum_ref, t_all, sum_ref / t_all, t_spark_all])
     tracemalloc.start()
     evaluate(true, pred, metrics=METRICS, k=K)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     print_table(["metric", "value", "reference s", "ours s", "speed-up", "ours on Spark s"], rows)
-    print(f"\nvalues equal to the reference's within 1e-9: yes; peak memory of evaluate(): "
-          f"{peak:.0f} MiB (tracemalloc)")
+    print(
+        f"\nvalues equal to the reference's within 1e-9: yes; peak memory of evaluate(): "
+        f"{peak:.0f} MiB (tracemalloc)"
+    )
 
 
 if __name__ == "__main__":

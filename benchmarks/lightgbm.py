@@ -6,7 +6,7 @@ probabilities), and batch-scoring speed of the trained model (rows/second over t
 encoding included). SynapseML runs on local Spark with the same features and parameters.
 Peak memory is the process's peak resident set (the Spark JVM is a separate process).
 
-Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000 4000000] [--synapse-max 1000000]
+Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000] [--synapse-max 1000000]
 """
 
 from __future__ import annotations
@@ -35,14 +35,24 @@ def run_native(train, test, ceiling):
     encoder.fit_transform(train)
     t_encode = time.perf_counter() - start
     start = time.perf_counter()
-    model = LightGBMClickModel(FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT),
-                               params=PARAMS, progress=False).fit(train)
+    model = LightGBMClickModel(
+        FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT),
+        params=PARAMS,
+        progress=False,
+    ).fit(train)
     t_train = time.perf_counter() - start - t_encode  # fit encodes again: count it once
     start = time.perf_counter()
     p = model.predict_proba(test)
     t_score = time.perf_counter() - start
-    return ["native", t_encode, t_train, auc(test["label"], p), ceiling, len(test) / t_score,
-            model.meta["best_iteration"]]
+    return [
+        "native",
+        t_encode,
+        t_train,
+        auc(test["label"], p),
+        ceiling,
+        len(test) / t_score,
+        model.meta["best_iteration"],
+    ]
 
 
 def run_synapse(spark, train, test, ceiling):
@@ -68,15 +78,26 @@ def run_synapse(spark, train, test, ceiling):
     t_score = time.perf_counter() - start
     for frame in (strain, svalid, stest):
         frame.unpersist()
-    return ["SynapseML local[2]", t_encode, t_train, auc(scored["label"], scored["probability"]),
-            ceiling, len(test) / t_score, model.meta["trees"]]
+    return [
+        "SynapseML local[2]",
+        t_encode,
+        t_train,
+        auc(scored["label"], scored["probability"]),
+        ceiling,
+        len(test) / t_score,
+        model.meta["trees"],
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 4_000_000])
-    parser.add_argument("--synapse-max", type=int, default=1_000_000,
-                        help="largest size also run with SynapseML (0: never)")
+    parser.add_argument(
+        "--synapse-max",
+        type=int,
+        default=1_000_000,
+        help="largest size also run with SynapseML (0: never)",
+    )
     args = parser.parse_args()
     spark = None
     rows = []
@@ -86,17 +107,36 @@ def main() -> None:
         train, test = frame.iloc[:cut], frame.iloc[cut:]
         ceiling = auc(test["label"], prob[cut:])
         rows.append([f"{n:,}", *run_native(train, test, ceiling), peak_gib()])
+        show(rows)
         if n <= args.synapse_max:
             if spark is None:
                 from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
-                spark = start_or_get_spark("bench-lightgbm", master="local[2]", memory="10g",
-                                           packages=[SYNAPSEML_PACKAGE])
+                spark = start_or_get_spark(
+                    "bench-lightgbm", master="local[2]", memory="10g", packages=[SYNAPSEML_PACKAGE]
+                )
                 spark.sparkContext.setLogLevel("ERROR")
             rows.append([f"{n:,}", *run_synapse(spark, train, test, ceiling), peak_gib()])
-        print_table(["rows", "engine", "encode s", "train s", "AUC", "ceiling", "score rows/s",
-                     "trees", "peak RSS GiB"], rows)
-        print(flush=True)
+            show(rows)
+
+
+def show(rows: list) -> None:
+    """Print the table so far (long runs show each result as soon as it exists)."""
+    print_table(
+        [
+            "rows",
+            "engine",
+            "encode s",
+            "train s",
+            "AUC",
+            "ceiling",
+            "score rows/s",
+            "trees",
+            "peak RSS GiB",
+        ],
+        rows,
+    )
+    print(flush=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ def require_columns(columns: Iterable[str], required: Sequence[str], frame_name:
     present = set(columns)
     missing = [c for c in required if c not in present]
     if missing:
-        raise ValueError(
-            f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}"
-        )
+        raise ValueError(f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}")
 
 
 def require_choice(value: str, choices: Sequence[str], param: str) -> None:

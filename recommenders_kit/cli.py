@@ -35,7 +35,9 @@ def download_group() -> None:
 
 def _cache_option(f):
     return click.option(
-        "--cache-dir", type=click.Path(file_okay=False), default=None,
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        default=None,
         help="Data cache directory (default: $RECOMMENDERS_KIT_CACHE or the user cache).",
     )(f)
 
@@ -51,8 +53,12 @@ def _run_download(fn, size: str, cache_dir: str | None) -> None:
 
 
 @download_group.command("movielens")
-@click.option("--size", default="100k", show_default=True,
-              type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]))
+@click.option(
+    "--size",
+    default="100k",
+    show_default=True,
+    type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]),
+)
 @_cache_option
 def download_movielens(size: str, cache_dir: str | None) -> None:
     """MovieLens ratings and movies; prints the extracted file paths."""
@@ -62,8 +68,7 @@ def download_movielens(size: str, cache_dir: str | None) -> None:
 
 
 @download_group.command("criteo")
-@click.option("--size", default="sample", show_default=True,
-              type=click.Choice(["sample", "full"]))
+@click.option("--size", default="sample", show_default=True, type=click.Choice(["sample", "full"]))
 @_cache_option
 def download_criteo(size: str, cache_dir: str | None) -> None:
     """Criteo Display Advertising Challenge logs; prints the extracted file path."""
@@ -78,29 +83,54 @@ def quickstart() -> None:
 
 
 @quickstart.command("als")
-@click.option("--size", default="100k", show_default=True,
-              type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]))
-@click.option("--k", "k", default=10, show_default=True, type=click.IntRange(min=1),
-              help="Length of each user's recommendation list.")
+@click.option(
+    "--size",
+    default="100k",
+    show_default=True,
+    type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]),
+)
+@click.option(
+    "--k",
+    "k",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Length of each user's recommendation list.",
+)
 @click.option("--seed", default=123, show_default=True, type=int, help="Split seed.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the metrics, timings and parameters to this JSON file.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the metrics, timings and parameters to this JSON file.",
+)
 @_cache_option
-def quickstart_als(size: str, k: int, seed: int, json_path: str | None,
-                   cache_dir: str | None) -> None:
+def quickstart_als(
+    size: str, k: int, seed: int, json_path: str | None, cache_dir: str | None
+) -> None:
     """MovieLens -> split -> Spark ALS -> top-k per user -> metrics (uses the data cache)."""
     from recommenders_kit.quickstart import als_movielens
 
-    steps = ["load", "split", "train explicit (rating metrics)", "train implicit (top-k)",
-             "recommend", "evaluate"]
-    with click.progressbar(length=len(steps), label="ALS quickstart", show_pos=True,
-                           item_show_func=lambda s: s or "") as bar:
+    steps = [
+        "load",
+        "split",
+        "train explicit (rating metrics)",
+        "train implicit (top-k)",
+        "recommend",
+        "evaluate",
+    ]
+    with click.progressbar(
+        length=len(steps), label="ALS quickstart", show_pos=True, item_show_func=lambda s: s or ""
+    ) as bar:
+
         def on_step(name: str) -> None:
             bar.update(0 if name == steps[0] else 1, name)
 
         try:
-            result = als_movielens(size, k=k, seed=seed, local_cache_path=cache_dir,
-                                   on_step=on_step)
+            result = als_movielens(
+                size, k=k, seed=seed, local_cache_path=cache_dir, on_step=on_step
+            )
         except (ValueError, OSError, RuntimeError) as e:
             click.echo(f"\nerror: {e}", err=True)
             sys.exit(1)

@@ -13,8 +13,9 @@ from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
 def main() -> int:
     started = time.time()
-    spark = start_or_get_spark("prefetch", master="local[1]", memory="1g",
-                               packages=[SYNAPSEML_PACKAGE])
+    spark = start_or_get_spark(
+        "prefetch", master="local[1]", memory="1g", packages=[SYNAPSEML_PACKAGE]
+    )
     jars = spark.sparkContext.getConf().get("spark.jars", "")
     spark.stop()
     count = len([j for j in jars.split(",") if j])

@@ -59,8 +59,9 @@ def spark():
     """The session loads the SynapseML jars (from the Ivy cache filled by scripts/setup.sh)."""
     from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
-    session = start_or_get_spark("recommenders_kit-tests", master="local[2]", memory="3g",
-                                 packages=[SYNAPSEML_PACKAGE])
+    session = start_or_get_spark(
+        "recommenders_kit-tests", master="local[2]", memory="3g", packages=[SYNAPSEML_PACKAGE]
+    )
     yield session
     session.stop()
 

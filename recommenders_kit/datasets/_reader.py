@@ -41,7 +41,10 @@ def read_delimited(
     """
     usecols = list(usecols or names)
     kwargs = dict(
-        header=None, skiprows=1 if header else None, encoding=encoding, dtype=dict(dtypes),
+        header=None,
+        skiprows=1 if header else None,
+        encoding=encoding,
+        dtype=dict(dtypes),
         nrows=nrows,
     )
     # One sentinel column past the last field catches rows with too many fields, which the

@@ -58,10 +58,13 @@ class CriteoFormat:
 DATASETS: dict[str, CriteoFormat] = {
     "sample": CriteoFormat(
         "https://labs.criteo.com/wp-content/uploads/2015/04/dac_sample.tar.gz",
-        "dac_sample.tar.gz", "dac_sample.txt",
+        "dac_sample.tar.gz",
+        "dac_sample.txt",
     ),
     "full": CriteoFormat(
-        "https://ndownloader.figshare.com/files/10082655", "dac.tar.gz", "train.txt",
+        "https://ndownloader.figshare.com/files/10082655",
+        "dac.tar.gz",
+        "train.txt",
     ),
 }
 
@@ -197,9 +200,17 @@ def read_spark_file(
     lines = spark.read.text(path).where(F.col("value") != "")
     checked = lines.select(
         "value",
-        F.when(F.size(fields) > len(schema.fields), fail(F.concat(
-            F.lit(f"expected {len(schema.fields)} fields, found "), F.size(fields).cast("string")
-        ))).otherwise(fields).alias("f"),
+        F.when(
+            F.size(fields) > len(schema.fields),
+            fail(
+                F.concat(
+                    F.lit(f"expected {len(schema.fields)} fields, found "),
+                    F.size(fields).cast("string"),
+                )
+            ),
+        )
+        .otherwise(fields)
+        .alias("f"),
     )
     columns = []
     for i, field in enumerate(schema.fields):

@@ -220,8 +220,14 @@ def _download_with_retries(
     for attempt in range(retries + 1):
         if attempt:
             delay = backoff * 2 ** (attempt - 1) * (1 + 0.25 * random.random())
-            log.warning("retrying %s in %.1fs (attempt %d of %d): %s",
-                     url, delay, attempt + 1, retries + 1, last_error)
+            log.warning(
+                "retrying %s in %.1fs (attempt %d of %d): %s",
+                url,
+                delay,
+                attempt + 1,
+                retries + 1,
+                last_error,
+            )
             time.sleep(delay)
         try:
             resumed = _download_once(url, part, timeout, progress)
@@ -275,10 +281,19 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool
         total = offset + int(length) if length is not None else None
         mode = "ab" if offset else "wb"
         received = offset
-        with open(part, mode) as out, tqdm(
-            total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
-            desc=part.name[: -len(".part")], disable=not progress, leave=False,
-        ) as bar:
+        with (
+            open(part, mode) as out,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name[: -len(".part")],
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             while block := response.read(_CHUNK):
                 out.write(block)
                 received += len(block)

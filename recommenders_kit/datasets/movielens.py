@@ -76,28 +76,65 @@ class MovieLensFormat:
 #: The registry of sizes. Tests (and users with re-packed archives) may swap an entry.
 DATASETS: dict[str, MovieLensFormat] = {
     "100k": MovieLensFormat(
-        "ml-100k.zip", "0e33842e24a9c977be4e0107933c0723", "ml-100k/u.data", "\t",
-        "ml-100k/u.item", "|", False, "latin-1", genre_names="ml-100k/u.genre",
+        "ml-100k.zip",
+        "0e33842e24a9c977be4e0107933c0723",
+        "ml-100k/u.data",
+        "\t",
+        "ml-100k/u.item",
+        "|",
+        False,
+        "latin-1",
+        genre_names="ml-100k/u.genre",
     ),
     "1m": MovieLensFormat(
-        "ml-1m.zip", "c4d9eecfca2ab87c1945afe126590906", "ml-1m/ratings.dat", "::",
-        "ml-1m/movies.dat", "::", False, "latin-1",
+        "ml-1m.zip",
+        "c4d9eecfca2ab87c1945afe126590906",
+        "ml-1m/ratings.dat",
+        "::",
+        "ml-1m/movies.dat",
+        "::",
+        False,
+        "latin-1",
     ),
     "10m": MovieLensFormat(
-        "ml-10m.zip", "ce571fd55effeba0271552578f2648bd", "ml-10M100K/ratings.dat", "::",
-        "ml-10M100K/movies.dat", "::", False, "latin-1",
+        "ml-10m.zip",
+        "ce571fd55effeba0271552578f2648bd",
+        "ml-10M100K/ratings.dat",
+        "::",
+        "ml-10M100K/movies.dat",
+        "::",
+        False,
+        "latin-1",
     ),
     "20m": MovieLensFormat(
-        "ml-20m.zip", "cd245b17a1ae2cc31bb14903e1204af3", "ml-20m/ratings.csv", ",",
-        "ml-20m/movies.csv", ",", True, "utf-8",
+        "ml-20m.zip",
+        "cd245b17a1ae2cc31bb14903e1204af3",
+        "ml-20m/ratings.csv",
+        ",",
+        "ml-20m/movies.csv",
+        ",",
+        True,
+        "utf-8",
     ),
     "25m": MovieLensFormat(
-        "ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", "ml-25m/ratings.csv", ",",
-        "ml-25m/movies.csv", ",", True, "utf-8",
+        "ml-25m.zip",
+        "6b51fb2759a8657d3bfcbfc42b592ada",
+        "ml-25m/ratings.csv",
+        ",",
+        "ml-25m/movies.csv",
+        ",",
+        True,
+        "utf-8",
     ),
     "32m": MovieLensFormat(
-        "ml-32m.zip", "d472be332d4daa821edc399621853b57", "ml-32m/ratings.csv", ",",
-        "ml-32m/movies.csv", ",", True, "utf-8",
+        "ml-32m.zip",
+        "d472be332d4daa821edc399621853b57",
+        "ml-32m/ratings.csv",
+        ",",
+        "ml-32m/movies.csv",
+        ",",
+        True,
+        "utf-8",
     ),
 }
 
@@ -116,8 +153,7 @@ def _header(header: Sequence[str] | None) -> list[str]:
     names = list(DEFAULT_HEADER if header is None else header)
     if not 2 <= len(names) <= 4 or not all(isinstance(n, str) and n for n in names):
         raise ValueError(
-            "header must name 2 to 4 columns (user, item[, rating[, timestamp]]), "
-            f"got {header!r}"
+            f"header must name 2 to 4 columns (user, item[, rating[, timestamp]]), got {header!r}"
         )
     if len(set(names)) != len(names):
         raise ValueError(f"header has duplicate column names: {names}")
@@ -173,9 +209,13 @@ def load_pandas_df(
     fmt = _format(size)
     files = download(size, local_cache_path)
     ratings = read_delimited(
-        files["ratings"], sep=fmt.ratings_sep, names=list(DEFAULT_HEADER),
-        dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES)), header=fmt.header,
-        encoding=fmt.encoding, usecols=list(DEFAULT_HEADER[: len(names)]),
+        files["ratings"],
+        sep=fmt.ratings_sep,
+        names=list(DEFAULT_HEADER),
+        dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES)),
+        header=fmt.header,
+        encoding=fmt.encoding,
+        usecols=list(DEFAULT_HEADER[: len(names)]),
     )
     ratings.columns = names
     if title_col or genres_col or year_col:
@@ -215,7 +255,10 @@ def _items(
         ).dropna()
         flags = [f"g{i}" for i in range(len(genres))]
         raw = pd.read_csv(
-            files["items"], sep="|", header=None, encoding=fmt.encoding,
+            files["items"],
+            sep="|",
+            header=None,
+            encoding=fmt.encoding,
             names=["id", "title", "release", "video", "url", *flags],
         )
         genre_names = genres.sort_values("index")["name"].to_numpy()
@@ -223,8 +266,11 @@ def _items(
         raw["genres"] = ["|".join(genre_names[row]) for row in flag_matrix]
     else:
         raw = pd.read_csv(
-            files["items"], sep=fmt.items_sep, header=0 if fmt.header else None,
-            names=["id", "title", "genres"], encoding=fmt.encoding,
+            files["items"],
+            sep=fmt.items_sep,
+            header=0 if fmt.header else None,
+            names=["id", "title", "genres"],
+            encoding=fmt.encoding,
             engine="python" if len(fmt.items_sep) > 1 else "c",
         )
     out = pd.DataFrame({col_item: raw["id"].astype("int32")})
@@ -275,7 +321,7 @@ def load_spark_df(
         names = list(schema.names)
     else:
         names = _header(header)
-        full = names + list(DEFAULT_HEADER[len(names):])
+        full = names + list(DEFAULT_HEADER[len(names) :])
         kinds = [T.IntegerType(), T.IntegerType(), T.FloatType(), T.LongType()]
         schema = T.StructType([T.StructField(n, k) for n, k in zip(full, kinds)])
     files = download(size, local_cache_path)

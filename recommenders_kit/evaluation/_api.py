@@ -31,9 +31,17 @@ def ranking_metric(name: str, compute: Callable[..., float], doc: str) -> Callab
         k: int = DEFAULT_K,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> float:
-        return compute(name, rating_true, rating_pred, k=k, relevancy_method=relevancy_method,
-                       threshold=threshold, col_user=col_user, col_item=col_item,
-                       col_prediction=col_prediction)
+        return compute(
+            name,
+            rating_true,
+            rating_pred,
+            k=k,
+            relevancy_method=relevancy_method,
+            threshold=threshold,
+            col_user=col_user,
+            col_item=col_item,
+            col_prediction=col_prediction,
+        )
 
     metric.__name__ = metric.__qualname__ = name
     metric.__doc__ = doc
@@ -49,8 +57,15 @@ def rating_metric(name: str, compute: Callable[..., float], doc: str) -> Callabl
         col_rating: str = DEFAULT_RATING_COL,
         col_prediction: str = DEFAULT_PREDICTION_COL,
     ) -> float:
-        return compute(name, rating_true, rating_pred, col_user=col_user, col_item=col_item,
-                       col_rating=col_rating, col_prediction=col_prediction)
+        return compute(
+            name,
+            rating_true,
+            rating_pred,
+            col_user=col_user,
+            col_item=col_item,
+            col_rating=col_rating,
+            col_prediction=col_prediction,
+        )
 
     metric.__name__ = metric.__qualname__ = name
     metric.__doc__ = doc

@@ -26,12 +26,15 @@ def _labels_and_scores(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(y_score, dtype=np.float64)
     if y.ndim != 1 or s.ndim != 1 or len(y) != len(s):
         raise ValueError(
-            f"y_true and y_score must be 1-d and of equal length, got shapes {y.shape} and {s.shape}"
+            "y_true and y_score must be 1-d and of equal length, "
+            f"got shapes {y.shape} and {s.shape}"
         )
     if len(y) == 0:
         raise ValueError("y_true is empty")
     if not np.isin(y, [0, 1]).all():
-        raise ValueError(f"y_true must hold only 0 and 1, found {sorted(set(np.unique(y)) - {0, 1})[:5]}")
+        raise ValueError(
+            f"y_true must hold only 0 and 1, found {sorted(set(np.unique(y)) - {0, 1})[:5]}"
+        )
     if np.isnan(s).any():
         raise ValueError(f"y_score has {int(np.isnan(s).sum())} NaN values")
     return y.astype(bool), s

@@ -48,11 +48,25 @@ def evaluate(
     metrics = check_metric_names(metrics, ranking.METRICS, rating.METRICS)
     result: dict[str, float] = {}
     if any(m in ranking.METRICS for m in metrics):
-        hits = ranking.rank_hits(rating_true, rating_pred, k, relevancy_method, threshold,
-                                 col_user, col_item, col_prediction)
+        hits = ranking.rank_hits(
+            rating_true,
+            rating_pred,
+            k,
+            relevancy_method,
+            threshold,
+            col_user,
+            col_item,
+            col_prediction,
+        )
         result.update({m: ranking.METRICS[m](hits) for m in metrics if m in ranking.METRICS})
     if any(m in rating.METRICS for m in metrics):
-        pairs = merged_ratings(rating_true, rating_pred, col_user=col_user, col_item=col_item,
-                               col_rating=col_rating, col_prediction=col_prediction)
+        pairs = merged_ratings(
+            rating_true,
+            rating_pred,
+            col_user=col_user,
+            col_item=col_item,
+            col_rating=col_rating,
+            col_prediction=col_prediction,
+        )
         result.update({m: rating.METRICS[m](*pairs) for m in metrics if m in rating.METRICS})
     return {m: result[m] for m in metrics}

@@ -281,10 +281,14 @@ def _compute(name: str, rating_true: pd.DataFrame, rating_pred: pd.DataFrame, **
 
 
 def _metric(name: str) -> Callable[..., float]:
-    return ranking_metric(name, _compute, (
-        f"``{name}`` averaged over the users present in both frames (definition in the "
-        "module docstring).\n\n    Returns:\n        a float in [0, 1]."
-    ))
+    return ranking_metric(
+        name,
+        _compute,
+        (
+            f"``{name}`` averaged over the users present in both frames (definition in the "
+            "module docstring).\n\n    Returns:\n        a float in [0, 1]."
+        ),
+    )
 
 
 precision_at_k = _metric("precision_at_k")

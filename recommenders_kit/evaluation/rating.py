@@ -44,7 +44,10 @@ def _exp_var(y: np.ndarray, p: np.ndarray) -> float:
 
 #: Metric name -> function of (true ratings, predictions) arrays.
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
-    "rmse": _rmse, "mae": _mae, "rsquared": _rsquared, "exp_var": _exp_var,
+    "rmse": _rmse,
+    "mae": _mae,
+    "rsquared": _rsquared,
+    "exp_var": _exp_var,
 }
 
 
@@ -54,7 +57,9 @@ def _compute(name: str, rating_true: pd.DataFrame, rating_pred: pd.DataFrame, **
 
 def _metric(name: str) -> Callable[..., float]:
     return rating_metric(
-        name, _compute, f"``{name}`` over the (user, item) pairs in both frames (see module docstring)."
+        name,
+        _compute,
+        f"``{name}`` over the (user, item) pairs in both frames (see module docstring).",
     )
 
 

@@ -17,7 +17,7 @@ Differences that follow from Spark:
 
 Example:
     >>> from recommenders_kit.evaluation import spark as seval
-    >>> seval.evaluate(test_sdf, top_k_sdf, metrics=["ndcg_at_k", "precision_at_k"])  # doctest: +SKIP
+    >>> seval.evaluate(test_sdf, top_k_sdf, metrics=["ndcg_at_k"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def rank_hits(
     top = top.withColumn("_hit", F.coalesce(hit, F.lit(0))).withColumn(
         "_so_far",
         F.sum(hit).over(
-            Window.partitionBy(col_user).orderBy("rank")
+            Window.partitionBy(col_user)
+            .orderBy("rank")
             .rowsBetween(Window.unboundedPreceding, Window.currentRow)
         ),
     )
@@ -152,8 +153,11 @@ def _ranking_compute(name: str, rating_true, rating_pred, k: int, **kw) -> float
 
 
 def _ranking_metric(name: str):
-    return ranking_metric(name, _ranking_compute,
-                          f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.ranking`.")
+    return ranking_metric(
+        name,
+        _ranking_compute,
+        f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.ranking`.",
+    )
 
 
 precision_at_k = _ranking_metric("precision_at_k")
@@ -184,7 +188,9 @@ def _rating_values(
     _check("rating_true", rating_true, [col_user, col_item, col_rating])
     _check("rating_pred", rating_pred, [col_user, col_item, col_prediction])
     y, p = F.col("_y"), F.col("_p")
-    pairs = rating_true.select(col_user, col_item, F.col(col_rating).cast("double").alias("_y")).join(
+    pairs = rating_true.select(
+        col_user, col_item, F.col(col_rating).cast("double").alias("_y")
+    ).join(
         rating_pred.select(col_user, col_item, F.col(col_prediction).cast("double").alias("_p")),
         on=[col_user, col_item],
     )
@@ -199,7 +205,9 @@ def _rating_values(
     if not row["n"]:
         raise ValueError("rating_true and rating_pred share no (user, item) pair")
     if row["nan"]:
-        raise ValueError(f"rating_pred has NaN in {col_prediction!r} for {row['nan']} matched pairs")
+        raise ValueError(
+            f"rating_pred has NaN in {col_prediction!r} for {row['nan']} matched pairs"
+        )
     values = {
         "rmse": math.sqrt(row["mse"]),
         "mae": row["mae"],
@@ -214,8 +222,11 @@ def _rating_compute(name: str, rating_true, rating_pred, **cols) -> float:
 
 
 def _rating_metric(name: str):
-    return rating_metric(name, _rating_compute,
-                         f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.rating`.")
+    return rating_metric(
+        name,
+        _rating_compute,
+        f"``{name}`` on Spark; see :mod:`recommenders_kit.evaluation.rating`.",
+    )
 
 
 rmse = _rating_metric("rmse")
@@ -242,14 +253,30 @@ def evaluate(
     result: dict[str, float] = {}
     wanted = [m for m in metrics if m in _ranking.METRICS]
     if wanted:
-        per_user = rank_hits(rating_true, rating_pred, k, relevancy_method, threshold,
-                             col_user, col_item, col_prediction)
+        per_user = rank_hits(
+            rating_true,
+            rating_pred,
+            k,
+            relevancy_method,
+            threshold,
+            col_user,
+            col_item,
+            col_prediction,
+        )
         result.update(_aggregate_ranking(per_user, wanted, k))
     wanted = [m for m in metrics if m in _rating.METRICS]
     if wanted:
-        result.update(_rating_values(rating_true, rating_pred, wanted, col_user=col_user,
-                                     col_item=col_item, col_rating=col_rating,
-                                     col_prediction=col_prediction))
+        result.update(
+            _rating_values(
+                rating_true,
+                rating_pred,
+                wanted,
+                col_user=col_user,
+                col_item=col_item,
+                col_rating=col_rating,
+                col_prediction=col_prediction,
+            )
+        )
     return {m: result[m] for m in metrics}
 
 

@@ -20,7 +20,7 @@ fallback.
 
 Example:
     >>> from recommenders_kit.models.als import ALSRecommender
-    >>> model = ALSRecommender(rank=10, max_iter=15, reg_param=0.05).fit(train_sdf)  # doctest: +SKIP
+    >>> model = ALSRecommender(rank=10, reg_param=0.05).fit(train_sdf)  # doctest: +SKIP
     >>> top10 = model.recommend_k_items(test_sdf, k=10)  # doctest: +SKIP
 """
 
@@ -136,15 +136,24 @@ class ALSRecommender:
         p = self.params
         self._ensure_checkpoint_dir(spark)
         als = ALS(
-            rank=p.rank, maxIter=p.max_iter, regParam=p.reg_param, implicitPrefs=p.implicit_prefs,
-            alpha=p.alpha, nonnegative=p.nonnegative, seed=p.seed,
-            coldStartStrategy=p.cold_start_strategy, checkpointInterval=p.checkpoint_interval,
-            userCol=self.col_user, itemCol=self.col_item, ratingCol=self.col_rating,
+            rank=p.rank,
+            maxIter=p.max_iter,
+            regParam=p.reg_param,
+            implicitPrefs=p.implicit_prefs,
+            alpha=p.alpha,
+            nonnegative=p.nonnegative,
+            seed=p.seed,
+            coldStartStrategy=p.cold_start_strategy,
+            checkpointInterval=p.checkpoint_interval,
+            userCol=self.col_user,
+            itemCol=self.col_item,
+            ratingCol=self.col_rating,
         ).setPredictionCol(self.col_prediction)
         if p.num_blocks:
             als = als.setNumUserBlocks(p.num_blocks).setNumItemBlocks(p.num_blocks)
         data = train.select(
-            F.col(self.col_user).cast("int"), F.col(self.col_item).cast("int"),
+            F.col(self.col_user).cast("int"),
+            F.col(self.col_item).cast("int"),
             F.col(self.col_rating).cast("float"),
         )
         self.model = als.fit(data)
@@ -248,9 +257,7 @@ class ALSRecommender:
     def _explode(self, recs: SparkDataFrame) -> SparkDataFrame:
         from pyspark.sql import functions as F
 
-        return recs.select(
-            self.col_user, F.explode("recommendations").alias("_r")
-        ).select(
+        return recs.select(self.col_user, F.explode("recommendations").alias("_r")).select(
             self.col_user,
             F.col(f"_r.{self.col_item}").alias(self.col_item),
             F.col("_r.rating").alias(self.col_prediction),
@@ -275,8 +282,10 @@ class ALSRecommender:
         require_positive_int(block_size, "block_size")
         local = self._local_factors(remove_seen)
         user_ids, item_ids = local["user_ids"], local["item_ids"]
-        rows = np.arange(len(user_ids)) if users is None else (
-            pd.Index(user_ids).get_indexer(pd.unique(np.asarray(users)))
+        rows = (
+            np.arange(len(user_ids))
+            if users is None
+            else (pd.Index(user_ids).get_indexer(pd.unique(np.asarray(users))))
         )
         rows = rows[rows >= 0]
         k_eff = min(k, len(item_ids))
@@ -297,11 +306,19 @@ class ALSRecommender:
             out_users.append(np.repeat(user_ids[block], k_eff)[valid.ravel()])
             out_items.append(item_ids[top][valid])
             out_scores.append(top_scores[valid])
-        return pd.DataFrame({
-            self.col_user: np.concatenate(out_users) if out_users else np.array([], dtype=np.int64),
-            self.col_item: np.concatenate(out_items) if out_items else np.array([], dtype=np.int64),
-            self.col_prediction: np.concatenate(out_scores) if out_scores else np.array([], dtype=np.float32),
-        })
+        return pd.DataFrame(
+            {
+                self.col_user: np.concatenate(out_users)
+                if out_users
+                else np.array([], dtype=np.int64),
+                self.col_item: np.concatenate(out_items)
+                if out_items
+                else np.array([], dtype=np.int64),
+                self.col_prediction: np.concatenate(out_scores)
+                if out_scores
+                else np.array([], dtype=np.float32),
+            }
+        )
 
     def _local_factors(self, with_seen: bool) -> dict[str, Any]:
         from scipy import sparse
@@ -318,8 +335,10 @@ class ALSRecommender:
             }
         if with_seen and "seen" not in self._local:
             if self._seen is None:
-                raise ValueError("the training pairs are unknown (model loaded without them): "
-                                 "use remove_seen=False or call set_seen(train)")
+                raise ValueError(
+                    "the training pairs are unknown (model loaded without them): "
+                    "use remove_seen=False or call set_seen(train)"
+                )
             seen = self._seen.toPandas()
             rows = pd.Index(self._local["user_ids"]).get_indexer(seen[self.col_user])
             cols = pd.Index(self._local["item_ids"]).get_indexer(seen[self.col_item])
@@ -351,8 +370,12 @@ class ALSRecommender:
         writer.save(f"{path}/model")
         meta = {
             "params": asdict(self.params),
-            "columns": {"user": self.col_user, "item": self.col_item,
-                        "rating": self.col_rating, "prediction": self.col_prediction},
+            "columns": {
+                "user": self.col_user,
+                "item": self.col_item,
+                "rating": self.col_rating,
+                "prediction": self.col_prediction,
+            },
             "fingerprint": self.fingerprint,
             "format": 1,
         }
@@ -374,8 +397,13 @@ class ALSRecommender:
             raise ValueError(f"{path}/metadata is not a recommenders_kit ALS model's metadata")
         meta = json.loads(lines[0])
         cols = meta["columns"]
-        obj = cls(col_user=cols["user"], col_item=cols["item"], col_rating=cols["rating"],
-                  col_prediction=cols["prediction"], **meta["params"])
+        obj = cls(
+            col_user=cols["user"],
+            col_item=cols["item"],
+            col_rating=cols["rating"],
+            col_prediction=cols["prediction"],
+            **meta["params"],
+        )
         obj.model = ALSModel.load(f"{path}/model")
         obj.fingerprint = meta["fingerprint"]
         return obj

@@ -109,9 +109,7 @@ def _split_by_group(
     ranked = data.withColumn("_n", F.count(F.lit(1)).over(by_group))
     if min_rating > 1:
         ranked = ranked.where(F.col("_n") >= min_rating)
-    ranked = ranked.withColumn(
-        "_pos", F.row_number().over(by_group.orderBy(*order)) - 1
-    )
+    ranked = ranked.withColumn("_pos", F.row_number().over(by_group.orderBy(*order)) - 1)
     split = F.lit(0)
     for share in shares[:-1]:
         split = split + (F.col("_pos") >= F.floor(F.lit(share) * F.col("_n") + 0.5)).cast("int")

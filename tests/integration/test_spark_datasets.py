@@ -14,7 +14,10 @@ pytestmark = pytest.mark.spark
 def test_movielens_100k_spark_equals_pandas(spark, ml100k):
     sdf = movielens.load_spark_df(spark, "100k")
     assert [f.dataType.simpleString() for f in sdf.schema.fields] == [
-        "int", "int", "float", "bigint"
+        "int",
+        "int",
+        "float",
+        "bigint",
     ]
     assert sdf.count() == 100_000
     got = sdf.toPandas().sort_values(["userID", "itemID"]).reset_index(drop=True)
@@ -61,10 +64,12 @@ def test_criteo_spark_rejects_rows_with_too_many_fields(spark, tmp_path):
 
 def test_criteo_spark_rejects_a_non_integer_and_a_bad_label(spark, tmp_path):
     lines = read_shared("criteo/train_head.txt").decode().split("\n")[:5]
-    for fix, message in [("0\tx", "field 'int00' is not a valid bigint"),
-                         ("7\t1", "field 'label' is not a valid int")]:
+    for fix, message in [
+        ("0\tx", "field 'int00' is not a valid bigint"),
+        ("7\t1", "field 'label' is not a valid int"),
+    ]:
         bad = list(lines)
-        bad[1] = fix + bad[1][bad[1].index("\t", 2):]
+        bad[1] = fix + bad[1][bad[1].index("\t", 2) :]
         path = tmp_path / "bad.txt"
         path.write_text("\n".join(bad))
         with pytest.raises(Exception, match=message):

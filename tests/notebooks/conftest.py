@@ -32,8 +32,11 @@ def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
 
     results = tmp_path / "results.json"
     papermill.execute_notebook(
-        str(NOTEBOOKS / relative), str(tmp_path / Path(relative).name),
+        str(NOTEBOOKS / relative),
+        str(tmp_path / Path(relative).name),
         parameters={**parameters, "RESULTS_PATH": str(results)},
-        kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
     )
     return json.loads(results.read_text())

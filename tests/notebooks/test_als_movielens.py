@@ -16,8 +16,12 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.spark, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def notebook_record(offline_cache, tmp_path_factory):
-    return run_notebook("00_quick_start/als_movielens.ipynb", tmp_path_factory.mktemp("nb"),
-                        MOVIELENS_SIZE="100k", SPARK_MASTER="local[2]")
+    return run_notebook(
+        "00_quick_start/als_movielens.ipynb",
+        tmp_path_factory.mktemp("nb"),
+        MOVIELENS_SIZE="100k",
+        SPARK_MASTER="local[2]",
+    )
 
 
 def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
@@ -34,9 +38,20 @@ def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
 def test_main_job_runs_offline_and_matches_the_notebook(notebook_record, offline_cache, tmp_path):
     out = tmp_path / "metrics.json"
     result = subprocess.run(
-        [sys.executable, "-m", "recommenders_kit.cli", "quickstart", "als", "--size", "100k",
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "recommenders_kit.cli",
+            "quickstart",
+            "als",
+            "--size",
+            "100k",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ["map", "ndcg_at_k", "precision_at_k", "recall_at_k", "rmse"]:

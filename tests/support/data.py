@@ -89,7 +89,7 @@ def criteo_tar_gz(member: str = "dac_sample.txt") -> bytes:
 
 
 def seed_movielens_100k(cache: Path) -> Path:
-    """Place the real extracted ml-100k files in a data cache, as a verified download leaves them."""
+    """Put the real extracted ml-100k files in a data cache, as a verified download does."""
     folder = cache / "ml-100k"
     folder.mkdir(parents=True, exist_ok=True)
     for name in ["u.data", "u.item", "u.genre"]:

@@ -13,13 +13,17 @@ def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Comp
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "recommenders_kit.cli", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
 def test_download_movielens_verifies_the_official_checksum(tmp_path, mirror):
-    result = _cli("datasets", "download", "movielens", "--size", "100k", "--cache-dir",
-                  str(tmp_path))
+    result = _cli(
+        "datasets", "download", "movielens", "--size", "100k", "--cache-dir", str(tmp_path)
+    )
     # the subprocess does not share the test session's patched registry: the official MD5
     # cannot match the repacked archive, and the error must say so and keep nothing.
     assert result.returncode == 1
@@ -29,8 +33,16 @@ def test_download_movielens_verifies_the_official_checksum(tmp_path, mirror):
 
 
 def test_download_criteo_offline_names_the_file(tmp_path):
-    result = _cli("datasets", "download", "criteo", "--size", "sample", "--cache-dir",
-                  str(tmp_path), env_extra={"RECOMMENDERS_KIT_OFFLINE": "1"})
+    result = _cli(
+        "datasets",
+        "download",
+        "criteo",
+        "--size",
+        "sample",
+        "--cache-dir",
+        str(tmp_path),
+        env_extra={"RECOMMENDERS_KIT_OFFLINE": "1"},
+    )
     assert result.returncode == 1
     assert str(Path(tmp_path) / "dac_sample.tar.gz") in result.stderr
 

@@ -170,7 +170,9 @@ class FeatureEncoder:
     def _encode(self, data: pd.DataFrame, oof: np.ndarray | None) -> pd.DataFrame:
         self._fitted()
         self._check(data, with_label=oof is not None)
-        out = {c: pd.to_numeric(data[c], errors="raise").astype("float64") for c in self.numeric_cols}
+        out = {
+            c: pd.to_numeric(data[c], errors="raise").astype("float64") for c in self.numeric_cols
+        }
         label = data[self.label_col].to_numpy(dtype=np.float64) if oof is not None else None
         for method in self.methods:
             for col in self.categorical_cols:
@@ -178,8 +180,9 @@ class FeatureEncoder:
                 codes, labels = _codes(data[col])
                 position = pd.Index(st["values"]).get_indexer(labels)
                 missing = codes < 0
-                index = np.where(missing, -1, position[np.maximum(codes, 0)] if len(labels)
-                                 else -1)  # -1: rare, unseen or missing
+                index = np.where(
+                    missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
+                )  # -1: rare, unseen or missing
                 name = col + _SUFFIX[method]
                 if method == "ordinal":
                     out[name] = np.where(missing, np.nan, index + 1.0)
@@ -202,8 +205,9 @@ class FeatureEncoder:
         keys = np.where(known, index, len(st["values"]))
         n_keys = len(st["values"]) + 1
         fold_rows = np.bincount(keys * self.n_folds + oof, minlength=n_keys * self.n_folds)
-        fold_clicks = np.bincount(keys * self.n_folds + oof, weights=label,
-                                  minlength=n_keys * self.n_folds)
+        fold_clicks = np.bincount(
+            keys * self.n_folds + oof, weights=label, minlength=n_keys * self.n_folds
+        )
         own = keys * self.n_folds + oof
         rows = counts[keys] - fold_rows[own]
         hits = clicks[keys] - fold_clicks[own]
@@ -214,17 +218,24 @@ class FeatureEncoder:
     def to_json(self) -> str:
         """The configuration and fitted statistics as a JSON string."""
         self._fitted()
-        return json.dumps({
-            "format": 1,
-            "config": {
-                "categorical_cols": self.categorical_cols, "numeric_cols": self.numeric_cols,
-                "label_col": self.label_col, "methods": list(self.methods),
-                "min_count": self.min_count, "n_folds": self.n_folds,
-                "smoothing": self.smoothing, "seed": self.seed, "fold_col": self.fold_col,
-            },
-            "prior": self.prior,
-            "stats": self.stats,
-        })
+        return json.dumps(
+            {
+                "format": 1,
+                "config": {
+                    "categorical_cols": self.categorical_cols,
+                    "numeric_cols": self.numeric_cols,
+                    "label_col": self.label_col,
+                    "methods": list(self.methods),
+                    "min_count": self.min_count,
+                    "n_folds": self.n_folds,
+                    "smoothing": self.smoothing,
+                    "seed": self.seed,
+                    "fold_col": self.fold_col,
+                },
+                "prior": self.prior,
+                "stats": self.stats,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> FeatureEncoder:
@@ -250,7 +261,8 @@ class FeatureEncoder:
         _check_spark(train, self.categorical_cols + self.numeric_cols + [self.label_col])
         label = F.col(self.label_col).cast("double")
         totals = train.agg(
-            F.count(F.lit(1)).alias("n"), F.sum(label).alias("clicks"),
+            F.count(F.lit(1)).alias("n"),
+            F.sum(label).alias("clicks"),
             F.sum(F.when(~label.isin(0.0, 1.0) | label.isNull(), 1).otherwise(0)).alias("bad"),
             *[F.count(F.col(c)).alias(c) for c in self.categorical_cols + self.numeric_cols],
         ).first()
@@ -261,18 +273,29 @@ class FeatureEncoder:
         empty = [c for c in self.categorical_cols + self.numeric_cols if totals[c] == 0]
         if empty:
             raise ValueError(f"column(s) {empty} are missing in every training row")
-        pairs = train.select(label.alias("y"), F.explode(F.array(*[
-            F.struct(F.lit(c).alias("col"), F.coalesce(F.col(c).cast("string"),
-                                                       F.lit(_MISSING)).alias("v"))
-            for c in self.categorical_cols
-        ])).alias("p"))
+        pairs = train.select(
+            label.alias("y"),
+            F.explode(
+                F.array(
+                    *[
+                        F.struct(
+                            F.lit(c).alias("col"),
+                            F.coalesce(F.col(c).cast("string"), F.lit(_MISSING)).alias("v"),
+                        )
+                        for c in self.categorical_cols
+                    ]
+                )
+            ).alias("p"),
+        )
         grouped = pairs.groupBy("p.col", "p.v").agg(
             F.count(F.lit(1)).alias("size"), F.sum("y").alias("sum")
         )
         rows = grouped.where((F.col("size") >= self.min_count) | (F.col("v") == _MISSING)).collect()
         self.prior = float(totals["clicks"] / totals["n"])
-        self.stats = {c: {"values": [], "counts": [], "clicks": [], "missing": [0, 0.0]}
-                      for c in self.categorical_cols}
+        self.stats = {
+            c: {"values": [], "counts": [], "clicks": [], "missing": [0, 0.0]}
+            for c in self.categorical_cols
+        }
         by_col: dict[str, list] = {c: [] for c in self.categorical_cols}
         for r in rows:
             if r["v"] == _MISSING:
@@ -281,8 +304,11 @@ class FeatureEncoder:
                 by_col[r["col"]].append((r["v"], int(r["size"]), float(r["sum"])))
         for col, entries in by_col.items():
             entries.sort(key=lambda e: (-e[1], e[0]))
-            self.stats[col].update(values=[e[0] for e in entries], counts=[e[1] for e in entries],
-                                   clicks=[e[2] for e in entries])
+            self.stats[col].update(
+                values=[e[0] for e in entries],
+                counts=[e[1] for e in entries],
+                clicks=[e[2] for e in entries],
+            )
         return self
 
     def transform_spark(self, data: SparkDataFrame, out_of_fold: bool = False) -> SparkDataFrame:
@@ -306,29 +332,41 @@ class FeatureEncoder:
             out = out.withColumn(c, F.col(c).cast("double"))
         for col in self.categorical_cols:
             st = self.stats[col]
-            table = pd.DataFrame({
-                "_v": pd.Series(st["values"], dtype=object),
-                "_code": np.arange(1, len(st["values"]) + 1, dtype=np.int32),
-                "_count": np.asarray(st["counts"], dtype=np.float64),
-                "_clicks": np.asarray(st["clicks"], dtype=np.float64),
-            })
+            table = pd.DataFrame(
+                {
+                    "_v": pd.Series(st["values"], dtype=object),
+                    "_code": np.arange(1, len(st["values"]) + 1, dtype=np.int32),
+                    "_count": np.asarray(st["counts"], dtype=np.float64),
+                    "_clicks": np.asarray(st["clicks"], dtype=np.float64),
+                }
+            )
             schema = "_v string, _code int, _count double, _clicks double"
             lookup = F.broadcast(spark.createDataFrame(table, schema=schema))
             value = F.col(col).cast("string")
             out = out.withColumn("_v", value).join(lookup, on="_v", how="left")
             is_missing = F.col("_v").isNull()
             if "ordinal" in self.methods:
-                out = out.withColumn("_ordinal", F.when(
-                    is_missing, F.lit(None)).otherwise(F.coalesce("_code", F.lit(0))).cast("double"))
+                out = out.withColumn(
+                    "_ordinal",
+                    F.when(is_missing, F.lit(None))
+                    .otherwise(F.coalesce("_code", F.lit(0)))
+                    .cast("double"),
+                )
             if "count" in self.methods:
-                out = out.withColumn(col + "_count", F.when(
-                    is_missing, F.lit(None).cast("double")).otherwise(F.coalesce("_count", F.lit(0.0))))
+                out = out.withColumn(
+                    col + "_count",
+                    F.when(is_missing, F.lit(None).cast("double")).otherwise(
+                        F.coalesce("_count", F.lit(0.0))
+                    ),
+                )
             if "target" in self.methods:
                 rate = (F.col("_clicks") + m * prior) / (F.col("_count") + m)
                 if out_of_fold:
                     rate = self._spark_oof(out, col, m, prior)
-                out = out.withColumn(col + "_te", F.when(
-                    is_missing | F.col("_code").isNull(), F.lit(prior)).otherwise(rate))
+                out = out.withColumn(
+                    col + "_te",
+                    F.when(is_missing | F.col("_code").isNull(), F.lit(prior)).otherwise(rate),
+                )
             out = out.drop("_v", "_code", "_count", "_clicks")
             if "ordinal" in self.methods:
                 out = out.withColumn(col, F.col("_ordinal")).drop("_ordinal")

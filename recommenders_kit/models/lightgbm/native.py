@@ -1,8 +1,9 @@
 """LightGBM click-probability model on one machine (pandas in, probabilities out).
 
-:class:`LightGBMClickModel` = a fitted :class:`~recommenders_kit.models.lightgbm.features.FeatureEncoder`
-+ a LightGBM booster trained with the ordinal-coded columns declared categorical, early stopping
-on a validation split, and a progress bar. It saves as a folder that needs no pickle:
+:class:`LightGBMClickModel` = a fitted
+:class:`~recommenders_kit.models.lightgbm.features.FeatureEncoder` + a LightGBM booster
+trained with the ordinal-coded columns declared categorical, early stopping on a validation
+split, and a progress bar. It saves as a folder that needs no pickle:
 
 * ``model.txt``: LightGBM's text model format (``lightgbm.Booster(model_file=...)`` loads it;
   SynapseML's ``saveNativeModel`` writes the same format, so one scoring path serves both);
@@ -93,14 +94,19 @@ class LightGBMClickModel:
         if valid is None:
             cut = int(len(train) * (1 - self.valid_fraction))
             if cut < 1 or cut >= len(train):
-                raise ValueError(f"train has too few rows ({len(train)}) to hold out a validation split")
+                raise ValueError(
+                    f"train has too few rows ({len(train)}) to hold out a validation split"
+                )
             train, valid = train.iloc[:cut], train.iloc[cut:]
         x_train = self.encoder.fit_transform(train)
         x_valid = self.encoder.transform(valid)
         label = self.encoder.label_col
-        dtrain = lgb.Dataset(x_train, label=train[label].to_numpy(),
-                             categorical_feature=self.encoder.categorical_features,
-                             free_raw_data=True)
+        dtrain = lgb.Dataset(
+            x_train,
+            label=train[label].to_numpy(),
+            categorical_feature=self.encoder.categorical_features,
+            free_raw_data=True,
+        )
         dvalid = lgb.Dataset(x_valid, label=valid[label].to_numpy(), reference=dtrain)
         callbacks = [lgb.record_evaluation(history := {})]
         if self.early_stopping_rounds:
@@ -109,19 +115,28 @@ class LightGBMClickModel:
         callbacks.append(bar.callback)
         params = {**self.params, "metric": ["binary_logloss", "auc"]}
         try:
-            self.booster = lgb.train(params, dtrain, num_boost_round=self.num_boost_round,
-                                     valid_sets=[dvalid], valid_names=["valid"],
-                                     callbacks=callbacks)
+            self.booster = lgb.train(
+                params,
+                dtrain,
+                num_boost_round=self.num_boost_round,
+                valid_sets=[dvalid],
+                valid_names=["valid"],
+                callbacks=callbacks,
+            )
         finally:
             bar.close()
         best = self.booster.best_iteration or self.booster.current_iteration()
         self.meta = {
-            "params": self.params, "num_boost_round": self.num_boost_round,
-            "early_stopping_rounds": self.early_stopping_rounds, "best_iteration": best,
+            "params": self.params,
+            "num_boost_round": self.num_boost_round,
+            "early_stopping_rounds": self.early_stopping_rounds,
+            "best_iteration": best,
             "features": self.encoder.feature_names,
             "categorical_features": self.encoder.categorical_features,
-            "valid": {"auc": history["valid"]["auc"][best - 1],
-                      "logloss": history["valid"]["binary_logloss"][best - 1]},
+            "valid": {
+                "auc": history["valid"]["auc"][best - 1],
+                "logloss": history["valid"]["binary_logloss"][best - 1],
+            },
         }
         return self
 
@@ -162,8 +177,9 @@ class LightGBMClickModel:
         for name in ("model.txt", "encoder.json"):
             if not (folder / name).exists():
                 raise FileNotFoundError(f"{folder / name} is missing: not a saved click model")
-        obj = cls(encoder=FeatureEncoder.from_json((folder / "encoder.json").read_text()),
-                  progress=False)
+        obj = cls(
+            encoder=FeatureEncoder.from_json((folder / "encoder.json").read_text()), progress=False
+        )
         obj.booster = lgb.Booster(model_file=str(folder / "model.txt"))
         meta_path = folder / "meta.json"
         obj.meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}

@@ -1,12 +1,12 @@
 """LightGBM click model distributed on Spark with SynapseML.
 
-:class:`SynapseLightGBMClickModel` mirrors :class:`~recommenders_kit.models.lightgbm.native.LightGBMClickModel`
-on Spark DataFrames: the same :class:`FeatureEncoder` (fitted with one Spark aggregation,
-applied with broadcast joins), the encoded columns assembled into a vector
-(``VectorAssembler``, missing values kept as NaN, LightGBM's missing), and
-``synapse.ml.lightgbm.LightGBMClassifier`` with the same hyperparameters (mapped from
-LightGBM's names), the ordinal columns declared categorical, and early stopping on a validation
-indicator column.
+:class:`SynapseLightGBMClickModel` mirrors
+:class:`~recommenders_kit.models.lightgbm.native.LightGBMClickModel` on Spark DataFrames: the
+same :class:`FeatureEncoder` (fitted with one Spark aggregation, applied with broadcast joins),
+the encoded columns assembled into a vector (``VectorAssembler``, missing values kept as NaN,
+LightGBM's missing), and ``synapse.ml.lightgbm.LightGBMClassifier`` with the same
+hyperparameters (mapped from LightGBM's names), the ordinal columns declared categorical, and
+early stopping on a validation indicator column.
 
 :meth:`~SynapseLightGBMClickModel.export` writes the trained booster with ``saveNativeModel``'s
 text format plus ``encoder.json`` and ``meta.json``: the folder layout of the native model,
@@ -32,14 +32,24 @@ if TYPE_CHECKING:
 
 #: LightGBM parameter name -> SynapseML ``LightGBMClassifier`` parameter name.
 PARAM_NAMES = {
-    "learning_rate": "learningRate", "num_leaves": "numLeaves",
-    "min_data_in_leaf": "minDataInLeaf", "feature_fraction": "featureFraction",
-    "max_bin": "maxBin", "max_cat_to_onehot": "maxCatToOnehot", "cat_smooth": "catSmooth",
-    "cat_l2": "catl2", "min_data_per_group": "minDataPerGroup",
-    "max_cat_threshold": "maxCatThreshold", "lambda_l1": "lambdaL1", "lambda_l2": "lambdaL2",
-    "bagging_fraction": "baggingFraction", "bagging_freq": "baggingFreq",
-    "max_depth": "maxDepth", "min_sum_hessian_in_leaf": "minSumHessianInLeaf",
-    "seed": "seed", "num_threads": "numThreads",
+    "learning_rate": "learningRate",
+    "num_leaves": "numLeaves",
+    "min_data_in_leaf": "minDataInLeaf",
+    "feature_fraction": "featureFraction",
+    "max_bin": "maxBin",
+    "max_cat_to_onehot": "maxCatToOnehot",
+    "cat_smooth": "catSmooth",
+    "cat_l2": "catl2",
+    "min_data_per_group": "minDataPerGroup",
+    "max_cat_threshold": "maxCatThreshold",
+    "lambda_l1": "lambdaL1",
+    "lambda_l2": "lambdaL2",
+    "bagging_fraction": "baggingFraction",
+    "bagging_freq": "baggingFreq",
+    "max_depth": "maxDepth",
+    "min_sum_hessian_in_leaf": "minSumHessianInLeaf",
+    "seed": "seed",
+    "num_threads": "numThreads",
 }
 _IGNORED = {"objective", "verbose", "metric"}  # set by this class
 
@@ -64,8 +74,10 @@ class SynapseLightGBMClickModel:
         params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         unknown = sorted(set(params) - set(PARAM_NAMES) - _IGNORED)
         if unknown:
-            raise ValueError(f"params {unknown} have no SynapseML equivalent here; "
-                             f"supported: {sorted(PARAM_NAMES)}")
+            raise ValueError(
+                f"params {unknown} have no SynapseML equivalent here; "
+                f"supported: {sorted(PARAM_NAMES)}"
+            )
         self.encoder = encoder or FeatureEncoder()
         self.params = params
         self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds
@@ -86,24 +98,34 @@ class SynapseLightGBMClickModel:
         from synapse.ml.lightgbm import LightGBMClassifier
 
         if valid is None:
-            train, valid = train.randomSplit([1 - self.valid_fraction, self.valid_fraction],
-                                             seed=self.seed)
+            train, valid = train.randomSplit(
+                [1 - self.valid_fraction, self.valid_fraction], seed=self.seed
+            )
         self.encoder.fit_spark(train)
         oof = bool(self.encoder.fold_col)
-        data = self.encoder.transform_spark(train, out_of_fold=oof).withColumn(
-            "_valid", F.lit(False)
-        ).unionByName(
-            self.encoder.transform_spark(valid).withColumn("_valid", F.lit(True)),
-            allowMissingColumns=True,
+        data = (
+            self.encoder.transform_spark(train, out_of_fold=oof)
+            .withColumn("_valid", F.lit(False))
+            .unionByName(
+                self.encoder.transform_spark(valid).withColumn("_valid", F.lit(True)),
+                allowMissingColumns=True,
+            )
         )
         names = self.encoder.feature_names
         categorical = [names.index(c) for c in self.encoder.categorical_features]
         kwargs = {PARAM_NAMES[k]: v for k, v in self.params.items() if k in PARAM_NAMES}
         classifier = LightGBMClassifier(
-            objective="binary", featuresCol="_features", labelCol=self.encoder.label_col,
-            validationIndicatorCol="_valid", earlyStoppingRound=self.early_stopping_rounds,
-            numIterations=self.num_boost_round, categoricalSlotIndexes=categorical,
-            metric="binary_logloss", verbosity=-1, useBarrierExecutionMode=False, **kwargs,
+            objective="binary",
+            featuresCol="_features",
+            labelCol=self.encoder.label_col,
+            validationIndicatorCol="_valid",
+            earlyStoppingRound=self.early_stopping_rounds,
+            numIterations=self.num_boost_round,
+            categoricalSlotIndexes=categorical,
+            metric="binary_logloss",
+            verbosity=-1,
+            useBarrierExecutionMode=False,
+            **kwargs,
         )
         # LightGBM reads its input several times (counts, bins, training): materialise the
         # encoded vectors once instead of re-running the encoding joins each time
@@ -115,18 +137,22 @@ class SynapseLightGBMClickModel:
         finally:
             assembled.unpersist()
         self.meta = {
-            "params": self.params, "num_boost_round": self.num_boost_round,
+            "params": self.params,
+            "num_boost_round": self.num_boost_round,
             "early_stopping_rounds": self.early_stopping_rounds,
             # SynapseML keeps only the trees up to the best iteration (reported 0-based), so
             # the exported text model is used whole: no iteration cut when serving
             "best_iteration": None,
             "trees": int(self.model.getBoosterNumTotalIterations()),
-            "features": names, "categorical_features": self.encoder.categorical_features,
+            "features": names,
+            "categorical_features": self.encoder.categorical_features,
             "trained_with": "synapseml",
         }
         return self
 
-    def predict_proba(self, data: SparkDataFrame, col_output: str = "probability") -> SparkDataFrame:
+    def predict_proba(
+        self, data: SparkDataFrame, col_output: str = "probability"
+    ) -> SparkDataFrame:
         """``data`` with a ``col_output`` column: the click probability (double)."""
         from pyspark.ml.functions import vector_to_array
         from pyspark.sql import functions as F
@@ -141,11 +167,14 @@ class SynapseLightGBMClickModel:
         """AUC and logloss on labelled rows, computed on Spark."""
         from recommenders_kit.evaluation import spark as seval
 
-        scored = self.predict_proba(data.select(*[c for c in data.columns if c != "probability"]),
-                                    col_output="_p")
+        scored = self.predict_proba(
+            data.select(*[c for c in data.columns if c != "probability"]), col_output="_p"
+        )
         label = self.encoder.label_col
-        return {"auc": seval.auc(scored, col_label=label, col_prediction="_p"),
-                "logloss": seval.logloss(scored, col_label=label, col_prediction="_p")}
+        return {
+            "auc": seval.auc(scored, col_label=label, col_prediction="_p"),
+            "logloss": seval.logloss(scored, col_label=label, col_prediction="_p"),
+        }
 
     def feature_importance(self, importance_type: str = "gain"):
         """Importance per feature, largest first (pandas Series)."""

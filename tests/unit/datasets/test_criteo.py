@@ -20,7 +20,9 @@ def test_real_rows_parse_into_40_typed_columns(real):
     assert real["label"].sum() == 205 and str(real["label"].dtype) == "int8"
     assert all(str(real[c].dtype) == "Int64" for c in criteo.INT_COLS)
     first = real.iloc[0]
-    assert first[criteo.INT_COLS].tolist()[:12] == [1, 1, 5, 0, 1382, 4, 15, 2, 181, 1, 2, pd.NA][:12]
+    assert (
+        first[criteo.INT_COLS].tolist()[:12] == [1, 1, 5, 0, 1382, 4, 15, 2, 181, 1, 2, pd.NA][:12]
+    )
     assert pd.isna(first["int11"]) and first["cat00"] == "68fd1e64"
 
 
@@ -37,9 +39,11 @@ def test_values_match_an_independent_parse(real):
     lines = read_shared("criteo/train_head.txt").decode().split("\n")
     for row, line in zip(real.itertuples(index=False), lines):
         fields = line.split("\t") + [""] * (40 - len(line.split("\t")))
-        expected = [int(fields[0])] + [int(f) if f else None for f in fields[1:14]] + [
-            f or None for f in fields[14:]
-        ]
+        expected = (
+            [int(fields[0])]
+            + [int(f) if f else None for f in fields[1:14]]
+            + [f or None for f in fields[14:]]
+        )
         got = [None if pd.isna(v) else v for v in row]
         assert got == expected
 

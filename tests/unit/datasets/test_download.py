@@ -134,8 +134,12 @@ def test_offline_mode_rejects_a_placed_file_with_the_wrong_checksum(server, cach
 
 def test_mirror_replaces_the_host(server, cache, monkeypatch):
     monkeypatch.setenv(dl.MIRROR_ENV, server.url + "/")
-    path = dl.fetch("https://unreachable.invalid/some/dir/data.bin", cache_dir=cache,
-                    sha256=sha256(PAYLOAD), progress=False)
+    path = dl.fetch(
+        "https://unreachable.invalid/some/dir/data.bin",
+        cache_dir=cache,
+        sha256=sha256(PAYLOAD),
+        progress=False,
+    )
     assert path.read_bytes() == PAYLOAD
 
 

@@ -46,7 +46,10 @@ def test_1m_double_colon_format_and_latin1_movies():
     df = movielens.load_pandas_df("1m", title_col="title", year_col="year")
     assert len(df) == 487_650 and df["userID"].nunique() == 2999  # the partial file
     assert df.iloc[0][["userID", "itemID", "rating", "timestamp"]].tolist() == [
-        1, 1193, 5, 978300760
+        1,
+        1193,
+        5,
+        978300760,
     ]
     assert df.iloc[0]["title"] == "One Flew Over the Cuckoo's Nest (1975)"
     items = movielens.load_item_df("1m")
@@ -80,16 +83,21 @@ def serve_100k_variant(monkeypatch, tmp_path):
     """Serve an ml-100k.zip whose u.data is replaced, with a registry entry for it."""
 
     def serve(u_data: bytes):
-        archive = zip_bytes({
-            "ml-100k/u.data": u_data,
-            "ml-100k/u.item": read_shared("movielens/ml-100k/u.item"),
-            "ml-100k/u.genre": read_shared("movielens/ml-100k/u.genre"),
-        })
+        archive = zip_bytes(
+            {
+                "ml-100k/u.data": u_data,
+                "ml-100k/u.item": read_shared("movielens/ml-100k/u.item"),
+                "ml-100k/u.genre": read_shared("movielens/ml-100k/u.genre"),
+            }
+        )
         server = FileServer({"ml-100k.zip": archive}).__enter__()
         monkeypatch.setenv(dl.MIRROR_ENV, server.url)
         monkeypatch.setenv(dl.CACHE_ENV, str(tmp_path / "cache"))
-        monkeypatch.setitem(movielens.DATASETS, "100k", dataclasses.replace(
-            movielens.DATASETS["100k"], sha256=sha256(archive)))
+        monkeypatch.setitem(
+            movielens.DATASETS,
+            "100k",
+            dataclasses.replace(movielens.DATASETS["100k"], sha256=sha256(archive)),
+        )
         return server
 
     yield serve
@@ -115,8 +123,11 @@ def test_truncated_archive_is_an_error_and_is_not_kept(monkeypatch, tmp_path):
     with FileServer({"ml-100k.zip": truncated}) as server:
         monkeypatch.setenv(dl.MIRROR_ENV, server.url)
         monkeypatch.setenv(dl.CACHE_ENV, str(tmp_path))
-        monkeypatch.setitem(movielens.DATASETS, "100k", dataclasses.replace(
-            movielens.DATASETS["100k"], sha256=sha256(truncated)))
+        monkeypatch.setitem(
+            movielens.DATASETS,
+            "100k",
+            dataclasses.replace(movielens.DATASETS["100k"], sha256=sha256(truncated)),
+        )
         with pytest.raises(dl.ArchiveError, match="ml-100k.zip is truncated or corrupt"):
             movielens.load_pandas_df("100k")
     assert not (tmp_path / "ml-100k.zip").exists()

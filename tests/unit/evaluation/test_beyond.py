@@ -39,22 +39,29 @@ def test_diversity_by_features():
     feats = pd.DataFrame({"itemID": [1, 2, 3], "features": [[1, 0], [0, 1], [1, 1]]})
     # a: cos([1,0],[1,1]) = 1/sqrt2; b: cos([1,0],[0,1]) = 0
     assert beyond.diversity(TRAIN, RECO, item_feature_df=feats) == pytest.approx(
-        1 - (1 / math.sqrt(2) + 0) / 2)
+        1 - (1 / math.sqrt(2) + 0) / 2
+    )
 
 
 def test_diversity_matches_brute_force():
     rng = np.random.default_rng(3)
     train = pd.DataFrame({"userID": rng.integers(0, 30, 400), "itemID": rng.integers(0, 25, 400)})
-    reco = pd.DataFrame({"userID": np.repeat(np.arange(10), 4),
-                         "itemID": np.concatenate([rng.choice(25, 4, replace=False) for _ in range(10)])})
+    reco = pd.DataFrame(
+        {
+            "userID": np.repeat(np.arange(10), 4),
+            "itemID": np.concatenate([rng.choice(25, 4, replace=False) for _ in range(10)]),
+        }
+    )
     users_of = train.groupby("itemID")["userID"].apply(set).to_dict()
 
     def sim(i, j):
         a, b = users_of.get(i, set()), users_of.get(j, set())
         return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
-    per_user = [np.mean([sim(i, j) for i, j in itertools.combinations(g["itemID"], 2)])
-                for _, g in reco.groupby("userID")]
+    per_user = [
+        np.mean([sim(i, j) for i, j in itertools.combinations(g["itemID"], 2)])
+        for _, g in reco.groupby("userID")
+    ]
     assert beyond.diversity(train, reco) == pytest.approx(1 - np.mean(per_user), abs=1e-12)
 
 

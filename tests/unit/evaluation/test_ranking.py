@@ -16,10 +16,16 @@ from recommenders_kit.evaluation import evaluate, ranking
 #          user 2 -> 8 (.5), 4 (.5), 9 (.3)           tie kept in input order: [8, 4, 9], hit at 2
 #          user 4 -> 1 (.9)                           not in truth: ignored
 #   two common users.
-TRUE = pd.DataFrame({"userID": [1, 1, 1, 1, 2, 3, 3], "itemID": [1, 2, 3, 10, 4, 5, 6],
-                     "rating": 5.0})
-PRED = pd.DataFrame({"userID": [1, 1, 1, 1, 2, 2, 2, 4], "itemID": [1, 7, 2, 3, 8, 4, 9, 1],
-                     "prediction": [.9, .8, .7, .1, .5, .5, .3, .9]})
+TRUE = pd.DataFrame(
+    {"userID": [1, 1, 1, 1, 2, 3, 3], "itemID": [1, 2, 3, 10, 4, 5, 6], "rating": 5.0}
+)
+PRED = pd.DataFrame(
+    {
+        "userID": [1, 1, 1, 1, 2, 2, 2, 4],
+        "itemID": [1, 7, 2, 3, 8, 4, 9, 1],
+        "prediction": [0.9, 0.8, 0.7, 0.1, 0.5, 0.5, 0.3, 0.9],
+    }
+)
 L2, L3 = math.log2(2), math.log2(3)
 HAND = {
     # u1: 2/3, u2: 1/3
@@ -54,10 +60,11 @@ def test_evaluate_returns_the_same_values_in_order():
 
 def test_by_threshold_keeps_common_users_without_recommendations():
     # threshold .75: u1 recommends [1, 7] (hit at 1), u2 recommends nothing but still counts
-    got = ranking.precision_at_k(TRUE, PRED, k=3, relevancy_method="by_threshold", threshold=.75)
+    got = ranking.precision_at_k(TRUE, PRED, k=3, relevancy_method="by_threshold", threshold=0.75)
     assert got == pytest.approx((1 / 3 + 0) / 2)
-    assert ranking.mrr_at_k(TRUE, PRED, k=3, relevancy_method="by_threshold",
-                            threshold=.75) == pytest.approx(0.5)
+    assert ranking.mrr_at_k(
+        TRUE, PRED, k=3, relevancy_method="by_threshold", threshold=0.75
+    ) == pytest.approx(0.5)
 
 
 def test_k_larger_than_the_lists():
@@ -100,10 +107,15 @@ def brute_force(true: pd.DataFrame, pred: pd.DataFrame, k: int) -> dict[str, flo
 def test_matches_brute_force_on_random_data(seed, k):
     rng = np.random.default_rng(seed)
     n_users, n_items = 40, 30
-    true = pd.DataFrame({"userID": rng.integers(0, n_users, 600),
-                         "itemID": rng.integers(0, n_items, 600)}).drop_duplicates()
-    pred = pd.DataFrame({"userID": rng.integers(5, n_users + 5, 700),  # some users in one frame
-                         "itemID": rng.integers(0, n_items + 10, 700)}).drop_duplicates()
+    true = pd.DataFrame(
+        {"userID": rng.integers(0, n_users, 600), "itemID": rng.integers(0, n_items, 600)}
+    ).drop_duplicates()
+    pred = pd.DataFrame(
+        {
+            "userID": rng.integers(5, n_users + 5, 700),  # some users in one frame
+            "itemID": rng.integers(0, n_items + 10, 700),
+        }
+    ).drop_duplicates()
     pred["prediction"] = rng.integers(0, 5, len(pred)) / 4  # many ties
     pred = pred.sample(frac=1, random_state=seed)  # the input order breaks ties
     want = brute_force(true, pred, k)
@@ -114,7 +126,8 @@ def test_matches_brute_force_on_random_data(seed, k):
 def test_string_ids_and_custom_columns():
     true = TRUE.rename(columns={"userID": "u", "itemID": "i"}).astype({"u": str, "i": str})
     pred = PRED.rename(columns={"userID": "u", "itemID": "i", "prediction": "s"}).astype(
-        {"u": str, "i": str})
+        {"u": str, "i": str}
+    )
     got = ranking.ndcg_at_k(true, pred, col_user="u", col_item="i", col_prediction="s", k=3)
     assert got == pytest.approx(HAND["ndcg_at_k"])
 
@@ -132,7 +145,10 @@ def test_prediction_ids_inside_the_truth_range_but_absent_do_not_count():
     true = pd.DataFrame({"userID": [1, 2, 4], "itemID": [1, 1, 1]})
     pred = pd.DataFrame({"userID": [1, 3], "itemID": [1, 1], "prediction": [1.0, 1.0]})
     assert evaluate(true, pred, metrics=["precision_at_k", "ndcg_at_k", "map"], k=1) == {
-        "precision_at_k": 1.0, "ndcg_at_k": 1.0, "map": 1.0}
+        "precision_at_k": 1.0,
+        "ndcg_at_k": 1.0,
+        "map": 1.0,
+    }
 
 
 def test_no_common_user_gives_zero():
@@ -141,9 +157,12 @@ def test_no_common_user_gives_zero():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"k": 0}, "k must be >= 1"), ({"k": 2.5}, "k must be an int"),
-     ({"relevancy_method": "best"}, "relevancy_method must be one of"),
-     ({"col_prediction": "score"}, r"rating_pred is missing column\(s\) \['score'\]")],
+    [
+        ({"k": 0}, "k must be >= 1"),
+        ({"k": 2.5}, "k must be an int"),
+        ({"relevancy_method": "best"}, "relevancy_method must be one of"),
+        ({"col_prediction": "score"}, r"rating_pred is missing column\(s\) \['score'\]"),
+    ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -13,8 +13,7 @@ from recommenders_kit.evaluation import evaluate, rating
 
 # pairs present in both: (1,1): 4 vs 3, (1,2): 2 vs 2, (2,1): 5 vs 3; (2,9) and (3,3) unmatched
 TRUE = pd.DataFrame({"userID": [1, 1, 2, 2], "itemID": [1, 2, 1, 9], "rating": [4.0, 2, 5, 1]})
-PRED = pd.DataFrame({"userID": [1, 1, 2, 3], "itemID": [1, 2, 1, 3],
-                     "prediction": [3.0, 2, 3, 4]})
+PRED = pd.DataFrame({"userID": [1, 1, 2, 3], "itemID": [1, 2, 1, 3], "prediction": [3.0, 2, 3, 4]})
 
 
 def test_hand_worked_example():
@@ -29,8 +28,13 @@ def test_hand_worked_example():
 
 def test_matches_sklearn_on_random_data():
     rng = np.random.default_rng(0)
-    true = pd.DataFrame({"userID": np.repeat(np.arange(50), 20), "itemID": np.tile(np.arange(20), 50),
-                         "rating": rng.integers(1, 6, 1000).astype(float)})
+    true = pd.DataFrame(
+        {
+            "userID": np.repeat(np.arange(50), 20),
+            "itemID": np.tile(np.arange(20), 50),
+            "rating": rng.integers(1, 6, 1000).astype(float),
+        }
+    )
     pred = true.sample(frac=0.8, random_state=1).rename(columns={"rating": "prediction"})
     pred["prediction"] = pred["prediction"] + rng.normal(0, 1, len(pred))
     merged = true.merge(pred, on=["userID", "itemID"])

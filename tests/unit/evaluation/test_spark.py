@@ -18,33 +18,39 @@ RATING = ["rmse", "mae", "rsquared", "exp_var"]
 
 
 def test_hand_worked_example(spark):
-    got = seval.evaluate(spark.createDataFrame(TRUE), spark.createDataFrame(PRED),
-                         metrics=RANKING, k=3)
+    got = seval.evaluate(
+        spark.createDataFrame(TRUE), spark.createDataFrame(PRED), metrics=RANKING, k=3
+    )
     assert got == pytest.approx(HAND, abs=1e-12)
-    assert seval.ndcg_at_k(spark.createDataFrame(TRUE), spark.createDataFrame(PRED),
-                           k=3) == pytest.approx(HAND["ndcg_at_k"], abs=1e-12)
+    assert seval.ndcg_at_k(
+        spark.createDataFrame(TRUE), spark.createDataFrame(PRED), k=3
+    ) == pytest.approx(HAND["ndcg_at_k"], abs=1e-12)
 
 
 def test_by_threshold(spark):
     kw = dict(k=3, relevancy_method="by_threshold", threshold=0.75)
     want = evaluate(TRUE, PRED, metrics=RANKING, **kw)
-    got = seval.evaluate(spark.createDataFrame(TRUE), spark.createDataFrame(PRED),
-                         metrics=RANKING, **kw)
+    got = seval.evaluate(
+        spark.createDataFrame(TRUE), spark.createDataFrame(PRED), metrics=RANKING, **kw
+    )
     assert got == pytest.approx(want, abs=1e-12)
 
 
 @pytest.mark.parametrize("k", [1, 5, 40])
 def test_random_data_with_ties(spark, k):
     rng = np.random.default_rng(k)
-    true = pd.DataFrame({"userID": rng.integers(0, 60, 900),
-                         "itemID": rng.integers(0, 40, 900)}).drop_duplicates()
-    pred = pd.DataFrame({"userID": rng.integers(5, 65, 1200),
-                         "itemID": rng.integers(0, 50, 1200)}).drop_duplicates()
+    true = pd.DataFrame(
+        {"userID": rng.integers(0, 60, 900), "itemID": rng.integers(0, 40, 900)}
+    ).drop_duplicates()
+    pred = pd.DataFrame(
+        {"userID": rng.integers(5, 65, 1200), "itemID": rng.integers(0, 50, 1200)}
+    ).drop_duplicates()
     pred["prediction"] = rng.integers(0, 4, len(pred)) / 3.0
     pred = pred.sample(frac=1, random_state=k).reset_index(drop=True)
     want = evaluate(true, pred, metrics=RANKING, k=k)
-    got = seval.evaluate(spark.createDataFrame(true), spark.createDataFrame(pred).coalesce(1),
-                         metrics=RANKING, k=k)
+    got = seval.evaluate(
+        spark.createDataFrame(true), spark.createDataFrame(pred).coalesce(1), metrics=RANKING, k=k
+    )
     assert got == pytest.approx(want, abs=1e-9)
 
 
@@ -55,13 +61,16 @@ def ml100k_predictions(ml100k):
     train, test = random_split(ml100k, 0.75, seed=123)
     mu = train["rating"].mean()
     user_bias = train.groupby("userID")["rating"].mean() - mu
-    item_bias = (train["rating"] - mu - train["userID"].map(user_bias)).groupby(
-        train["itemID"]).mean()
+    item_bias = (
+        (train["rating"] - mu - train["userID"].map(user_bias)).groupby(train["itemID"]).mean()
+    )
     users, items = user_bias.index.to_numpy(), item_bias.index.to_numpy()
-    grid = pd.DataFrame({"userID": np.repeat(users, len(items)),
-                         "itemID": np.tile(items, len(users))})
-    grid["prediction"] = (mu + grid["userID"].map(user_bias).to_numpy()
-                          + grid["itemID"].map(item_bias).to_numpy())
+    grid = pd.DataFrame(
+        {"userID": np.repeat(users, len(items)), "itemID": np.tile(items, len(users))}
+    )
+    grid["prediction"] = (
+        mu + grid["userID"].map(user_bias).to_numpy() + grid["itemID"].map(item_bias).to_numpy()
+    )
     seen = grid.merge(train[["userID", "itemID"]], how="left", indicator=True)["_merge"] == "both"
     grid = grid[~seen.to_numpy()]
     top = grid.sort_values(["userID", "prediction"], ascending=[True, False], kind="stable")
@@ -72,8 +81,9 @@ def ml100k_predictions(ml100k):
 def test_real_movielens_ranking_agrees_to_1e9(spark, ml100k_predictions):
     test, top, _ = ml100k_predictions
     want = evaluate(test, top, metrics=RANKING, k=10)
-    got = seval.evaluate(spark.createDataFrame(test), spark.createDataFrame(top),
-                         metrics=RANKING, k=10)
+    got = seval.evaluate(
+        spark.createDataFrame(test), spark.createDataFrame(top), metrics=RANKING, k=10
+    )
     assert got == pytest.approx(want, abs=1e-9)
     assert 0 < want["precision_at_k"] < 1
 
@@ -82,8 +92,7 @@ def test_real_movielens_rating_agrees_to_1e9(spark, ml100k_predictions):
     test, _, grid = ml100k_predictions
     scored = grid.merge(test[["userID", "itemID"]])  # the test pairs the model can score
     want = evaluate(test, scored, metrics=RATING)
-    got = seval.evaluate(spark.createDataFrame(test), spark.createDataFrame(scored),
-                         metrics=RATING)
+    got = seval.evaluate(spark.createDataFrame(test), spark.createDataFrame(scored), metrics=RATING)
     assert got == pytest.approx(want, abs=1e-9)
     assert 0.8 < want["rmse"] < 1.2
 
@@ -102,10 +111,12 @@ def test_classification_agrees(spark):
 def test_coverage_agrees(spark, ml100k_predictions):
     test, top, _ = ml100k_predictions
     reco = top.groupby("userID").head(10)
-    assert seval.catalog_coverage(spark.createDataFrame(test), spark.createDataFrame(reco)) == \
-        pytest.approx(beyond.catalog_coverage(test, reco), abs=1e-12)
+    assert seval.catalog_coverage(
+        spark.createDataFrame(test), spark.createDataFrame(reco)
+    ) == pytest.approx(beyond.catalog_coverage(test, reco), abs=1e-12)
     assert seval.distributional_coverage(spark.createDataFrame(reco)) == pytest.approx(
-        beyond.distributional_coverage(reco), abs=1e-9)
+        beyond.distributional_coverage(reco), abs=1e-9
+    )
 
 
 def test_bad_input(spark):

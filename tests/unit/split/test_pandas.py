@@ -23,12 +23,15 @@ def interactions(draw):
     n = draw(st.integers(1, 120))
     users = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
     times = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))  # many ties
-    return pd.DataFrame({
-        "userID": users,
-        "itemID": np.arange(n) * 7 % 23,
-        "rating": 1.0,
-        "timestamp": times,
-    }, index=np.arange(n) * 3 + 100)  # a non-default index must survive
+    return pd.DataFrame(
+        {
+            "userID": users,
+            "itemID": np.arange(n) * 7 % 23,
+            "rating": 1.0,
+            "timestamp": times,
+        },
+        index=np.arange(n) * 3 + 100,
+    )  # a non-default index must survive
 
 
 def _shares(ratio):

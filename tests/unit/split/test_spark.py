@@ -31,16 +31,18 @@ def test_stratified_partitions_and_matches_pandas_counts(sdf, ml100k, ratio):
     again = [s.toPandas() for s in ssplit.stratified_split(sdf.repartition(7), ratio, seed=7)]
     for a, b in zip(splits, again):  # same rows whatever the partitioning
         key = ["userID", "itemID"]
-        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                      b.sort_values(key).reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+        )
 
 
 def test_chronological_matches_pandas_and_respects_time(sdf, ml100k):
     train, test = (s.toPandas() for s in ssplit.chronological_split(sdf, 0.8))
     assert len(train) + len(test) == len(ml100k)
     want_train, _ = psplit.chronological_split(ml100k, 0.8)
-    pd.testing.assert_series_equal(_per_user(train).sort_index(),
-                                   _per_user(want_train).sort_index())
+    pd.testing.assert_series_equal(
+        _per_user(train).sort_index(), _per_user(want_train).sort_index()
+    )
     last = train.groupby("userID")["timestamp"].max()
     first = test.groupby("userID")["timestamp"].min()
     assert (first >= last[first.index]).all()

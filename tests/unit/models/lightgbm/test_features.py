@@ -10,19 +10,28 @@ from recommenders_kit.datasets import criteo
 from recommenders_kit.models.lightgbm.features import FeatureEncoder
 
 # category c: a x3 (2 clicks), b x2 (1 click), z x1 (rare at min_count=2), one missing.
-TRAIN = pd.DataFrame({
-    "c": ["a", "a", "a", "b", "b", "z", None],
-    "n": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
-    "label": [1, 0, 1, 1, 0, 0, 1],
-    "fold": [0, 1, 0, 1, 0, 1, 0],
-})
+TRAIN = pd.DataFrame(
+    {
+        "c": ["a", "a", "a", "b", "b", "z", None],
+        "n": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+        "label": [1, 0, 1, 1, 0, 0, 1],
+        "fold": [0, 1, 0, 1, 0, 1, 0],
+    }
+)
 NEW = pd.DataFrame({"c": ["b", "a", "unseen", None], "n": [1.5, None, 0, 2], "label": 0})
 PRIOR = 4 / 7
 
 
 def encoder(**kw):
-    return FeatureEncoder(categorical_cols=["c"], numeric_cols=["n"], min_count=2,
-                          smoothing=1.0, n_folds=2, fold_col="fold", **kw)
+    return FeatureEncoder(
+        categorical_cols=["c"],
+        numeric_cols=["n"],
+        min_count=2,
+        smoothing=1.0,
+        n_folds=2,
+        fold_col="fold",
+        **kw,
+    )
 
 
 def test_hand_worked_ordinal_and_count():
@@ -52,10 +61,23 @@ def test_hand_worked_target_encoding():
 def test_out_of_fold_matches_a_brute_force_loop():
     rng = np.random.default_rng(0)
     n = 400
-    train = pd.DataFrame({"c": rng.choice(list("abcdefgh"), n), "n": rng.random(n),
-                          "label": rng.integers(0, 2, n), "fold": rng.integers(0, 4, n)})
-    enc = FeatureEncoder(categorical_cols=["c"], numeric_cols=["n"], methods=("target",),
-                         min_count=1, n_folds=4, smoothing=5.0, fold_col="fold")
+    train = pd.DataFrame(
+        {
+            "c": rng.choice(list("abcdefgh"), n),
+            "n": rng.random(n),
+            "label": rng.integers(0, 2, n),
+            "fold": rng.integers(0, 4, n),
+        }
+    )
+    enc = FeatureEncoder(
+        categorical_cols=["c"],
+        numeric_cols=["n"],
+        methods=("target",),
+        min_count=1,
+        n_folds=4,
+        smoothing=5.0,
+        fold_col="fold",
+    )
     got = enc.fit_transform(train)["c_te"].to_numpy()
     prior = train["label"].mean()
     for i, row in train.iterrows():
@@ -84,9 +106,14 @@ def test_json_round_trip_and_real_criteo_rows():
 
 @pytest.mark.parametrize(
     "data, message",
-    [(TRAIN.drop(columns="c"), r"missing column\(s\) \['c'\]"),
-     (TRAIN.assign(n=pd.array([None] * 7, dtype="Int64")), r"column\(s\) \['n'\] are missing in every"),
-     (TRAIN.assign(label=[1, 0, 2, 1, 0, 0, 1]), "label must hold only 0 and 1")],
+    [
+        (TRAIN.drop(columns="c"), r"missing column\(s\) \['c'\]"),
+        (
+            TRAIN.assign(n=pd.array([None] * 7, dtype="Int64")),
+            r"column\(s\) \['n'\] are missing in every",
+        ),
+        (TRAIN.assign(label=[1, 0, 2, 1, 0, 0, 1]), "label must hold only 0 and 1"),
+    ],
 )
 def test_bad_training_data(data, message):
     with pytest.raises(ValueError, match=message):
@@ -115,7 +142,9 @@ def test_spark_encoding_equals_pandas(spark):
     strain = spark.createDataFrame(_spark_ready(train)).cache()
     stest = spark.createDataFrame(_spark_ready(test))
     spark_enc = FeatureEncoder(**kw).fit_spark(strain)
-    assert spark_enc.stats == pandas_enc.stats and spark_enc.prior == pytest.approx(pandas_enc.prior)
+    assert spark_enc.stats == pandas_enc.stats and spark_enc.prior == pytest.approx(
+        pandas_enc.prior
+    )
     for frame, want, oof in [(strain, want_train, True), (stest, want_test, False)]:
         got = spark_enc.transform_spark(frame, out_of_fold=oof)
         got = got.toPandas().sort_values("_row").reset_index(drop=True)[want.columns]

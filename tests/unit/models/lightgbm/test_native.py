@@ -16,9 +16,12 @@ from recommenders_kit.models.lightgbm.native import LightGBMClickModel
 def test_real_rows_through_the_whole_pipeline(tmp_path):
     rows = criteo.load_pandas_df("sample")
     train, test = rows.iloc[:800], rows.iloc[800:]
-    model = LightGBMClickModel(FeatureEncoder(methods=("ordinal", "count"), min_count=3),
-                               params={"min_data_in_leaf": 20, "num_leaves": 15},
-                               num_boost_round=200, progress=False).fit(train)
+    model = LightGBMClickModel(
+        FeatureEncoder(methods=("ordinal", "count"), min_count=3),
+        params={"min_data_in_leaf": 20, "num_leaves": 15},
+        num_boost_round=200,
+        progress=False,
+    ).fit(train)
     scores = model.evaluate(test)
     assert 0.5 < scores["auc"] <= 1 and 0 < scores["logloss"] < 1
     p = model.predict_proba(test)

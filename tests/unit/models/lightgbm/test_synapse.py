@@ -19,10 +19,12 @@ def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_pa
     frame, _ = generate(20_000, seed=11)
     train, test = frame.iloc[:16_000], frame.iloc[16_000:]
     params = {"num_leaves": 31, "min_data_in_leaf": 50}
-    native = LightGBMClickModel(FeatureEncoder(min_count=5), params=params, progress=False,
-                                valid_fraction=0.1).fit(train.iloc[:14_400], train.iloc[14_400:])
+    native = LightGBMClickModel(
+        FeatureEncoder(min_count=5), params=params, progress=False, valid_fraction=0.1
+    ).fit(train.iloc[:14_400], train.iloc[14_400:])
     syn = SynapseLightGBMClickModel(FeatureEncoder(min_count=5), params=params).fit(
-        criteo.to_spark(spark, train.iloc[:14_400]), criteo.to_spark(spark, train.iloc[14_400:]))
+        criteo.to_spark(spark, train.iloc[:14_400]), criteo.to_spark(spark, train.iloc[14_400:])
+    )
     stest = criteo.to_spark(spark, test)
     syn_scores = syn.evaluate(stest)
     assert abs(syn_scores["auc"] - native.evaluate(test)["auc"]) < 0.01
