@@ -1,0 +1,1 @@
+"""Public data sets: verified, cached downloads and loaders for pandas and Spark."""

@@ -1,0 +1,1 @@
+"""Models: Spark ALS (``als``) and the LightGBM click model (``lightgbm``)."""
