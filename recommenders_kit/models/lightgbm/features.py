@@ -208,10 +208,14 @@ class FeatureEncoder:
         fold_clicks = np.bincount(
             keys * self.n_folds + oof, weights=label, minlength=n_keys * self.n_folds
         )
-        own = keys * self.n_folds + oof
-        rows = counts[keys] - fold_rows[own]
-        hits = clicks[keys] - fold_clicks[own]
-        return np.where(known, (hits + m * prior) / (rows + m), prior)
+        own = (keys * self.n_folds + oof)[known]
+        rows = counts[keys[known]] - fold_rows[own]
+        hits = clicks[keys[known]] - fold_clicks[own]
+        out = np.full(len(index), prior)
+        # a value seen only in the row's own fold (rows = 0) with no smoothing gets the prior
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[known] = np.where(rows + m > 0, (hits + m * prior) / (rows + m), prior)
+        return out
 
     # ------------------------------------------------------------ persistence
 
