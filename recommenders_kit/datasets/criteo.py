@@ -232,11 +232,9 @@ def to_spark(
     spark: SparkSession, frame: pd.DataFrame, header: Sequence[str] | None = None
 ) -> SparkDataFrame:
     """A pandas Criteo frame (from :func:`read_file` or the generator) as a Spark DataFrame
-    with :func:`spark_schema`; categorical dtypes become strings, missing values nulls."""
+    with :func:`spark_schema`; missing values become nulls. ``category`` columns are handed
+    over as they are: the Arrow transfer turns them into strings one batch at a time, so the
+    strings of millions of rows never exist at once."""
     names = _header(header)
-    plain = frame[names].copy()
-    for col in names[1 + N_INT :]:
-        if isinstance(plain[col].dtype, pd.CategoricalDtype):
-            plain[col] = plain[col].astype(object)
-    plain[names[0]] = plain[names[0]].astype("int32")
+    plain = frame[names].assign(**{names[0]: frame[names[0]].astype("int32")})
     return spark.createDataFrame(plain, schema=spark_schema(names))
