@@ -32,15 +32,13 @@ from recommenders_kit.constants import (
     DEFAULT_K,
     DEFAULT_LABEL_COL,
     DEFAULT_PREDICTION_COL,
-    DEFAULT_RATING_COL,
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
 from recommenders_kit.evaluation import ranking as _ranking
 from recommenders_kit.evaluation import rating as _rating
-from recommenders_kit.evaluation._api import check_metric_names, ranking_metric, rating_metric
+from recommenders_kit.evaluation._api import evaluator, ranking_metric, rating_metric
 from recommenders_kit.evaluation.classification import LOGLOSS_EPS
-from recommenders_kit.evaluation.evaluate import DEFAULT_METRICS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -148,8 +146,8 @@ def _aggregate_ranking(per_user: SparkDataFrame, names: Sequence[str], k: int) -
     return {m: (float(row[m]) / n if n else 0.0) for m in names}
 
 
-def _ranking_compute(name: str, rating_true, rating_pred, k: int, **kw) -> float:
-    return _aggregate_ranking(rank_hits(rating_true, rating_pred, k=k, **kw), [name], k)[name]
+def _ranking_compute(name: str, rating_true, rating_pred, **kw) -> float:
+    return _ranking_values(rating_true, rating_pred, [name], **kw)[name]
 
 
 def _ranking_metric(name: str):
@@ -235,49 +233,18 @@ rsquared = _rating_metric("rsquared")
 exp_var = _rating_metric("exp_var")
 
 
-def evaluate(
-    rating_true: SparkDataFrame,
-    rating_pred: SparkDataFrame,
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    k: int = DEFAULT_K,
-    relevancy_method: str = "top_k",
-    threshold: float = DEFAULT_THRESHOLD,
-    col_user: str = DEFAULT_USER_COL,
-    col_item: str = DEFAULT_ITEM_COL,
-    col_rating: str = DEFAULT_RATING_COL,
-    col_prediction: str = DEFAULT_PREDICTION_COL,
-) -> dict[str, float]:
+def _ranking_values(rating_true, rating_pred, names, k: int, **kw) -> dict[str, float]:
+    return _aggregate_ranking(rank_hits(rating_true, rating_pred, k=k, **kw), names, k)
+
+
+evaluate = evaluator(
+    _ranking.METRICS,
+    _rating.METRICS,
+    _ranking_values,
+    _rating_values,
     """Several metrics in one pass each for ranking and rating; see
-    :func:`recommenders_kit.evaluation.evaluate`."""
-    metrics = check_metric_names(metrics, _ranking.METRICS, _rating.METRICS)
-    result: dict[str, float] = {}
-    wanted = [m for m in metrics if m in _ranking.METRICS]
-    if wanted:
-        per_user = rank_hits(
-            rating_true,
-            rating_pred,
-            k,
-            relevancy_method,
-            threshold,
-            col_user,
-            col_item,
-            col_prediction,
-        )
-        result.update(_aggregate_ranking(per_user, wanted, k))
-    wanted = [m for m in metrics if m in _rating.METRICS]
-    if wanted:
-        result.update(
-            _rating_values(
-                rating_true,
-                rating_pred,
-                wanted,
-                col_user=col_user,
-                col_item=col_item,
-                col_rating=col_rating,
-                col_prediction=col_prediction,
-            )
-        )
-    return {m: result[m] for m in metrics}
+    :func:`recommenders_kit.evaluation.evaluate`.""",
+)
 
 
 # ---------------------------------------------------------------- classification
