@@ -17,6 +17,26 @@ def require_columns(columns: Iterable[str], required: Sequence[str], frame_name:
         raise ValueError(f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}")
 
 
+def require_pandas_frame(frame: object, columns: Sequence[str], name: str) -> None:
+    """Raise ``TypeError`` unless ``frame`` is a pandas DataFrame, ``ValueError`` unless it
+    has ``columns``."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    require_columns(frame.columns, columns, name)
+
+
+def require_spark_frame(frame: object, columns: Sequence[str], name: str) -> None:
+    """Raise ``TypeError`` unless ``frame`` is a Spark DataFrame, ``ValueError`` unless it has
+    ``columns`` (pyspark is imported only here, when a Spark path is used)."""
+    from pyspark.sql import DataFrame
+
+    if not isinstance(frame, DataFrame):
+        raise TypeError(f"{name} must be a Spark DataFrame, got {type(frame).__name__}")
+    require_columns(frame.columns, columns, name)
+
+
 def require_choice(value: str, choices: Sequence[str], param: str) -> None:
     """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
     if value not in choices:

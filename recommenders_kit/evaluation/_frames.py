@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_columns
+from recommenders_kit._validate import require_pandas_frame
 
 
 def merged_ratings(
@@ -22,9 +22,7 @@ def merged_ratings(
         ("rating_true", rating_true, [col_user, col_item, col_rating]),
         ("rating_pred", rating_pred, [col_user, col_item, col_prediction]),
     ]:
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-        require_columns(frame.columns, cols, name)
+        require_pandas_frame(frame, cols, name)
     left = rating_true[[col_user, col_item, col_rating]]
     right = rating_pred[[col_user, col_item, col_prediction]]
     if col_rating == col_prediction:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_columns
+from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import DEFAULT_ITEM_COL, DEFAULT_USER_COL
 
 
 def _check(name: str, frame: pd.DataFrame, cols: list[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    require_pandas_frame(frame, [], name)
     if frame.empty:
         raise ValueError(f"{name} is empty")
     require_columns(frame.columns, cols, name)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_choice, require_columns, require_positive_int
+from recommenders_kit._validate import require_choice, require_pandas_frame, require_positive_int
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
@@ -105,9 +105,7 @@ def rank_hits(
         ("rating_true", rating_true, [col_user, col_item]),
         ("rating_pred", rating_pred, [col_user, col_item, col_prediction]),
     ]:
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-        require_columns(frame.columns, cols, name)
+        require_pandas_frame(frame, cols, name)
 
     true_users, n_true_users, pred_users = _encode(
         rating_true[col_user].to_numpy(), rating_pred[col_user].to_numpy()

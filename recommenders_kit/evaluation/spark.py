@@ -26,7 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from recommenders_kit._validate import require_choice, require_columns, require_positive_int
+from recommenders_kit._validate import require_choice, require_positive_int, require_spark_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
@@ -46,11 +46,7 @@ if TYPE_CHECKING:
 
 
 def _check(name: str, frame, columns: Sequence[str]) -> None:
-    from pyspark.sql import DataFrame
-
-    if not isinstance(frame, DataFrame):
-        raise TypeError(f"{name} must be a Spark DataFrame, got {type(frame).__name__}")
-    require_columns(frame.columns, columns, name)
+    require_spark_frame(frame, columns, name)
 
 
 # ---------------------------------------------------------------- ranking

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_choice, require_columns, require_positive_int
+from recommenders_kit._validate import require_choice, require_positive_int, require_spark_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_PREDICTION_COL,
@@ -417,11 +417,7 @@ class ALSRecommender:
 
     @staticmethod
     def _check(frame, columns: list[str], name: str) -> None:
-        from pyspark.sql import DataFrame
-
-        if not isinstance(frame, DataFrame):
-            raise TypeError(f"{name} must be a Spark DataFrame, got {type(frame).__name__}")
-        require_columns(frame.columns, columns, name)
+        require_spark_frame(frame, columns, name)
 
 
 def _active_spark():

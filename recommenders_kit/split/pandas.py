@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_columns
+from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_SEED,
@@ -32,8 +32,7 @@ from recommenders_kit.split._common import cumulative_shares, group_split_args
 
 
 def _check_frame(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_pandas_frame(data, [], "data")
     if data.empty:
         raise ValueError("data is empty: nothing to split")
     require_columns(data.columns, columns, "data")

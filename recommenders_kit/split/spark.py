@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from recommenders_kit._validate import require_columns
+from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_SEED,
@@ -29,11 +29,7 @@ if TYPE_CHECKING:
 
 
 def _check_frame(data: SparkDataFrame, columns: Sequence[str]) -> None:
-    from pyspark.sql import DataFrame
-
-    if not isinstance(data, DataFrame):
-        raise TypeError(f"data must be a Spark DataFrame, got {type(data).__name__}")
-    require_columns(data.columns, columns, "data")
+    require_spark_frame(data, columns, "data")
     if data.isEmpty():
         raise ValueError("data is empty: nothing to split")
 

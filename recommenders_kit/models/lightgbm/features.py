@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_choice, require_columns, require_positive_int
+from recommenders_kit._validate import (
+    require_choice,
+    require_columns,
+    require_pandas_frame,
+    require_positive_int,
+    require_spark_frame,
+)
 from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_SEED
 from recommenders_kit.datasets.criteo import CAT_COLS, INT_COLS
 
@@ -111,10 +117,8 @@ class FeatureEncoder:
     # ------------------------------------------------------------ pandas
 
     def _check(self, data: pd.DataFrame, with_label: bool) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         cols = self.categorical_cols + self.numeric_cols + ([self.label_col] if with_label else [])
-        require_columns(data.columns, cols, "data")
+        require_pandas_frame(data, cols, "data")
         if with_label:
             labels = pd.unique(data[self.label_col])
             bad = [v for v in labels if v not in (0, 1)]
@@ -403,8 +407,4 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_spark(frame, columns: list[str]) -> None:
-    from pyspark.sql import DataFrame
-
-    if not isinstance(frame, DataFrame):
-        raise TypeError(f"data must be a Spark DataFrame, got {type(frame).__name__}")
-    require_columns(frame.columns, columns, "data")
+    require_spark_frame(frame, columns, "data")
