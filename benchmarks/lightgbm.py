@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import resource
+import tempfile
 import time
+from pathlib import Path
 
 from benchmarks._common import print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
@@ -55,14 +57,26 @@ def run_native(train, test, ceiling):
     ]
 
 
-def run_synapse(spark, train, test, ceiling):
+def parquet(frame, folder: Path, rows_per_file: int = 250_000) -> Path:
+    """Write ``frame`` as parquet files, the way a cluster job's input would arrive (handing
+    millions of rows from pandas to Spark directly holds them all in the driver's heap)."""
+    folder.mkdir(parents=True)
+    for i, start in enumerate(range(0, len(frame), rows_per_file)):
+        chunk = frame.iloc[start : start + rows_per_file]
+        chunk.assign(label=chunk["label"].astype("int32")).to_parquet(folder / f"{i:04d}.parquet")
+    return folder
+
+
+def run_synapse(spark, train, test, ceiling, tmp: Path):
     from recommenders_kit.datasets import criteo
     from recommenders_kit.models.lightgbm.synapse import SynapseLightGBMClickModel
 
     cut = int(len(train) * 0.9)
-    strain = criteo.to_spark(spark, train.iloc[:cut]).cache()
-    svalid = criteo.to_spark(spark, train.iloc[cut:]).cache()
-    stest = criteo.to_spark(spark, test).cache()
+    parts = {"train": train.iloc[:cut], "valid": train.iloc[cut:], "test": test}
+    strain, svalid, stest = (
+        spark.read.schema(criteo.spark_schema()).parquet(str(parquet(frame, tmp / name))).cache()
+        for name, frame in parts.items()
+    )
     strain.count(), svalid.count(), stest.count()
     start = time.perf_counter()
     encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
@@ -116,7 +130,9 @@ def main() -> None:
                     "bench-lightgbm", master="local[2]", memory="10g", packages=[SYNAPSEML_PACKAGE]
                 )
                 spark.sparkContext.setLogLevel("ERROR")
-            rows.append([f"{n:,}", *run_synapse(spark, train, test, ceiling), peak_gib()])
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_synapse(spark, train, test, ceiling, Path(tmp))
+            rows.append([f"{n:,}", *result, peak_gib()])
             show(rows)
 
 

@@ -2,6 +2,8 @@
 
     recommenders-kit datasets download movielens --size 100k
     recommenders-kit datasets download criteo --size sample
+    recommenders-kit quickstart als --size 100k
+    recommenders-kit serve --model-dir models/criteo
 
 Each subcommand imports its heavy dependencies only when it runs, so ``--help`` is instant.
 """
@@ -146,6 +148,28 @@ def quickstart_als(
 
         with open(json_path, "w") as f:
             json.dump(asdict(result), f, indent=2)
+
+
+@main.command("serve")
+@click.option(
+    "--model-dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A saved click model (model.txt) or a top-k bundle (meta.json), or a folder holding one.",
+)
+@click.option("--port", default=5001, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 to accept other machines, e.g. in a container).",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def serve(model_dir: str, port: int, host: str, workers: int) -> None:
+    """Serve a model under Azure ML's inference server: POST /score, GET / (liveness)."""
+    from recommenders_kit.serving.server import run
+
+    run(model_dir, port=port, host=host, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover

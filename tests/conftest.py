@@ -72,3 +72,46 @@ def ml100k():
     from recommenders_kit.datasets import movielens
 
     return movielens.load_pandas_df("100k")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """Azurite's Blob service on 127.0.0.1 for the session; yields its connection string."""
+    from tests.support.local_servers import azurite as start
+
+    with start(tmp_path_factory.mktemp("azurite")) as connection_string:
+        yield connection_string
+
+
+@pytest.fixture(scope="session")
+def cosmos_endpoint():
+    """The local Cosmos DB SQL API server for the session; yields its endpoint URL."""
+    from tests.support.local_servers import cosmos
+
+    with cosmos() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def click_model_dir(tmp_path_factory):
+    """A small LightGBM click model trained on generated rows, saved as the library saves it."""
+    from recommenders_kit.datasets.criteo_synthetic import generate
+    from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+
+    frame, _ = generate(5000, seed=11)
+    model = LightGBMClickModel(num_boost_round=30, progress=False).fit(frame)
+    return model.save(tmp_path_factory.mktemp("models") / "criteo")
+
+
+@pytest.fixture(scope="session")
+def criteo_rows():
+    """The real Criteo rows (pandas) and the same rows as JSON request rows (null = missing)."""
+    import json
+
+    from recommenders_kit.datasets import criteo
+
+    frame = criteo.load_pandas_df("sample")
+    features = frame.drop(columns="label")
+    rows = json.loads(features.astype(object).where(features.notna(), None).to_json(
+        orient="records"))  # fmt: skip
+    return frame, rows

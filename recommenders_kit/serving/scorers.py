@@ -1,0 +1,171 @@
+"""The two model kinds the scoring service serves, behind one ``score(payload)`` method.
+
+* :class:`ClickScorer` (``lightgbm-click``): a saved
+  :class:`~recommenders_kit.models.lightgbm.native.LightGBMClickModel` folder (also what the
+  SynapseML model exports); rows of raw Criteo-shaped features in, click probabilities out,
+  the saved encoders applied exactly as in training.
+* :class:`TopKScorer` (``als-topk``): a folder written by
+  :func:`~recommenders_kit.serving.topk.save_topk_bundle`; a user id in, the stored top-k list
+  out, from Cosmos DB when the ``RECOMMENDERS_KIT_COSMOS_*`` settings are present (see
+  :meth:`~recommenders_kit.azure.cosmos.CosmosSettings.from_env`), else from the bundle's own
+  ``topk.jsonl``; unknown users get the popularity list.
+
+:func:`load_scorer` picks the kind from the folder. A bad request raises
+:class:`RequestError` (status 4xx, a message, and per-field details), never anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from recommenders_kit.serving.schema import (
+    MAX_ROWS,
+    ClickResponse,
+    TopKRequest,
+    TopKResponse,
+    click_request_model,
+)
+from recommenders_kit.serving.topk import TOPK_KIND, LocalTopKStore
+
+CLICK_KIND = "lightgbm-click"
+
+
+class RequestError(Exception):
+    """A request the service refuses: HTTP ``status``, a message and per-field details."""
+
+    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details or []
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate(model: type[BaseModel], payload: Any) -> BaseModel:
+    """``model.model_validate(payload)`` with errors turned into a :class:`RequestError`."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as e:
+        errors = e.errors(include_url=False, include_input=False)
+        if any(err["type"] == "too_long" and err["loc"] == ("rows",) for err in errors):
+            raise RequestError(
+                413, f"too many rows: at most {MAX_ROWS:,} per request, split the batch"
+            ) from None
+        raise RequestError(422, "the request does not match the schema", _details(errors)) from None
+
+
+def _details(errors: list[dict[str, Any]], limit: int = 20) -> list[dict[str, str]]:
+    """One entry per problem, with the missing fields of one object folded into one entry."""
+    details, missing = [], {}
+    for err in errors:
+        if err["type"] == "missing" and len(err["loc"]) > 1:
+            missing.setdefault(err["loc"][:-1], []).append(str(err["loc"][-1]))
+        else:
+            details.append({"field": _location(err["loc"]), "problem": err["msg"]})
+    for loc, names in missing.items():
+        problem = "missing: " + ", ".join(names) + " (send null for a missing value)"
+        details.append({"field": _location(loc), "problem": problem})
+    return details[:limit]
+
+
+class ClickScorer:
+    """Click probabilities from a saved LightGBM click-model folder."""
+
+    kind = CLICK_KIND
+
+    def __init__(self, folder: str | Path):
+        from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+
+        self.model = LightGBMClickModel.load(folder)
+        encoder = self.model.encoder
+        self.numeric, self.categorical = list(encoder.numeric_cols), list(encoder.categorical_cols)
+        self.request_model = click_request_model(self.numeric, self.categorical)
+        self.model_version = str(self.model.meta.get("model_version", Path(folder).name))
+
+    def score(self, payload: Any) -> dict[str, Any]:
+        request = validate(self.request_model, payload)
+        rows = [row.__dict__ for row in request.rows]
+        frame = pd.DataFrame.from_records(rows, columns=self.numeric + self.categorical)
+        frame[self.numeric] = frame[self.numeric].astype(np.float64)
+        probabilities = self.model.predict_proba(frame)
+        return ClickResponse(
+            probabilities=probabilities.tolist(), model_version=self.model_version
+        ).model_dump()
+
+
+class TopKScorer:
+    """Stored per-user lists with a popularity fallback, from an ``als-topk`` folder."""
+
+    kind = TOPK_KIND
+
+    def __init__(self, folder: str | Path, store: Any = None):
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        self.model_version = meta["model_version"]
+        self.popular = json.loads((folder / "popular.json").read_text())
+        if store is None:
+            store = _store_from_env() or LocalTopKStore.load(folder / "topk.jsonl")
+        self.store = store
+
+    def score(self, payload: Any) -> dict[str, Any]:
+        request = validate(TopKRequest, payload)
+        doc = self.store.get(request.user_id, self.model_version)
+        items, source = (doc["items"], "personal") if doc else (self.popular, "popular")
+        return TopKResponse(
+            user_id=str(request.user_id),
+            model_version=self.model_version,
+            source=source,
+            items=items[: request.k],
+        ).model_dump()
+
+
+def _store_from_env():
+    if not os.environ.get("RECOMMENDERS_KIT_COSMOS_ENDPOINT"):
+        return None
+    from recommenders_kit.azure.cosmos import CosmosSettings, RecommendationStore
+
+    return RecommendationStore(CosmosSettings.from_env())
+
+
+def model_folder(model_dir: str | Path) -> Path:
+    """The folder holding ``meta.json`` / ``model.txt``: ``model_dir`` or its one subfolder.
+
+    Azure ML mounts a registered folder model under ``$AZUREML_MODEL_DIR/<folder name>``.
+    """
+    root = Path(model_dir)
+    if (root / "meta.json").exists() or (root / "model.txt").exists():
+        return root
+    subfolders = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    if len(subfolders) == 1:
+        return model_folder(subfolders[0])
+    raise FileNotFoundError(
+        f"{root} holds no model: expected meta.json (top-k bundle) or model.txt (click model)"
+    )
+
+
+def load_scorer(model_dir: str | Path) -> ClickScorer | TopKScorer:
+    """The scorer for the model found in ``model_dir`` (see :func:`model_folder`)."""
+    folder = model_folder(model_dir)
+    if (folder / "model.txt").exists():
+        return ClickScorer(folder)
+    kind = json.loads((folder / "meta.json").read_text()).get("kind")
+    if kind != TOPK_KIND:
+        raise ValueError(f"{folder / 'meta.json'}: unknown model kind {kind!r}")
+    return TopKScorer(folder)

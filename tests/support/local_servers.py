@@ -1,0 +1,125 @@
+"""Local stand-ins for the Azure services, started and stopped by the tests.
+
+* Azurite (Blob Storage) and the Cosmos DB SQL API server, both from ``tools/azure-local``
+  (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks;
+* the scoring service under Azure ML's inference server, through ``recommenders-kit serve``.
+
+Each is a context manager yielding the address; output goes to a log file whose tail is shown
+if the server does not come up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / "tools" / "azure-local"
+
+#: Azurite's well-known development account (public, documented by Microsoft).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+#: The emulator key Cosmos DB's local servers accept (any key works with this one).
+COSMOS_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
+
+
+@contextlib.contextmanager
+def _process(cmd: list[str], ready: re.Pattern, timeout: float = 60, **kwargs) -> Iterator[str]:
+    """Run ``cmd``, wait until its output matches ``ready``, yield the match's first group."""
+    with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kwargs)
+    log_path = Path(log.name)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            match = ready.search(log_path.read_text(errors="replace"))
+            if match:
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{cmd[0]} did not start (exit {proc.poll()}):\n{tail}")
+            time.sleep(0.1)
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log_path.unlink(missing_ok=True)
+
+
+def _node_tool(name: str) -> Path:
+    path = TOOLS / "node_modules" / ".bin" / name
+    if not path.exists():
+        raise RuntimeError(
+            f"{path} is missing: run scripts/setup.sh (it installs tools/azure-local)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def azurite(folder: Path) -> Iterator[str]:
+    """Azurite's Blob service on 127.0.0.1; yields its connection string."""
+    cmd = [
+        str(_node_tool("azurite-blob")),
+        "--blobHost", "127.0.0.1", "--blobPort", "0",
+        "--location", str(folder), "--loose", "--skipApiVersionCheck", "--disableTelemetry",
+    ]  # fmt: skip
+    with _process(cmd, re.compile(r"successfully listens on http://127\.0\.0\.1:(\d+)")) as port:
+        yield (
+            "DefaultEndpointsProtocol=http;"
+            f"AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+        )
+
+
+@contextlib.contextmanager
+def cosmos() -> Iterator[str]:
+    """The Cosmos DB SQL API server on 127.0.0.1 (HTTPS, self-signed); yields its endpoint."""
+    _node_tool("azurite")  # the same npm install brings both
+    cmd = ["node", str(TOOLS / "cosmos-server.js"), "0"]
+    with _process(cmd, re.compile(r"listening (\d+)"), cwd=TOOLS) as port:
+        yield f"https://127.0.0.1:{port}/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def scoring_server(model_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``recommenders-kit serve --model-dir model_dir`` on a free port; yields its base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "recommenders_kit.cli", "serve", "--model-dir", str(model_dir),
+           "--port", str(port)]  # fmt: skip
+    full_env = {**os.environ, **(env or {})}
+    with _process(cmd, re.compile(r"(Listening at|Booting worker)"), env=full_env, cwd=ROOT):
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
