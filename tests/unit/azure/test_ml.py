@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
-from packaging.requirements import Requirement
 from azure.ai.ml import load_environment, load_model, load_online_deployment, load_online_endpoint
+from packaging.requirements import Requirement
 
 from recommenders_kit.azure import ml
 from tests.support.ml_client import RecordingMLClient
