@@ -11,13 +11,26 @@ on single-row requests tripled the p99 latency in measurements here).
     recommenders-kit serve --model-dir models/criteo --port 5001     # the same
 
 Endpoints: ``GET /`` (liveness), ``POST /score``, ``GET /swagger.json``.
+
+From Python (a notebook, a test, a benchmark), :func:`background` runs ``recommenders-kit
+serve`` in a child process and yields its URL once it answers::
+
+    with background("models/criteo") as url:
+        requests.post(url + "/score", json={"rows": [...]})
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
@@ -52,6 +65,60 @@ def run(
         str(workers),
     ]
     amlserver.run()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def background(
+    model_dir: str | Path,
+    port: int | None = None,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Iterator[str]:
+    """Run the server in a child process on 127.0.0.1; yield its base URL once it is live.
+
+    ``env`` adds environment variables (e.g. the ``RECOMMENDERS_KIT_COSMOS_*`` settings).
+    The server's output goes to a temporary log, shown in the error if it does not start.
+    """
+    port = port or _free_port()
+    cmd = [sys.executable, "-m", "recommenders_kit.cli", "serve", "--model-dir", str(model_dir),
+           "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})  # fmt: skip
+        try:
+            deadline = time.monotonic() + timeout
+            while not _live(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(
+                        f"the scoring server did not start (exit {proc.poll()}):\n"
+                        + log.read()[-3000:]
+                    )
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _live(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,8 +14,9 @@ import requests
 from recommenders_kit.azure.cosmos import CosmosSettings, RecommendationStore
 from recommenders_kit.models.lightgbm.native import LightGBMClickModel
 from recommenders_kit.serving.schema import MAX_ROWS
+from recommenders_kit.serving.server import background as scoring_server
 from recommenders_kit.serving.topk import popular_items, save_topk_bundle, topk_documents
-from tests.support.local_servers import COSMOS_KEY, scoring_server
+from tests.support.local_servers import COSMOS_KEY
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,7 @@
-"""Local stand-ins for the Azure services, started and stopped by the tests.
+"""Local stand-ins for the Azure services, started and stopped by the tests:
 
 * Azurite (Blob Storage) and the Cosmos DB SQL API server, both from ``tools/azure-local``
-  (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks;
-* the scoring service under Azure ML's inference server, through ``recommenders-kit serve``.
+  (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks.
 
 Each is a context manager yielding the address; output goes to a log file whose tail is shown
 if the server does not come up.
@@ -11,14 +10,10 @@ if the server does not come up.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,31 +90,3 @@ def cosmos() -> Iterator[str]:
     cmd = ["node", str(TOOLS / "cosmos-server.js"), "0"]
     with _process(cmd, re.compile(r"listening (\d+)"), cwd=TOOLS) as port:
         yield f"https://127.0.0.1:{port}/"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def scoring_server(model_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``recommenders-kit serve --model-dir model_dir`` on a free port; yields its base URL."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "recommenders_kit.cli", "serve", "--model-dir", str(model_dir),
-           "--port", str(port)]  # fmt: skip
-    full_env = {**os.environ, **(env or {})}
-    with _process(cmd, re.compile(r"(Listening at|Booting worker)"), env=full_env, cwd=ROOT):
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield url

@@ -1,0 +1,138 @@
+"""Scoring service throughput and latency under Azure ML's inference server (azmlinfsrv).
+
+A LightGBM click model (trained on 100k generated Criteo rows) is served by
+``recommenders-kit serve`` on 127.0.0.1; clients send single-row and 100-row requests built
+from real Criteo rows, sequentially and from 8 concurrent clients (keep-alive connections).
+Reported: requests/s, rows/s, p50/p99 latency, failed requests. The baseline is the same
+requests scored in-process by the same scorer (``scorer.score(payload)``, no HTTP), so
+"x baseline" is the cost of the web service around the model.
+
+Run:  .venv/bin/python -m benchmarks.serving [--requests 3000] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._common import print_table
+from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+from recommenders_kit.serving.scorers import load_scorer
+from recommenders_kit.serving.server import background
+
+
+def request_bodies(n_rows: int, count: int, seed: int = 0) -> list[bytes]:
+    """``count`` request bodies of ``n_rows`` Criteo-shaped rows each (JSON, null = missing)."""
+    frame, _ = generate(max(n_rows * 50, 5000), seed=seed)
+    features = frame.drop(columns="label")
+    rows = json.loads(
+        features.astype(object).where(features.notna(), None).to_json(orient="records")
+    )
+    rng = np.random.default_rng(seed)
+    return [
+        json.dumps({"rows": [rows[i] for i in rng.integers(0, len(rows), n_rows)]}).encode()
+        for _ in range(count)
+    ]
+
+
+def client(port: int, bodies: list[bytes], latencies: list[float], failures: list[int]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Content-Type": "application/json"}
+    for body in bodies:
+        start = time.perf_counter()
+        conn.request("POST", "/score", body, headers)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            failures.append(response.status)
+    conn.close()
+
+
+def over_http(port: int, bodies: list[bytes], clients: int) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    failures: list[int] = []
+    share = [bodies[i::clients] for i in range(clients)]
+    threads = [threading.Thread(target=client, args=(port, s, latencies, failures)) for s in share]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, len(failures), time.perf_counter() - start
+
+
+def in_process(scorer, bodies: list[bytes]) -> tuple[list[float], int, float]:
+    latencies = []
+    start = time.perf_counter()
+    for body in bodies:
+        t0 = time.perf_counter()
+        scorer.score(json.loads(body))
+        latencies.append(time.perf_counter() - t0)
+    return latencies, 0, time.perf_counter() - start
+
+
+def row(name: str, rows: int, clients, result, base_rps: float | None) -> list:
+    latencies, failed, wall = result
+    rps = len(latencies) / wall
+    q = statistics.quantiles(latencies, n=100)
+    return [
+        name,
+        rows,
+        clients,
+        len(latencies),
+        rps,
+        rps * rows,
+        q[49] * 1e3,
+        q[98] * 1e3,
+        failed,
+        "" if base_rps is None else f"{base_rps / rps:.1f}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    frame, _ = generate(100_000, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = LightGBMClickModel(progress=False).fit(frame).save(Path(tmp) / "criteo")
+        scorer = load_scorer(folder)
+        workloads = {
+            1: request_bodies(1, args.requests),
+            100: request_bodies(100, args.requests // 5),
+        }
+        table, baseline = [], {}
+        for n_rows, bodies in workloads.items():
+            scorer.score(json.loads(bodies[0]))  # warm up
+            result = in_process(scorer, bodies)
+            baseline[n_rows] = len(result[0]) / result[2]
+            table.append(row("in-process (baseline)", n_rows, "-", result, None))
+        for workers in args.workers:
+            with background(folder, workers=workers) as url:
+                port = int(url.rsplit(":", 1)[1])
+                for n_rows, bodies in workloads.items():
+                    over_http(port, bodies[:50], 1)  # warm up connections and workers
+                    for clients in (1, 8):
+                        result = over_http(port, bodies, clients)
+                        name = f"HTTP, {workers} worker(s)"
+                        table.append(row(name, n_rows, clients, result, baseline[n_rows]))
+    print_table(
+        ["path", "rows/req", "clients", "requests", "req/s", "rows/s", "p50 ms", "p99 ms",
+         "failed", "x baseline time"],
+        table,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
