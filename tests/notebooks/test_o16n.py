@@ -1,0 +1,52 @@
+"""The operationalization notebooks, against the local Azure stand-ins started by the tests:
+Cosmos DB (ALS lists), Azurite (model folder), Azure ML's inference server (scoring)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from azure.ai.ml import load_online_deployment
+
+from tests.notebooks.conftest import run_notebook
+from tests.support.local_servers import COSMOS_KEY
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
+
+
+@pytest.mark.spark
+def test_als_lists_through_cosmos_to_the_web_service(offline_cache, cosmos_endpoint, tmp_path):
+    record = run_notebook(
+        "05_operationalize/als_movielens_o16n.ipynb",
+        tmp_path,
+        SPARK_MASTER="local[2]",
+        COSMOS_ENDPOINT=cosmos_endpoint,
+        COSMOS_KEY=COSMOS_KEY,
+        COSMOS_DATABASE="notebook",
+        COSMOS_VERIFY=False,
+        BUNDLE_DIR=str(tmp_path / "bundle"),
+    )
+    users = record["users"]
+    assert users == 943
+    assert record["cosmos"]["first"] == {"users": users, "written": users, "unchanged": 0}
+    assert record["cosmos"]["second"] == {"users": users, "written": 0, "unchanged": users}
+    assert record["served_source"] == "personal" and record["served_equals_computed"]
+    assert record["unknown_source"] == "popular" and record["bad_status"] == 422
+    assert record["metrics"]["precision_at_k"] > 0.3  # the recommended configuration's level
+
+
+def test_click_model_through_blob_specs_and_local_scoring(offline_cache, azurite, tmp_path):
+    record = run_notebook(
+        "05_operationalize/lightgbm_criteo_o16n.ipynb",
+        tmp_path,
+        DATA="sample",
+        MODEL_DIR=str(tmp_path / "model"),
+        BUILD_DIR=str(tmp_path / "build"),
+        BLOB_CONNECTION_STRING=azurite,
+    )
+    assert record["rows_scored"] == 200 and record["max_difference"] < 1e-12
+    assert record["blob_round_trip"] is True and record["bad_status"] == 422
+    assert record["p99_ms"] > 0
+    deployment = load_online_deployment(source=record["specs"]["aks_deployment"])
+    assert deployment.scale_settings.max_instances == 4
+    spec = yaml.safe_load(open(record["specs"]["deployment"]))
+    assert spec["instance_type"] == "Standard_DS3_v2" and spec["endpoint_name"] == "criteo-ctr"
