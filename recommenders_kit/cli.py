@@ -4,6 +4,7 @@
     recommenders-kit datasets download criteo --size sample
     recommenders-kit quickstart als --size 100k
     recommenders-kit serve --model-dir models/criteo
+    recommenders-kit tune als --size 100k --trials 20
 
 Each subcommand imports its heavy dependencies only when it runs, so ``--help`` is instant.
 """
@@ -170,6 +171,90 @@ def serve(model_dir: str, port: int, host: str, workers: int) -> None:
     from recommenders_kit.serving.server import run
 
     run(model_dir, port=port, host=host, workers=workers)
+
+
+@main.group()
+def tune() -> None:
+    """Hyperparameter sweeps (Optuna), every trial tracked in MLflow."""
+
+
+def _sweep_options(f):
+    options = [
+        click.option("--trials", default=20, show_default=True, type=click.IntRange(min=1)),
+        click.option(
+            "--timeout",
+            default=None,
+            type=click.FloatRange(min=1),
+            help="Time budget in seconds (default: none).",
+        ),  # fmt: skip
+        click.option("--seed", default=42, show_default=True, type=int, help="Sampler seed."),
+        click.option(
+            "--tracking-uri",
+            default=None,
+            help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db here).",
+        ),  # fmt: skip
+        click.option("--experiment", default="recommenders_kit", show_default=True),
+        click.option("--no-prune", is_flag=True, help="Run every trial to the end."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _run_tuning(objective, test, space, tags: dict, jobs: int = 1, **opts) -> None:
+    from recommenders_kit.tuning.sweep import run_sweep
+
+    try:
+        result = run_sweep(
+            objective, space, n_trials=opts["trials"], timeout=opts["timeout"],
+            seed=opts["seed"], tracking_uri=opts["tracking_uri"],
+            experiment=opts["experiment"], prune=not opts["no_prune"], tags=tags, n_jobs=jobs,
+        )  # fmt: skip
+    except (ValueError, RuntimeError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    states = result.trials().state.value_counts().to_dict()
+    click.echo(f"\n{len(result.study.trials)} trials {states}; best trials "
+               f"({objective.metric} on validation):")  # fmt: skip
+    click.echo(result.top(5).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    test_metrics = objective.evaluate(result.best_model, test)
+    click.echo("best trial on the test split: "
+               + ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items()))  # fmt: skip
+    click.echo(f"MLflow run {result.run_id} at {result.tracking_uri}")
+
+
+@tune.command("als")
+@click.option("--size", default="100k", show_default=True,
+              type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]))  # fmt: skip
+@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+@_sweep_options
+def tune_als(size: str, k: int, **opts) -> None:
+    """Sweep Spark ALS on MovieLens (nDCG@k on a validation split carved from train)."""
+    from recommenders_kit.spark import start_or_get_spark
+    from recommenders_kit.tuning.objectives import movielens_als
+    from recommenders_kit.tuning.space import ALS_SPACE
+
+    objective, test = movielens_als(start_or_get_spark("tune-als"), size, k=k)
+    tags = {"dataset": f"movielens-{size}", "split": "random 75/25 seed 123, valid 20% of train"}
+    _run_tuning(objective, test, ALS_SPACE, tags, **opts)
+
+
+@tune.command("lightgbm")
+@click.option("--data", default="sample", show_default=True,
+              type=click.Choice(["sample", "generated"]))  # fmt: skip
+@click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=1000),
+              help="Generated rows (with --data generated).")  # fmt: skip
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Trials run in parallel (threads).")  # fmt: skip
+@_sweep_options
+def tune_lightgbm(data: str, rows: int, jobs: int, **opts) -> None:
+    """Sweep the LightGBM click model on Criteo (validation AUC, last 20% of train rows)."""
+    from recommenders_kit.tuning.objectives import criteo_lightgbm
+    from recommenders_kit.tuning.space import LIGHTGBM_SPACE
+
+    objective, test = criteo_lightgbm(data, rows)
+    tags = {"dataset": f"criteo-{data}", "split": "row order 80/20, valid last 20% of train"}
+    _run_tuning(objective, test, LIGHTGBM_SPACE, tags, jobs=jobs, **opts)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -135,13 +135,24 @@ def _without_marker(req):
     return req
 
 
-def conda_spec(extras: tuple[str, ...] = ("serving",), python: str | None = None) -> dict:
-    """A conda environment (dict) with this Python version and the pip requirements."""
+def conda_spec(
+    extras: tuple[str, ...] = ("serving",),
+    python: str | None = None,
+    conda_packages: tuple[str, ...] = (),
+    pip_packages: tuple[str, ...] = (),
+) -> dict:
+    """A conda environment (dict): this Python version, ``conda_packages`` (e.g. ``openjdk=17``
+    for Spark), and the pip requirements of ``extras`` followed by ``pip_packages``."""
     python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
     return {
         "name": "recommenders-kit",
         "channels": ["conda-forge"],
-        "dependencies": [f"python={python}", "pip", {"pip": requirements(extras)}],
+        "dependencies": [
+            f"python={python}",
+            *conda_packages,
+            "pip",
+            {"pip": [*requirements(extras), *pip_packages]},
+        ],
     }
 
 
@@ -149,6 +160,8 @@ def environment_entity(
     name: str,
     *,
     extras: tuple[str, ...] = ("serving",),
+    conda_packages: tuple[str, ...] = (),
+    pip_packages: tuple[str, ...] = (),
     image: str = DEFAULT_IMAGE,
     version: str | None = None,
     description: str = "recommenders_kit scoring environment",
@@ -160,7 +173,7 @@ def environment_entity(
         name=name,
         version=version,
         image=image,
-        conda_file=conda_spec(extras),
+        conda_file=conda_spec(extras, conda_packages=conda_packages, pip_packages=pip_packages),
         description=description,
     )
 

@@ -234,7 +234,12 @@ def to_spark(
     """A pandas Criteo frame (from :func:`read_file` or the generator) as a Spark DataFrame
     with :func:`spark_schema`; missing values become nulls. ``category`` columns are handed
     over as they are: the Arrow transfer turns them into strings one batch at a time, so the
-    strings of millions of rows never exist at once."""
+    strings of millions of rows never exist at once.
+
+    The rows travel from this process into the driver's JVM heap and stay there (the
+    DataFrame's source): fine for samples and tests; for millions of rows write parquet files
+    and ``spark.read.parquet`` them (4M rows handed over directly ran a 10 GB driver out of
+    memory here)."""
     names = _header(header)
     plain = frame[names].assign(**{names[0]: frame[names[0]].astype("int32")})
     return spark.createDataFrame(plain, schema=spark_schema(names))

@@ -57,3 +57,22 @@ def test_download_criteo_through_the_mirror(tmp_path, mirror):
 def test_unknown_size_is_a_usage_error():
     result = _cli("datasets", "download", "movielens", "--size", "7k")
     assert result.returncode == 2 and "7k" in result.stderr
+
+
+def test_tune_lightgbm_prints_the_best_trials(tmp_path):
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = _cli("tune", "lightgbm", "--data", "generated", "--rows", "3000", "--trials", "3",
+                  "--tracking-uri", tracking, "--experiment", "cli")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "3 trials {'COMPLETE': 3}" in out
+    table = out.split("(auc on validation):\n")[1].split("\nbest trial")[0].splitlines()
+    assert table[0].split()[:4] == ["trial", "state", "value", "seconds"]
+    values = [float(line.split()[2]) for line in table[1:]]
+    assert len(values) == 3 and values == sorted(values, reverse=True)
+    assert "best trial on the test split: auc 0." in out and tracking in out
+
+
+def test_tune_rejects_a_bad_budget():
+    result = _cli("tune", "lightgbm", "--trials", "0")
+    assert result.returncode == 2 and "--trials" in result.stderr

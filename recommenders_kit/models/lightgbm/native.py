@@ -87,8 +87,17 @@ class LightGBMClickModel:
         self.booster = None
         self.meta: dict[str, Any] = {}
 
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> LightGBMClickModel:
-        """Fit the encoder on ``train`` and boost trees with early stopping on ``valid``."""
+    def fit(
+        self,
+        train: pd.DataFrame,
+        valid: pd.DataFrame | None = None,
+        callbacks: list | None = None,
+    ) -> LightGBMClickModel:
+        """Fit the encoder on ``train`` and boost trees with early stopping on ``valid``.
+
+        ``callbacks``: extra LightGBM callbacks (e.g. a sweep's pruning check); they see the
+        validation set as ``"valid"`` with metrics ``binary_logloss`` and ``auc``.
+        """
         import lightgbm as lgb
 
         if valid is None:
@@ -108,7 +117,7 @@ class LightGBMClickModel:
             free_raw_data=True,
         )
         dvalid = lgb.Dataset(x_valid, label=valid[label].to_numpy(), reference=dtrain)
-        callbacks = [lgb.record_evaluation(history := {})]
+        callbacks = [lgb.record_evaluation(history := {}), *(callbacks or [])]
         if self.early_stopping_rounds:
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         bar = _progress(self.num_boost_round, self.progress)

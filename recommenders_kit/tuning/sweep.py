@@ -1,0 +1,231 @@
+"""Run a hyperparameter sweep with Optuna and track every trial in MLflow.
+
+:func:`run_sweep` draws parameters from a search space (:mod:`~recommenders_kit.tuning.space`)
+with a seeded TPE sampler, calls the objective (:mod:`~recommenders_kit.tuning.objectives`),
+prunes trials whose intermediate values fall below the median of earlier trials, and stops at
+the trial budget or the time budget, whichever comes first.
+
+Tracking: one MLflow run for the sweep (settings, best value and parameters, the best trial's
+model as an artefact) with one child run per trial (parameters, metrics, intermediate
+values as a metric history, state ``COMPLETE`` / ``PRUNED``, and the caller's tags, e.g. the
+dataset and split). The tracking URI is the argument, else ``$MLFLOW_TRACKING_URI``, else
+``sqlite:///mlflow.db`` in the working directory; an Azure ML workspace's MLflow URI works
+the same (``ml_client.workspaces.get(name).mlflow_tracking_uri``).
+
+Trials run one at a time by default. ``n_jobs > 1`` runs trials in parallel threads: right for
+LightGBM on pandas (its training releases the GIL and the threads share one copy of the
+data); not for Spark, where each trial is already spread over the cluster.
+
+Example:
+    >>> objective = ALSObjective(train)                                    # doctest: +SKIP
+    >>> result = run_sweep(objective, ALS_SPACE, n_trials=30, timeout=1800,
+    ...                    tags={"dataset": "movielens-100k"})             # doctest: +SKIP
+    >>> result.best_params                                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recommenders_kit._validate import require_positive_int
+from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.tuning.space import Dimension, sample
+
+
+def default_tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI``, else an SQLite store ``mlflow.db`` in the working directory."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+@dataclass
+class SweepResult:
+    """The finished sweep: the Optuna study, the best trial, and the MLflow run ids."""
+
+    study: Any
+    best_params: dict[str, Any]
+    best_value: float
+    best_metrics: dict[str, float]
+    best_model: Any
+    run_id: str
+    tracking_uri: str
+
+    def trials(self) -> pd.DataFrame:
+        """One row per trial: number, state, value, seconds, parameters."""
+        rows = []
+        for t in self.study.trials:
+            seconds = (t.datetime_complete - t.datetime_start).total_seconds() if (
+                t.datetime_complete and t.datetime_start) else None  # fmt: skip
+            rows.append({"trial": t.number, "state": t.state.name, "value": t.value,
+                         "seconds": seconds, **t.params})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def top(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` best complete trials, best first."""
+        done = self.trials()
+        done = done[done.state == "COMPLETE"]
+        ascending = self.study.direction.name == "MINIMIZE"
+        return done.sort_values("value", ascending=ascending).head(n).reset_index(drop=True)
+
+
+class _Tracker:
+    """MLflow runs through the client API (thread-safe: no global active-run state)."""
+
+    def __init__(self, tracking_uri: str, experiment: str):
+        from mlflow.tracking import MlflowClient
+
+        self.client = MlflowClient(tracking_uri)
+        found = self.client.get_experiment_by_name(experiment)
+        self.experiment_id = (
+            found.experiment_id if found else self.client.create_experiment(experiment)
+        )
+
+    def start(self, name: str, tags: dict[str, str], parent: str | None = None) -> str:
+        tags = {**tags, "mlflow.runName": name}
+        if parent:
+            tags["mlflow.parentRunId"] = parent
+        return self.client.create_run(self.experiment_id, tags=tags).info.run_id
+
+    def log(self, run_id: str, params=None, metrics=None, tags=None, step: int = 0) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        now = int(time.time() * 1000)
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, step) for k, v in (metrics or {}).items()],
+            params=[Param(k, str(v)) for k, v in (params or {}).items()],
+            tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+        )
+
+    def end(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status)
+
+
+def run_sweep(
+    objective: Any,
+    space: dict[str, Dimension],
+    *,
+    n_trials: int = 20,
+    timeout: float | None = None,
+    seed: int = DEFAULT_SEED,
+    experiment: str = "recommenders_kit",
+    tracking_uri: str | None = None,
+    tags: dict[str, str] | None = None,
+    n_jobs: int = 1,
+    prune: bool = True,
+    storage: str | None = None,
+    study_name: str | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Optimize ``objective`` over ``space``; see the module docstring.
+
+    Args:
+        objective: a callable ``(params, report) -> TrialResult`` with ``metric`` and
+            ``direction`` attributes (see :mod:`recommenders_kit.tuning.objectives`).
+        n_trials, timeout: the trial budget and the time budget in seconds (None: no limit).
+        seed: seeds the sampler (with ``n_jobs=1`` the sweep is repeatable).
+        tags: MLflow tags for every run (dataset, split, ...).
+        prune: stop unpromising trials early (median pruning on intermediate values).
+        storage, study_name: an Optuna storage URL (e.g. ``sqlite:///optuna.db``) to keep or
+            resume the study; in memory by default.
+    """
+    import optuna
+
+    require_positive_int(n_trials, "n_trials")
+    require_positive_int(n_jobs, "n_jobs")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
+    if not space:
+        raise ValueError("space must name at least one parameter")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    tracking_uri = tracking_uri or default_tracking_uri()
+    tracker = _Tracker(tracking_uri, experiment)
+    tags = {k: str(v) for k, v in (tags or {}).items()}
+    metric = objective.metric
+    study = optuna.create_study(
+        direction=objective.direction,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5)
+        if prune
+        else optuna.pruners.NopPruner(),
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=storage is not None,
+    )
+    parent = tracker.start(f"sweep-{type(objective).__name__}", tags)
+    settings = {"n_trials": n_trials, "timeout": timeout, "seed": seed, "sampler": "TPE",
+                "pruner": "median" if prune else "none", "metric": metric,
+                "objective": type(objective).__name__, "n_jobs": n_jobs}  # fmt: skip
+    tracker.log(parent, params=settings)
+    best: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def trial_fn(trial) -> float:
+        params = sample(space, trial)
+        run = tracker.start(f"trial-{trial.number}", {**tags, "trial": str(trial.number)}, parent)
+        tracker.log(run, params=params)
+
+        def report(value: float, step: int) -> None:
+            tracker.log(run, metrics={f"{metric}_intermediate": value}, step=step)
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"{metric} {value:.4f} at step {step}")
+
+        try:
+            result = objective(params, report if prune else None)
+        except optuna.TrialPruned:
+            tracker.log(run, tags={"state": "PRUNED"})
+            tracker.end(run, "KILLED")
+            raise
+        except BaseException:
+            tracker.log(run, tags={"state": "FAIL"})
+            tracker.end(run, "FAILED")
+            raise
+        tracker.log(run, metrics=result.metrics, tags={"state": "COMPLETE"})
+        tracker.end(run)
+        with lock:
+            if _better(result.value, best.get("value"), objective.direction):
+                best.update(value=result.value, metrics=result.metrics, model=result.model,
+                            params=params, run=run)  # fmt: skip
+        return result.value
+
+    try:
+        study.optimize(trial_fn, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                       show_progress_bar=progress)  # fmt: skip
+    except BaseException:
+        tracker.end(parent, "FAILED")
+        raise
+    if not best:
+        tracker.end(parent, "FAILED")
+        raise RuntimeError("no trial completed within the budget: raise n_trials or timeout")
+    _log_model(tracker, best["run"], parent, best["model"])
+    tracker.log(parent, metrics={f"best_{metric}": best["value"]},
+                params={f"best_{k}": v for k, v in best["params"].items()},
+                tags={"best_trial_run": best["run"]})  # fmt: skip
+    tracker.end(parent)
+    return SweepResult(study, best["params"], best["value"], best["metrics"], best["model"],
+                       parent, tracking_uri)  # fmt: skip
+
+
+def _better(value: float, best: float | None, direction: str) -> bool:
+    if best is None:
+        return True
+    return value > best if direction == "maximize" else value < best
+
+
+def _log_model(tracker: _Tracker, trial_run: str, parent: str, model: Any) -> None:
+    """Save the best trial's model with its own ``save`` and attach it to both runs."""
+    if model is None or not hasattr(model, "save"):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "model"
+        model.save(str(folder))
+        for run in (trial_run, parent):
+            tracker.client.log_artifacts(run, str(folder), artifact_path="model")

@@ -1,0 +1,59 @@
+"""One sweep trial from the command line: the entry point of Azure ML sweep jobs.
+
+    python -m recommenders_kit.tuning.trial als --size 100k --param rank=20 --param alpha=1.5
+    python -m recommenders_kit.tuning.trial lightgbm --data generated --rows 200000 \\
+        --param num_leaves=63 --param learning_rate=0.05
+
+Trains once with the given parameters (read by the kind's search space; the same objective a
+local sweep calls), logs the parameters, the intermediate values of the primary metric (the
+history Azure ML's early termination policies read) and the final metrics to the active MLflow
+run (Azure ML sets one up for each trial), and prints the metrics as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from recommenders_kit.tuning.space import SPACES, parse
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    from recommenders_kit.tuning import objectives
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(SPACES))
+    parser.add_argument("--size", default="100k", help="MovieLens size (als)")
+    parser.add_argument("--data", default="sample", help="sample or generated (lightgbm)")
+    parser.add_argument("--rows", type=int, default=100_000, help="generated rows (lightgbm)")
+    parser.add_argument("--param", action="append", default=[], help="name=value, repeatable")
+    args = parser.parse_args(argv)
+    try:
+        params = parse(SPACES[args.kind], args.param)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.kind == "als":
+        from recommenders_kit.spark import start_or_get_spark
+
+        objective, _ = objectives.movielens_als(start_or_get_spark("sweep-trial"), args.size)
+    else:
+        objective, _ = objectives.criteo_lightgbm(args.data, args.rows)
+    import mlflow
+
+    mlflow.log_params(params)
+
+    steps = [0]
+
+    def report(value: float, step: int) -> None:
+        # the primary metric's history: what Azure ML's early termination policies read
+        mlflow.log_metric(objective.metric, value, step=step)
+        steps.append(step)
+
+    result = objective(params, report)
+    mlflow.log_metrics(result.metrics, step=max(steps) + 1)  # the final value is the latest
+    print(json.dumps(result.metrics))
+    return result.metrics
+
+
+if __name__ == "__main__":
+    main()
