@@ -66,6 +66,7 @@ class ALSObjective:
 
         self.k, self.fixed = k, {"seed": seed, **(fixed or {})}
         self.local = is_local(train.sparkSession) if local is None else local
+        self.train = train
         fit_part, valid = random_split(train, [1 - valid_ratio, valid_ratio], seed=seed)
         self.fit_part, self.valid = fit_part.cache(), valid.cache()
         self.valid_pd = self.valid.toPandas() if self.local else None
@@ -73,6 +74,13 @@ class ALSObjective:
     def evaluate(self, model, data: SparkDataFrame) -> dict[str, float]:
         """The objective's metrics of ``model`` on ``data`` (e.g. the test split)."""
         return self._score(model, data, data.toPandas() if self.local else None)
+
+    def refit(self, params: dict[str, Any]):
+        """ALS with ``params`` (over the fixed ones) trained on all of ``train``, validation
+        rows included: the final model once a sweep has chosen its parameters."""
+        from recommenders_kit.models.als import ALSRecommender
+
+        return ALSRecommender(**{**self.fixed, **params}).fit(self.train)
 
     def _score(self, model, truth=None, truth_pd=None) -> dict[str, float]:
         truth = self.valid if truth is None else truth
@@ -167,17 +175,24 @@ class LightGBMObjective:
         return model.evaluate(data)
 
 
+def holdout_als(
+    ratings: SparkDataFrame, split_seed: int = 123, test_ratio: float = 0.25, **kwargs: Any
+) -> tuple[ALSObjective, SparkDataFrame]:
+    """Random train/test split of ``ratings`` (``split_seed``); the ALS objective validates
+    inside the train part. Returns the objective and the held-out test rows."""
+    from recommenders_kit.split.spark import random_split
+
+    train, test = random_split(ratings, [1 - test_ratio, test_ratio], seed=split_seed)
+    return ALSObjective(train.cache(), **kwargs), test.cache()
+
+
 def movielens_als(
     spark: Any, size: str = "100k", split_seed: int = 123, k: int = DEFAULT_K, **kwargs: Any
 ) -> tuple[ALSObjective, SparkDataFrame]:
-    """The ALS objective on MovieLens ``size``: random 75/25 split (``split_seed``), the
-    sweep validates inside the 75%; returns the objective and the held-out test rows."""
+    """:func:`holdout_als` on MovieLens ``size`` with a 75/25 split."""
     from recommenders_kit.datasets import movielens
-    from recommenders_kit.split.spark import random_split
 
-    data = movielens.load_spark_df(spark, size)
-    train, test = random_split(data, [0.75, 0.25], seed=split_seed)
-    return ALSObjective(train.cache(), k=k, **kwargs), test.cache()
+    return holdout_als(movielens.load_spark_df(spark, size), split_seed, k=k, **kwargs)
 
 
 def criteo_lightgbm(

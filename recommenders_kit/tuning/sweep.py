@@ -56,6 +56,7 @@ class SweepResult:
     best_model: Any
     run_id: str
     tracking_uri: str
+    seed: int = DEFAULT_SEED
 
     def trials(self) -> pd.DataFrame:
         """One row per trial: number, state, value, seconds, parameters."""
@@ -73,6 +74,15 @@ class SweepResult:
         done = done[done.state == "COMPLETE"]
         ascending = self.study.direction.name == "MINIMIZE"
         return done.sort_values("value", ascending=ascending).head(n).reset_index(drop=True)
+
+    def param_importance(self) -> pd.Series:
+        """How much of the metric's variance over the complete trials each parameter explains
+        (fANOVA on a random forest, seeded; sums to 1), largest first. Needs 2+ trials."""
+        import optuna
+
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=self.seed)
+        importance = optuna.importance.get_param_importances(self.study, evaluator=evaluator)
+        return pd.Series(importance, name="importance").sort_values(ascending=False)
 
 
 class _Tracker:
@@ -211,7 +221,7 @@ def run_sweep(
                 tags={"best_trial_run": best["run"]})  # fmt: skip
     tracker.end(parent)
     return SweepResult(study, best["params"], best["value"], best["metrics"], best["model"],
-                       parent, tracking_uri)  # fmt: skip
+                       parent, tracking_uri, seed)  # fmt: skip
 
 
 def _better(value: float, best: float | None, direction: str) -> bool:

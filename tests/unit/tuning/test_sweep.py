@@ -120,6 +120,9 @@ def test_the_optimizer_finds_the_optimum(tracking):
     assert abs(result.best_params["x"] - 0.3) < 0.05
     random_best = max(-((x - 0.3) ** 2) for x in np.random.default_rng(0).random(10))
     assert result.best_value >= random_best - 1e-12  # at least as good as 10 random draws
+    importance = result.param_importance()  # the value depends on x only, never on n
+    assert list(importance.index) == ["x", "n"] and importance.sum() == pytest.approx(1.0)
+    assert importance["x"] > 0.9
 
 
 def test_pruning_stops_trials_below_the_median(tracking):
@@ -224,3 +227,7 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
         history = client.get_metric_history(run.info.run_id, "ndcg_at_k_intermediate")
         iters = int(run.data.params["max_iter"])
         assert [m.step for m in history] == ([iters // 3] if iters >= 6 else []) + [iters]
+    # the final model: the chosen parameters retrained on all of train, validation included
+    final = objective.refit(result.best_params)
+    assert final.fingerprint["rows"] == len(ml100k)
+    assert final.params.rank == result.best_params["rank"]
