@@ -1,0 +1,62 @@
+"""The ALS hyperparameter-sweep notebook on real MovieLens 100k, with a small trial budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.notebooks.conftest import NOTEBOOKS, run_notebook
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.spark, pytest.mark.slow]
+NOTEBOOK = "04_model_select/als_hyperparameter_sweep.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed(offline_cache, tmp_path_factory, monkeypatch_module):
+    tmp = tmp_path_factory.mktemp("sweep")
+    monkeypatch_module.delenv("MLFLOW_TRACKING_URI", raising=False)
+    record = run_notebook(NOTEBOOK, tmp, N_TRIALS=3, SPARK_MASTER="local[2]")
+    return record, tmp
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_sweep_record(executed):
+    record, tmp = executed
+    assert record["n_trials"] == 3 and record["states"] == {"COMPLETE": 3}
+    assert record["best_valid_ndcg"] == max(record["trial_values"])
+    assert set(record["best_params"]) == {"rank", "reg_param", "alpha", "max_iter",
+                                          "implicit_prefs"}  # fmt: skip
+    for name in ("recommended", "sweep's best"):
+        test = record["test"][name]
+        assert 0.05 < test["ndcg_at_k"] < 1 and 0 < test["map_at_k"] < test["precision_at_k"]
+    # the recommended configuration scores as in the quick start's test
+    assert record["test"]["recommended"]["ndcg_at_k"] >= 0.37
+
+
+def test_runs_are_in_the_working_directory_store(executed):
+    record, tmp = executed
+    assert record["tracking_uri"] == f"sqlite:///{tmp / 'mlflow.db'}"
+    client = MlflowClient(record["tracking_uri"])
+    parent = client.get_run(record["run_id"])
+    assert parent.data.tags["dataset"] == "movielens-100k"
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{record['run_id']}'"
+    )
+    assert len(children) == 3
+    assert [a.path for a in client.list_artifacts(record["run_id"])] == ["model"]
+
+
+def test_plots_are_drawn(executed):
+    _, tmp = executed
+    out = json.loads((tmp / "als_hyperparameter_sweep.ipynb").read_text())
+    images = [o for c in out["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+              if "image/png" in o.get("data", {})]  # fmt: skip
+    assert len(images) == 2  # metric over trials + importance, and the test comparison
+    assert (NOTEBOOKS / NOTEBOOK).exists()
