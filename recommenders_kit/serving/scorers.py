@@ -21,8 +21,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from recommenders_kit.serving.schema import (
@@ -101,10 +99,7 @@ class ClickScorer:
 
     def score(self, payload: Any) -> dict[str, Any]:
         request = validate(self.request_model, payload)
-        rows = [row.__dict__ for row in request.rows]
-        frame = pd.DataFrame.from_records(rows, columns=self.numeric + self.categorical)
-        frame[self.numeric] = frame[self.numeric].astype(np.float64)
-        probabilities = self.model.predict_proba(frame)
+        probabilities = self.model.predict_proba([row.__dict__ for row in request.rows])
         return ClickResponse(
             probabilities=probabilities.tolist(), model_version=self.model_version
         ).model_dump()

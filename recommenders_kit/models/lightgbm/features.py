@@ -31,8 +31,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -99,6 +99,7 @@ class FeatureEncoder:
         self.seed, self.fold_col = seed, fold_col
         self.stats: dict[str, dict[str, Any]] | None = None
         self.prior: float | None = None
+        self._tables: tuple[Any, dict[str, _Table]] = (None, {})
 
     # ------------------------------------------------------------ names
 
@@ -180,34 +181,86 @@ class FeatureEncoder:
         label = data[self.label_col].to_numpy(dtype=np.float64) if oof is not None else None
         for method in self.methods:
             for col in self.categorical_cols:
-                st = self.stats[col]
+                table = self._table(col)
                 codes, labels = _codes(data[col])
-                position = pd.Index(st["values"]).get_indexer(labels)
+                position = table.index.get_indexer(labels)
                 missing = codes < 0
                 index = np.where(
                     missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
                 )  # -1: rare, unseen or missing
                 name = col + _SUFFIX[method]
-                if method == "ordinal":
-                    out[name] = np.where(missing, np.nan, index + 1.0)
-                elif method == "count":
-                    counts = np.asarray(st["counts"] + [0], dtype=np.float64)
-                    out[name] = np.where(missing, np.nan, counts[index])
+                if method == "target" and oof is not None:
+                    out[name] = self._target_oof(table, index, missing, oof, label)
                 else:
-                    out[name] = self._target(st, index, missing, oof, label)
+                    features, if_missing = table.features[method]
+                    out[name] = np.where(missing, if_missing, features[index])
         return pd.DataFrame(out, index=data.index)[self.feature_names]
 
-    def _target(self, st, index, missing, oof, label) -> np.ndarray:
-        m, prior = self.smoothing, self.prior
-        clicks = np.asarray(st["clicks"] + [0.0])
-        counts = np.asarray(st["counts"] + [0], dtype=np.float64)
-        if oof is None:
+    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
+        the numbers of ``transform(pd.DataFrame(records)).to_numpy()``, columns in
+        :attr:`feature_names` order, without building a DataFrame.
+
+        The path for small batches (a scoring request), where pandas' per-call overhead
+        would cost more than the encoding itself.
+
+        Example:
+            >>> row = {**{c: 1.0 for c in INT_COLS}, **{c: "0b153874" for c in CAT_COLS}}
+            >>> enc.transform_records([row])                     # doctest: +SKIP
+            array([[1., 1., ..., 0.]])
+        """
+        self._fitted()
+        columns = self.numeric_cols + self.categorical_cols
+        for i, record in enumerate(records):
+            absent = [c for c in columns if c not in record]
+            if absent:
+                raise ValueError(f"record {i} lacks column(s) {absent}")
+        x = np.empty((len(records), len(self.feature_names)))
+        for j, col in enumerate(self.numeric_cols):
+            x[:, j] = [np.nan if _is_missing(r[col]) else float(r[col]) for r in records]
+        j = len(self.numeric_cols)
+        for method in self.methods:
+            for col in self.categorical_cols:
+                table = self._table(col)
+                features, if_missing = table.features[method]
+                unseen = len(features) - 1
+                x[:, j] = [
+                    if_missing if _is_missing(v) else features[table.positions.get(str(v), unseen)]
+                    for v in (r[col] for r in records)
+                ]
+                j += 1
+        return x
+
+    def _table(self, col: str) -> _Table:
+        """The column's fitted statistics as lookup structures, built once per fit or load
+        (a one-row scoring request would otherwise rebuild a hash table of every value)."""
+        stats, tables = self._tables
+        if stats is not self.stats:
+            stats, tables = self.stats, {}
+            self._tables = (stats, tables)
+        if col not in tables:
+            st = self.stats[col]
+            counts = np.asarray(st["counts"] + [0], dtype=np.float64)
+            clicks = np.asarray(st["clicks"] + [0.0], dtype=np.float64)
+            m, prior = self.smoothing, self.prior
             rate = (clicks + m * prior) / (counts + m)
-            return np.where(missing | (index < 0), prior, rate[index])
-        # out of fold: statistics of the value over the other folds' rows
+            rate[-1] = prior
+            features = {
+                "ordinal": (np.append(np.arange(1.0, len(counts)), 0.0), np.nan),
+                "count": (counts, np.nan),
+                "target": (rate, prior),
+            }
+            positions = {value: i for i, value in enumerate(st["values"])}
+            tables[col] = _Table(pd.Index(st["values"]), positions, counts, clicks, features)
+        return tables[col]
+
+    def _target_oof(self, table, index, missing, oof, label) -> np.ndarray:
+        """Training rows' target encoding: statistics of the value over the other folds."""
+        m, prior = self.smoothing, self.prior
+        clicks, counts = table.clicks, table.counts
         known = (index >= 0) & ~missing
-        keys = np.where(known, index, len(st["values"]))
-        n_keys = len(st["values"]) + 1
+        keys = np.where(known, index, len(table.index))
+        n_keys = len(table.index) + 1
         fold_rows = np.bincount(keys * self.n_folds + oof, minlength=n_keys * self.n_folds)
         fold_clicks = np.bincount(
             keys * self.n_folds + oof, weights=label, minlength=n_keys * self.n_folds
@@ -389,6 +442,20 @@ class FeatureEncoder:
         fold_rows = F.count(F.lit(1)).over(by_fold)
         fold_clicks = F.sum(label).over(by_fold)
         return (F.col("_clicks") - fold_clicks + m * prior) / (F.col("_count") - fold_rows + m)
+
+
+class _Table(NamedTuple):
+    index: pd.Index  # the kept values (as strings), position = code - 1
+    positions: dict[str, int]  # the same as a dict, for row-at-a-time lookups
+    counts: np.ndarray  # training rows per value, then 0 for rare/unseen
+    clicks: np.ndarray  # clicks per value, then 0
+    # per method: (feature per position, then the rare/unseen feature; the missing feature)
+    features: dict[str, tuple[np.ndarray, float]]
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN or ``pd.NA``: what pandas would read as missing in a record."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

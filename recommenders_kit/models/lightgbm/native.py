@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,10 +150,18 @@ class LightGBMClickModel:
         }
         return self
 
-    def predict_proba(self, data: pd.DataFrame) -> np.ndarray:
-        """Click probability of each row (1-d float64 array)."""
+    def predict_proba(self, data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Click probability of each row (1-d float64 array).
+
+        ``data``: a DataFrame, or a list of records (mappings of column to value, ``None``
+        for missing) - the same probabilities, faster for a handful of rows (a scoring
+        request), see :meth:`FeatureEncoder.transform_records`.
+        """
         booster = self._fitted()
-        x = self.encoder.transform(data)
+        if isinstance(data, pd.DataFrame):
+            x = self.encoder.transform(data)
+        else:
+            x = self.encoder.transform_records(data)
         return booster.predict(x, num_iteration=self.meta.get("best_iteration") or None)
 
     def evaluate(self, data: pd.DataFrame) -> dict[str, float]:

@@ -104,6 +104,21 @@ def test_json_round_trip_and_real_criteo_rows():
     assert back.categorical_features == criteo.CAT_COLS
 
 
+def test_records_encode_exactly_as_frames():
+    enc = encoder(methods=("ordinal", "count", "target")).fit(TRAIN)
+    records = NEW.to_dict("records")  # NaN for the missing number and None for the category
+    records[1]["n"] = None
+    np.testing.assert_array_equal(enc.transform_records(records), enc.transform(NEW).to_numpy())
+    rows = criteo.load_pandas_df("sample")  # nullable integers: pd.NA in the records
+    enc = FeatureEncoder(methods=("ordinal", "count", "target"), min_count=3).fit(rows[:800])
+    np.testing.assert_array_equal(
+        enc.transform_records(rows[800:].to_dict("records")), enc.transform(rows[800:]).to_numpy()
+    )
+    with pytest.raises(ValueError, match=r"record 1 lacks column\(s\) \['c'\]"):
+        enc = encoder().fit(TRAIN)
+        enc.transform_records([{"c": "a", "n": 1}, {"n": 2}])
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

@@ -29,6 +29,8 @@ def test_real_rows_through_the_whole_pipeline(tmp_path):
     folder = model.save(tmp_path / "model")
     assert {f.name for f in folder.iterdir()} == {"model.txt", "encoder.json", "meta.json"}
     np.testing.assert_allclose(LightGBMClickModel.load(folder).predict_proba(test), p, rtol=1e-12)
+    # records (the scoring service's path) give the same probabilities as the frame
+    np.testing.assert_array_equal(model.predict_proba(test.to_dict("records")), p)
     # the text model is plain LightGBM: no pickle, no library needed to read it
     booster = lgb.Booster(model_file=str(folder / "model.txt"))
     np.testing.assert_allclose(booster.predict(model.encoder.transform(test)), p, rtol=1e-12)
