@@ -4,9 +4,11 @@ For each size (80/20 split by row order, seed 0): encode time, train time (early
 the last 10% of training rows), test AUC against the ceiling (the AUC of the planted true
 probabilities), and batch-scoring speed of the trained model (rows/second over the test rows,
 encoding included). SynapseML runs on local Spark with the same features and parameters.
-Peak memory is the process's peak resident set (the Spark JVM is a separate process).
+Peak memory: the Python process's peak resident set, and for SynapseML also the Spark JVM's
+(a separate process; in local mode it holds the executors and LightGBM's native datasets).
 
 Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000] [--synapse-max 1000000]
+      [--spark-memory 6g]
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ MIN_COUNT = 20
 
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def jvm_peak_gib(spark) -> float:
+    """Peak resident set of the Spark driver JVM (Linux: VmHWM of /proc/<pid>/status)."""
+    pid = spark._jvm.java.lang.ProcessHandle.current().pid()
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 2**20
 
 
 def run_native(train, test, ceiling):
@@ -73,11 +82,11 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
 
     cut = int(len(train) * 0.9)
     parts = {"train": train.iloc[:cut], "valid": train.iloc[cut:], "test": test}
+    # read from parquet as a job would, not cached: the JVM's heap is for LightGBM's input
     strain, svalid, stest = (
-        spark.read.schema(criteo.spark_schema()).parquet(str(parquet(frame, tmp / name))).cache()
+        spark.read.schema(criteo.spark_schema()).parquet(str(parquet(frame, tmp / name)))
         for name, frame in parts.items()
     )
-    strain.count(), svalid.count(), stest.count()
     start = time.perf_counter()
     encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
     encoder.fit_spark(strain).transform_spark(strain).write.format("noop").mode("overwrite").save()
@@ -90,8 +99,6 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
     start = time.perf_counter()
     scored = model.predict_proba(stest).select("label", "probability").toPandas()
     t_score = time.perf_counter() - start
-    for frame in (strain, svalid, stest):
-        frame.unpersist()
     return [
         "SynapseML local[2]",
         t_encode,
@@ -112,6 +119,7 @@ def main() -> None:
         default=1_000_000,
         help="largest size also run with SynapseML (0: never)",
     )
+    parser.add_argument("--spark-memory", default="6g", help="the local Spark JVM's heap")
     args = parser.parse_args()
     spark = None
     rows = []
@@ -120,19 +128,22 @@ def main() -> None:
         cut = int(n * 0.8)
         train, test = frame.iloc[:cut], frame.iloc[cut:]
         ceiling = auc(test["label"], prob[cut:])
-        rows.append([f"{n:,}", *run_native(train, test, ceiling), peak_gib()])
+        rows.append([f"{n:,}", *run_native(train, test, ceiling), peak_gib(), "-"])
         show(rows)
         if n <= args.synapse_max:
             if spark is None:
                 from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
                 spark = start_or_get_spark(
-                    "bench-lightgbm", master="local[2]", memory="10g", packages=[SYNAPSEML_PACKAGE]
+                    "bench-lightgbm",
+                    master="local[2]",
+                    memory=args.spark_memory,
+                    packages=[SYNAPSEML_PACKAGE],
                 )
                 spark.sparkContext.setLogLevel("ERROR")
             with tempfile.TemporaryDirectory() as tmp:
                 result = run_synapse(spark, train, test, ceiling, Path(tmp))
-            rows.append([f"{n:,}", *result, peak_gib()])
+            rows.append([f"{n:,}", *result, peak_gib(), jvm_peak_gib(spark)])
             show(rows)
 
 
@@ -148,7 +159,8 @@ def show(rows: list) -> None:
             "ceiling",
             "score rows/s",
             "trees",
-            "peak RSS GiB",
+            "Python peak GiB",
+            "JVM peak GiB",
         ],
         rows,
     )

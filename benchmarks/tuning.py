@@ -66,7 +66,7 @@ def main() -> None:
     for r in rows:
         r.append(r[1] / base)
     print("\nTest split (25%), k = 10:\n")
-    print_table(["configuration", "nDCG@10", "P@10", "MAP", "recall@10", "fit s",
+    print_table(["configuration", "nDCG@10", "P@10", "MAP@10", "recall@10", "fit s",
                  "nDCG / baseline"], rows)  # fmt: skip
     print(f"\nbest parameters: {result.best_params}")
 
