@@ -179,15 +179,15 @@ class FeatureEncoder:
             c: pd.to_numeric(data[c], errors="raise").astype("float64") for c in self.numeric_cols
         }
         label = data[self.label_col].to_numpy(dtype=np.float64) if oof is not None else None
-        for method in self.methods:
-            for col in self.categorical_cols:
-                table = self._table(col)
-                codes, labels = _codes(data[col])
-                position = table.index.get_indexer(labels)
-                missing = codes < 0
-                index = np.where(
-                    missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
-                )  # -1: rare, unseen or missing
+        for col in self.categorical_cols:  # look each value up once, then apply every method
+            table = self._table(col)
+            codes, labels = _codes(data[col])
+            position = table.index.get_indexer(labels)
+            missing = codes < 0
+            index = np.where(
+                missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
+            )  # -1: rare, unseen or missing
+            for method in self.methods:
                 name = col + _SUFFIX[method]
                 if method == "target" and oof is not None:
                     out[name] = self._target_oof(table, index, missing, oof, label)
@@ -215,20 +215,22 @@ class FeatureEncoder:
             absent = [c for c in columns if c not in record]
             if absent:
                 raise ValueError(f"record {i} lacks column(s) {absent}")
+        # plain Python per value: for a handful of rows numpy's per-call cost would dominate
         x = np.empty((len(records), len(self.feature_names)))
-        for j, col in enumerate(self.numeric_cols):
-            x[:, j] = [np.nan if _is_missing(r[col]) else float(r[col]) for r in records]
-        j = len(self.numeric_cols)
-        for method in self.methods:
-            for col in self.categorical_cols:
-                table = self._table(col)
+        column = {name: j for j, name in enumerate(self.feature_names)}
+        for c in self.numeric_cols:
+            x[:, column[c]] = [np.nan if _is_missing(r[c]) else float(r[c]) for r in records]
+        for col in self.categorical_cols:  # look each value up once, then apply every method
+            table = self._table(col)
+            index = [
+                None if _is_missing(r[col]) else table.positions.get(str(r[col]), -1)
+                for r in records
+            ]  # None: missing; -1: rare or unseen
+            for method in self.methods:
                 features, if_missing = table.features[method]
-                unseen = len(features) - 1
-                x[:, j] = [
-                    if_missing if _is_missing(v) else features[table.positions.get(str(v), unseen)]
-                    for v in (r[col] for r in records)
+                x[:, column[col + _SUFFIX[method]]] = [
+                    if_missing if i is None else features[i] for i in index
                 ]
-                j += 1
         return x
 
     def _table(self, col: str) -> _Table:
