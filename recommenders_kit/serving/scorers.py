@@ -93,8 +93,9 @@ class ClickScorer:
 
         self.model = LightGBMClickModel.load(folder)
         encoder = self.model.encoder
-        self.numeric, self.categorical = list(encoder.numeric_cols), list(encoder.categorical_cols)
-        self.request_model = click_request_model(self.numeric, self.categorical)
+        self.request_model = click_request_model(
+            list(encoder.numeric_cols), list(encoder.categorical_cols)
+        )
         self.model_version = str(self.model.meta.get("model_version", Path(folder).name))
 
     def score(self, payload: Any) -> dict[str, Any]:

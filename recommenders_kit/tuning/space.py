@@ -50,8 +50,7 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
-        if not self.low < self.high:
-            raise ValueError(f"{type(self).__name__} needs low < high, got {self.low}, {self.high}")
+        _require_bounds(self)
 
     def suggest(self, trial: Any, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high)
@@ -95,8 +94,7 @@ class IntUniform:
     high: int
 
     def __post_init__(self) -> None:
-        if not self.low < self.high:
-            raise ValueError(f"IntUniform needs low < high, got {self.low}, {self.high}")
+        _require_bounds(self)
 
     def suggest(self, trial: Any, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high)
@@ -119,6 +117,11 @@ class IntUniform:
 
 
 Dimension = Choice | Uniform | LogUniform | IntUniform
+
+
+def _require_bounds(dim: Uniform | IntUniform) -> None:
+    if not dim.low < dim.high:
+        raise ValueError(f"{type(dim).__name__} needs low < high, got {dim.low}, {dim.high}")
 
 
 def _text(value: Any) -> Any:
