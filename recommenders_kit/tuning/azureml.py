@@ -92,7 +92,7 @@ def sweep_job(
     if sampling == "bayesian" and early_termination is not None:
         raise ValueError("Azure ML's bayesian sampling takes no early termination policy: "
                          "pass early_termination=None or sampling='random'")  # fmt: skip
-    objective, extras, conda_packages = KINDS[kind]
+    objective = KINDS[kind][0]
     space = space or SPACES[kind]
     unknown = sorted(set(space) - set(SPACES[kind]))
     if unknown:
@@ -119,10 +119,7 @@ def sweep_job(
             code=str(Path(code).resolve()), command=" ".join(words), environment=environment
         ),
         search_space={name: dim.to_azure() for name, dim in space.items()},
-        objective=Objective(
-            goal="maximize" if objective.direction == "maximize" else "minimize",
-            primary_metric=objective.metric,
-        ),
+        objective=Objective(goal=objective.direction, primary_metric=objective.metric),
         sampling_algorithm=sampling,
         limits=SweepJobLimits(
             max_total_trials=max_total_trials,
