@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import best_time, print_table
-from recommenders_kit.evaluation import evaluate, ranking
+from recommenders_kit.evaluation.pandas import evaluate, ranking
 
 METRICS = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "map"]
 K = 10

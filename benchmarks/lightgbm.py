@@ -21,12 +21,15 @@ from pathlib import Path
 
 from benchmarks._common import print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
-from recommenders_kit.evaluation.classification import auc
-from recommenders_kit.models.lightgbm.features import FeatureEncoder
-from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+from recommenders_kit.evaluation.pandas.classification import roc_auc
+from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 
 PARAMS = {"learning_rate": 0.1, "num_leaves": 63, "min_data_in_leaf": 200}
 MIN_COUNT = 20
+
+
+def auc(labels, scores) -> float:
+    return roc_auc(labels.to_numpy().astype(bool), scores)
 
 
 def peak_gib() -> float:
@@ -62,7 +65,7 @@ def run_native(train, test, ceiling):
         auc(test["label"], p),
         ceiling,
         len(test) / t_score,
-        model.meta["best_iteration"],
+        model.meta.best_iteration,
     ]
 
 
@@ -78,7 +81,7 @@ def parquet(frame, folder: Path, rows_per_file: int = 250_000) -> Path:
 
 def run_synapse(spark, train, test, ceiling, tmp: Path):
     from recommenders_kit.datasets import criteo
-    from recommenders_kit.models.lightgbm.synapse import SynapseLightGBMClickModel
+    from recommenders_kit.models.lightgbm import spark as lgb_spark
 
     cut = int(len(train) * 0.9)
     parts = {"train": train.iloc[:cut], "valid": train.iloc[cut:], "test": test}
@@ -88,12 +91,13 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
         for name, frame in parts.items()
     )
     start = time.perf_counter()
-    encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
-    encoder.fit_spark(strain).transform_spark(strain).write.format("noop").mode("overwrite").save()
+    encoder = lgb_spark.FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT)
+    encoder.fit_transform(strain).write.format("noop").mode("overwrite").save()
     t_encode = time.perf_counter() - start
     start = time.perf_counter()
-    model = SynapseLightGBMClickModel(
-        FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT), params=PARAMS
+    model = lgb_spark.LightGBMClickModel(
+        lgb_spark.FeatureEncoder(methods=("ordinal", "count"), min_count=MIN_COUNT),
+        params=PARAMS,
     ).fit(strain, svalid)
     t_train = time.perf_counter() - start - t_encode
     start = time.perf_counter()
@@ -106,7 +110,7 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
         auc(scored["label"], scored["probability"]),
         ceiling,
         len(test) / t_score,
-        model.meta["trees"],
+        model.meta.trees,
     ]
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from benchmarks._common import print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
-from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving.scorers import load_scorer
 from recommenders_kit.serving.server import background
 
@@ -128,10 +128,20 @@ def main() -> None:
                         name = f"HTTP, {workers} worker(s)"
                         table.append(row(name, n_rows, clients, result, baseline[n_rows]))
     print_table(
-        ["path", "rows/req", "clients", "requests", "req/s", "rows/s", "p50 ms", "p99 ms",
-         "failed", "x baseline time"],
+        [
+            "path",
+            "rows/req",
+            "clients",
+            "requests",
+            "req/s",
+            "rows/s",
+            "p50 ms",
+            "p99 ms",
+            "failed",
+            "x baseline time",
+        ],
         table,
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

@@ -40,22 +40,31 @@ def main() -> None:
     objective, test = holdout_als(spark.createDataFrame(movielens_100k()), split_seed=123, k=10)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        result = run_sweep(objective, ALS_SPACE, n_trials=args.trials, seed=args.seed,
-                           tracking_uri=f"sqlite:///{Path(tmp) / 'mlflow.db'}",
-                           tags={"dataset": "movielens-100k", "split": "random 75/25 seed 123"},
-                           progress=False)  # fmt: skip
+        result = run_sweep(
+            objective,
+            ALS_SPACE,
+            n_trials=args.trials,
+            seed=args.seed,
+            tracking_uri=f"sqlite:///{Path(tmp) / 'mlflow.db'}",
+            tags={"dataset": "movielens-100k", "split": "random 75/25 seed 123"},
+            progress=False,
+        )
         sweep_s = time.perf_counter() - start
-    trials = result.trials()
+    trials = result.trials
     states = trials.state.value_counts().to_dict()
     print(f"\n{len(trials)} trials in {sweep_s:.0f} s {states}; best 10 by validation nDCG@10:\n")
     top = result.top(10)
     names = list(ALS_SPACE)
-    print_table(["trial", "valid nDCG@10", "seconds", *names],
-                top[["trial", "value", "seconds", *names]].values.tolist())  # fmt: skip
+    print_table(
+        ["trial", "valid nDCG@10", "seconds", *names],
+        top[["trial", "value", "seconds", *names]].values.tolist(),
+    )
 
     rows = []
-    for name, params in [("recommended (baseline)", RECOMMENDED_TOP_K),
-                         ("sweep's best, retrained", result.best_params)]:  # fmt: skip
+    for name, params in [
+        ("recommended (baseline)", RECOMMENDED_TOP_K),
+        ("sweep's best, retrained", result.best_params),
+    ]:
         start = time.perf_counter()
         model = objective.refit(params)
         fit_s = time.perf_counter() - start
@@ -66,8 +75,10 @@ def main() -> None:
     for r in rows:
         r.append(r[1] / base)
     print("\nTest split (25%), k = 10:\n")
-    print_table(["configuration", "nDCG@10", "P@10", "MAP@10", "recall@10", "fit s",
-                 "nDCG / baseline"], rows)  # fmt: skip
+    print_table(
+        ["configuration", "nDCG@10", "P@10", "MAP@10", "recall@10", "fit s", "nDCG / baseline"],
+        rows,
+    )
     print(f"\nbest parameters: {result.best_params}")
 
 

@@ -17,6 +17,8 @@ import sys
 import click
 
 from recommenders_kit import __version__
+from recommenders_kit.constants import DEFAULT_SEED, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
+from recommenders_kit.datasets.movielens import SIZES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +62,7 @@ def _run_download(fn, size: str, cache_dir: str | None) -> None:
     "--size",
     default="100k",
     show_default=True,
-    type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]),
+    type=click.Choice(SIZES),
 )
 @_cache_option
 def download_movielens(size: str, cache_dir: str | None) -> None:
@@ -90,7 +92,7 @@ def quickstart() -> None:
     "--size",
     default="100k",
     show_default=True,
-    type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]),
+    type=click.Choice(SIZES),
 )
 @click.option(
     "--k",
@@ -100,7 +102,14 @@ def quickstart() -> None:
     type=click.IntRange(min=1),
     help="Length of each user's recommendation list.",
 )
-@click.option("--seed", default=123, show_default=True, type=int, help="Split seed.")
+@click.option("--seed", default=DEFAULT_SPLIT_SEED, show_default=True, type=int, help="Split seed.")
+@click.option(
+    "--engine",
+    default="spark",
+    show_default=True,
+    type=click.Choice(["spark", "implicit"]),
+    help="Spark ALS, or ALS on one machine with the implicit package.",
+)
 @click.option(
     "--json",
     "json_path",
@@ -110,19 +119,14 @@ def quickstart() -> None:
 )
 @_cache_option
 def quickstart_als(
-    size: str, k: int, seed: int, json_path: str | None, cache_dir: str | None
+    size: str, k: int, seed: int, engine: str, json_path: str | None, cache_dir: str | None
 ) -> None:
     """MovieLens -> split -> Spark ALS -> top-k per user -> metrics (uses the data cache)."""
     from recommenders_kit.quickstart import als_movielens
 
-    steps = [
-        "load",
-        "split",
-        "train explicit (rating metrics)",
-        "train implicit (top-k)",
-        "recommend",
-        "evaluate",
-    ]
+    steps = ["load", "split", "train implicit (top-k)", "recommend", "evaluate"]
+    if engine == "spark":
+        steps.insert(2, "train explicit (rating metrics)")
     with click.progressbar(
         length=len(steps), label="ALS quickstart", show_pos=True, item_show_func=lambda s: s or ""
     ) as bar:
@@ -132,13 +136,17 @@ def quickstart_als(
 
         try:
             result = als_movielens(
-                size, k=k, seed=seed, local_cache_path=cache_dir, on_step=on_step
+                size, k=k, seed=seed, engine=engine, local_cache_path=cache_dir, on_step=on_step
             )
         except (ValueError, OSError, RuntimeError) as e:
             click.echo(f"\nerror: {e}", err=True)
             sys.exit(1)
         bar.update(1, "done")
-    click.echo(f"\nMovieLens {size}, random {0.75:.0%}/{0.25:.0%} split (seed {seed}), k={k}")
+    share = DEFAULT_SPLIT_RATIO
+    click.echo(
+        f"\nMovieLens {size}, random {share:.0%}/{1 - share:.0%} split (seed {seed}), k={k}, "
+        f"{engine} ALS"
+    )
     width = max(map(len, result.metrics))
     for name, value in result.metrics.items():
         click.echo(f"  {name.ljust(width)}  {value:.4f}")
@@ -186,13 +194,15 @@ def _sweep_options(f):
             default=None,
             type=click.FloatRange(min=1),
             help="Time budget in seconds (default: none).",
-        ),  # fmt: skip
-        click.option("--seed", default=42, show_default=True, type=int, help="Sampler seed."),
+        ),
+        click.option(
+            "--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Sampler seed."
+        ),
         click.option(
             "--tracking-uri",
             default=None,
             help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db here).",
-        ),  # fmt: skip
+        ),
         click.option("--experiment", default="recommenders_kit", show_default=True),
         click.option("--no-prune", is_flag=True, help="Run every trial to the end."),
     ]
@@ -206,46 +216,80 @@ def _run_tuning(objective, test, space, tags: dict, jobs: int = 1, **opts) -> No
 
     try:
         result = run_sweep(
-            objective, space, n_trials=opts["trials"], timeout=opts["timeout"],
-            seed=opts["seed"], tracking_uri=opts["tracking_uri"],
-            experiment=opts["experiment"], prune=not opts["no_prune"], tags=tags, n_jobs=jobs,
-        )  # fmt: skip
+            objective,
+            space,
+            n_trials=opts["trials"],
+            timeout=opts["timeout"],
+            seed=opts["seed"],
+            tracking_uri=opts["tracking_uri"],
+            experiment=opts["experiment"],
+            prune=not opts["no_prune"],
+            tags=tags,
+            n_jobs=jobs,
+        )
     except (ValueError, RuntimeError) as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
-    states = result.trials().state.value_counts().to_dict()
-    click.echo(f"\n{len(result.study.trials)} trials {states}; best trials "
-               f"({objective.metric} on validation):")  # fmt: skip
+    states = result.trials.state.value_counts().to_dict()
+    click.echo(
+        f"\n{len(result.study.trials)} trials {states}; best trials "
+        f"({objective.metric} on validation):"
+    )
     click.echo(result.top(5).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     test_metrics = objective.evaluate(result.best_model, test)
-    click.echo("best trial on the test split: "
-               + ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items()))  # fmt: skip
+    click.echo(
+        "best trial on the test split: "
+        + ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
+    )
     click.echo(f"MLflow run {result.run_id} at {result.tracking_uri}")
 
 
 @tune.command("als")
-@click.option("--size", default="100k", show_default=True,
-              type=click.Choice(["100k", "1m", "10m", "20m", "25m", "32m"]))  # fmt: skip
+@click.option("--size", default="100k", show_default=True, type=click.Choice(SIZES))
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--engine",
+    default="spark",
+    show_default=True,
+    type=click.Choice(["spark", "implicit"]),
+    help="Spark ALS, or ALS on one machine with the implicit package.",
+)
 @_sweep_options
-def tune_als(size: str, k: int, **opts) -> None:
-    """Sweep Spark ALS on MovieLens (nDCG@k on a validation split carved from train)."""
-    from recommenders_kit.spark import start_or_get_spark
+def tune_als(size: str, k: int, engine: str, **opts) -> None:
+    """Sweep ALS on MovieLens (nDCG@k on a validation split carved from train)."""
     from recommenders_kit.tuning.objectives import movielens_als
-    from recommenders_kit.tuning.space import ALS_SPACE
+    from recommenders_kit.tuning.space import ALS_IMPLICIT_SPACE, ALS_SPACE
 
-    objective, test = movielens_als(start_or_get_spark("tune-als"), size, k=k)
-    tags = {"dataset": f"movielens-{size}", "split": "random 75/25 seed 123, valid 20% of train"}
-    _run_tuning(objective, test, ALS_SPACE, tags, **opts)
+    objective, test = movielens_als(size, engine=engine, k=k)
+    share = DEFAULT_SPLIT_RATIO
+    tags = {
+        "dataset": f"movielens-{size}",
+        "engine": engine,
+        "split": f"random {share:.0%}/{1 - share:.0%} seed {DEFAULT_SPLIT_SEED}, "
+        "valid 20% of train",
+    }
+    space = ALS_IMPLICIT_SPACE if engine == "implicit" else ALS_SPACE
+    _run_tuning(objective, test, space, tags, **opts)
 
 
 @tune.command("lightgbm")
-@click.option("--data", default="sample", show_default=True,
-              type=click.Choice(["sample", "generated"]))  # fmt: skip
-@click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=1000),
-              help="Generated rows (with --data generated).")  # fmt: skip
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Trials run in parallel (threads).")  # fmt: skip
+@click.option(
+    "--data", default="sample", show_default=True, type=click.Choice(["sample", "generated"])
+)
+@click.option(
+    "--rows",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(min=1000),
+    help="Generated rows (with --data generated).",
+)
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Trials run in parallel (threads).",
+)
 @_sweep_options
 def tune_lightgbm(data: str, rows: int, jobs: int, **opts) -> None:
     """Sweep the LightGBM click model on Criteo (validation AUC, last 20% of train rows)."""

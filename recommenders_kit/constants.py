@@ -18,3 +18,9 @@ DEFAULT_YEAR_COL = "year"
 DEFAULT_K = 10
 DEFAULT_THRESHOLD = 10
 DEFAULT_SEED = 42
+
+#: The train share of a two-way split.
+DEFAULT_SPLIT_RATIO = 0.75
+#: The split seed of the quickstarts, sweeps and benchmarks on MovieLens: the reference
+#: toolkit's notebooks split 75/25 with seed 123, so the figures can be compared.
+DEFAULT_SPLIT_SEED = 123

@@ -1,89 +1,126 @@
 """The quickstart pipelines as functions: what the notebooks show step by step, in one call.
 
 ``als_movielens`` is the collaborative-filtering scenario: MovieLens → random 75/25 split →
-Spark ALS → top-k unseen movies per user → ranking and rating metrics. The command
-``recommenders-kit quickstart als`` runs it; so can a scheduled job.
+ALS → top-k unseen movies per user → ranking (and rating) metrics, on Spark or on one machine
+(``implicit``). The command ``recommenders-kit quickstart als`` runs it; so can a scheduled
+job.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from recommenders_kit.constants import DEFAULT_K
+from recommenders_kit._validate import require_choice
+from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
 
+ENGINES = ("spark", "implicit")
 RANKING_METRICS = ["map", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 RATING_METRICS = ["rmse", "mae", "rsquared", "exp_var"]
 
 
 @dataclass
 class QuickstartResult:
-    """Metrics of the run and the seconds each step took."""
+    """Metrics of the run, the seconds each step took, and the run's settings."""
 
     metrics: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
 
+class _Steps:
+    """Times named steps and tells ``on_step`` when each starts."""
+
+    def __init__(self, on_step: Callable[[str], None] | None):
+        self.on_step, self.timings = on_step, {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.on_step:
+            self.on_step(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+
+
 def als_movielens(
     size: str = "100k",
     k: int = DEFAULT_K,
-    ratio: float = 0.75,
-    seed: int = 123,
+    ratio: float = DEFAULT_SPLIT_RATIO,
+    seed: int = DEFAULT_SPLIT_SEED,
     als_params: dict[str, Any] | None = None,
+    engine: str = "spark",
     local_cache_path: str | os.PathLike | None = None,
-    spark=None,
+    spark: Any = None,
     on_step: Callable[[str], None] | None = None,
 ) -> QuickstartResult:
-    """Run the ALS quickstart and return its metrics.
+    """Run the ALS quickstart on ``engine`` and return its metrics.
 
-    Two models are trained on the same split, as in the notebook: the reference explicit
-    configuration (``ALSParams()`` defaults) scores the rating metrics (RMSE, MAE, R², explained
-    variance) on the test pairs, and the recommended top-k configuration
-    (``als.RECOMMENDED_TOP_K``, or ``als_params``) produces the top-k lists scored by the
-    ranking metrics (MAP, nDCG@k, precision@k, recall@k) with all unseen items ranked.
+    Spark: two models are trained on the same split, as in the notebook: the reference explicit
+    configuration (the constructor's defaults) scores the rating metrics (RMSE, MAE, R²,
+    explained variance) on the test pairs, and the recommended top-k configuration
+    (``RECOMMENDED_TOP_K``, or ``als_params``) produces the top-k lists scored by the ranking
+    metrics with all unseen items ranked. ``implicit``: the one-machine engine trains the
+    top-k model only (it has no explicit-rating ALS), with its own ``RECOMMENDED_TOP_K``.
 
     Args:
         on_step: called with a step name before each step (the CLI shows progress with it).
     """
+    require_choice(engine, ENGINES, "engine")
+    steps = _Steps(on_step)
+    run = _spark_steps if engine == "spark" else _implicit_steps
+    metrics, params = run(steps, size, k, ratio, seed, als_params, local_cache_path, spark)
+    settings = {"size": size, "k": k, "seed": seed, "engine": engine, **params}
+    return QuickstartResult(metrics, steps.timings, settings)
+
+
+def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
     from recommenders_kit.datasets import movielens
-    from recommenders_kit.evaluation import evaluate
-    from recommenders_kit.models.als import RECOMMENDED_TOP_K, ALSRecommender
+    from recommenders_kit.evaluation.spark import evaluate
+    from recommenders_kit.models.als.spark import RECOMMENDED_TOP_K, ALSRecommender
     from recommenders_kit.spark import start_or_get_spark
     from recommenders_kit.split.spark import random_split
 
-    timings: dict[str, float] = {}
-    current: list = [None, 0.0]  # the running step and when it started
-
-    def step(name: str | None) -> None:
-        now = time.perf_counter()
-        if current[0]:
-            timings[current[0]] = now - current[1]
-        current[:] = [name, now]
-        if name and on_step:
-            on_step(name)
-
-    step("load")
-    spark = spark or start_or_get_spark("als-quickstart")
-    data = movielens.load_spark_df(spark, size, local_cache_path=local_cache_path)
-    step("split")
-    train, test = random_split(data, [ratio, 1 - ratio], seed=seed)
-    train, test = train.cache(), test.cache()
-    test_pd = test.toPandas()
-    step("train explicit (rating metrics)")
-    explicit = ALSRecommender().fit(train)
-    predictions = explicit.predict(test).toPandas()
-    step("train implicit (top-k)")
+    with steps("load"):
+        spark = spark or start_or_get_spark("als-quickstart")
+        data = movielens.load_spark_df(spark, size, local_cache_path=cache)
+    with steps("split"):
+        train, test = (part.cache() for part in random_split(data, [ratio, 1 - ratio], seed=seed))
+    with steps("train explicit (rating metrics)"):
+        predictions = ALSRecommender().fit(train).predict(test)
     params = dict(RECOMMENDED_TOP_K if als_params is None else als_params)
-    model = ALSRecommender(**params).fit(train)
-    step("recommend")
-    top_k = model.recommend_k_items_local(k=k)
-    step("evaluate")
-    metrics = evaluate(test_pd, top_k, metrics=RANKING_METRICS, k=k)
-    metrics.update(evaluate(test_pd, predictions, metrics=RATING_METRICS))
-    step(None)
-    train.unpersist(), test.unpersist()
-    return QuickstartResult(metrics, timings, {"size": size, "k": k, "seed": seed, **params})
+    with steps("train implicit (top-k)"):
+        model = ALSRecommender(**params).fit(train)
+    with steps("recommend"):
+        top_k = model.recommend_k_items(k=k).cache()
+        top_k.count()
+    with steps("evaluate"):
+        metrics = evaluate(test, top_k, metrics=RANKING_METRICS, k=k)
+        metrics.update(evaluate(test, predictions, metrics=RATING_METRICS))
+    for frame in (train, test, top_k):
+        frame.unpersist()
+    return metrics, params
+
+
+def _implicit_steps(steps, size, k, ratio, seed, als_params, cache, spark):
+    from recommenders_kit.datasets import movielens
+    from recommenders_kit.evaluation.pandas import evaluate
+    from recommenders_kit.models.als.pandas import RECOMMENDED_TOP_K, ALSRecommender
+    from recommenders_kit.split.pandas import random_split
+
+    with steps("load"):
+        data = movielens.load_pandas_df(size, local_cache_path=cache)
+    with steps("split"):
+        train, test = random_split(data, [ratio, 1 - ratio], seed=seed)
+    params = dict(RECOMMENDED_TOP_K if als_params is None else als_params)
+    with steps("train implicit (top-k)"):
+        model = ALSRecommender(**params).fit(train)
+    with steps("recommend"):
+        top_k = model.recommend_k_items(k=k)
+    with steps("evaluate"):
+        metrics = evaluate(test, top_k, metrics=RANKING_METRICS, k=k)
+    return metrics, params

@@ -18,13 +18,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
 #: Maven coordinates (on Maven Central) of SynapseML's LightGBM module for Spark 3.5 /
-#: Scala 2.12, which is all ``models.lightgbm.synapse`` needs. The full bundle,
+#: Scala 2.12, which is all ``models.lightgbm.spark`` needs. The full bundle,
 #: ``com.microsoft.azure:synapseml_2.12:1.1.0``, works as well (Databricks: Libraries > Maven).
 SYNAPSEML_PACKAGE = "com.microsoft.azure:synapseml-lightgbm_2.12:1.1.0"
 
@@ -70,7 +72,7 @@ def start_or_get_spark(
         _warn_missing_packages(active, packages)
         return active
 
-    master = master or os.environ.get("SPARK_MASTER") or "local[*]"
+    master = master or os.environ.get(SPARK_MASTER_ENV) or "local[*]"
     settings: dict[str, str] = {
         "spark.driver.memory": memory,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -89,7 +91,7 @@ def start_or_get_spark(
         )
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    if os.environ.get("RECOMMENDERS_KIT_SPARK_UI", "1").strip().lower() in {"0", "false", "no"}:
+    if not env_flag(SPARK_UI_ENV, default=True):
         settings["spark.ui.enabled"] = "false"
     if packages:
         settings["spark.jars.packages"] = ",".join(packages)

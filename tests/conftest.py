@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
@@ -96,11 +97,11 @@ def cosmos_endpoint():
 def click_model_dir(tmp_path_factory):
     """A small LightGBM click model trained on generated rows, saved as the library saves it."""
     from recommenders_kit.datasets.criteo_synthetic import generate
-    from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
     frame, _ = generate(5000, seed=11)
     model = LightGBMClickModel(num_boost_round=30, progress=False).fit(frame)
-    return model.save(tmp_path_factory.mktemp("models") / "criteo")
+    return Path(model.save(tmp_path_factory.mktemp("models") / "criteo"))
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +113,7 @@ def criteo_rows():
 
     frame = criteo.load_pandas_df("sample")
     features = frame.drop(columns="label")
-    rows = json.loads(features.astype(object).where(features.notna(), None).to_json(
-        orient="records"))  # fmt: skip
+    rows = json.loads(
+        features.astype(object).where(features.notna(), None).to_json(orient="records")
+    )
     return frame, rows

@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from recommenders_kit.settings import SPARK_DATA_ENV
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-SPARK_DATA_ENV = "RECOMMENDERS_KIT_SPARK_DATA"
 
 
 def spark_readable_path(

@@ -43,11 +43,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag
+
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "RECOMMENDERS_KIT_CACHE"
-OFFLINE_ENV = "RECOMMENDERS_KIT_OFFLINE"
-MIRROR_ENV = "RECOMMENDERS_KIT_MIRROR"
 
 _CHUNK = 1 << 20
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -70,10 +69,6 @@ class ChecksumError(DownloadError):
 
 class OfflineError(DownloadError, FileNotFoundError):
     """Offline mode is on and the file is not in the cache."""
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def get_cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -181,7 +176,7 @@ def fetch(
         path = get_cache_dir(cache_dir) / path
     path.parent.mkdir(parents=True, exist_ok=True)
     expected = _expected_digest(sha256, md5)
-    offline = _env_flag(OFFLINE_ENV) if offline is None else offline
+    offline = env_flag(OFFLINE_ENV) if offline is None else offline
     source = resolve_url(url, path.name, mirror)
 
     with _locked(path):

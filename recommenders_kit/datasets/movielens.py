@@ -15,7 +15,7 @@ size    ratings                    movies                  encoding
 
 Example:
     >>> from recommenders_kit.datasets import movielens
-    >>> df = movielens.load_pandas_df("100k", title_col="title")  # doctest: +SKIP
+    >>> df = movielens.load_pandas_df("100k", col_title="title")  # doctest: +SKIP
     >>> df.columns.tolist()  # doctest: +SKIP
     ['userID', 'itemID', 'rating', 'timestamp', 'title']
 """
@@ -32,10 +32,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from recommenders_kit.constants import (
+    DEFAULT_GENRE_COL,
     DEFAULT_ITEM_COL,
     DEFAULT_RATING_COL,
     DEFAULT_TIMESTAMP_COL,
+    DEFAULT_TITLE_COL,
     DEFAULT_USER_COL,
+    DEFAULT_YEAR_COL,
 )
 from recommenders_kit.datasets import download as _dl
 from recommenders_kit.datasets._reader import read_delimited
@@ -138,6 +141,8 @@ DATASETS: dict[str, MovieLensFormat] = {
     ),
 }
 
+#: The sizes, smallest first.
+SIZES = tuple(DATASETS)
 DEFAULT_HEADER = (DEFAULT_USER_COL, DEFAULT_ITEM_COL, DEFAULT_RATING_COL, DEFAULT_TIMESTAMP_COL)
 _RATING_DTYPES = ("int32", "int32", "float32", "int64")
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -187,9 +192,9 @@ def download(
 def load_pandas_df(
     size: str = "100k",
     header: Sequence[str] | None = None,
-    title_col: str | None = None,
-    genres_col: str | None = None,
-    year_col: str | None = None,
+    col_title: str | None = None,
+    col_genres: str | None = None,
+    col_year: str | None = None,
     local_cache_path: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Load the ratings of ``size`` as a pandas DataFrame.
@@ -198,7 +203,7 @@ def load_pandas_df(
         size: one of ``100k, 1m, 10m, 20m, 25m, 32m``.
         header: names for (user, item, rating, timestamp); 2 to 4 names keep that many
             leading columns. Types: int32, int32, float32 (stars), int64 (Unix seconds).
-        title_col, genres_col, year_col: when given, the movie title, ``|``-joined genres
+        col_title, col_genres, col_year: when given, the movie title, ``|``-joined genres
             and release year (parsed from the title; missing when absent) are joined in.
         local_cache_path: the data cache directory (see ``download.get_cache_dir``).
 
@@ -218,8 +223,8 @@ def load_pandas_df(
         usecols=list(DEFAULT_HEADER[: len(names)]),
     )
     ratings.columns = names
-    if title_col or genres_col or year_col:
-        items = _items(fmt, files, names[1], title_col, genres_col, year_col)
+    if col_title or col_genres or col_year:
+        items = _items(fmt, files, names[1], col_title, col_genres, col_year)
         ratings = ratings.merge(items, on=names[1], how="left")
     return ratings
 
@@ -227,9 +232,9 @@ def load_pandas_df(
 def load_item_df(
     size: str = "100k",
     col_item: str = DEFAULT_ITEM_COL,
-    title_col: str | None = "title",
-    genres_col: str | None = "genres",
-    year_col: str | None = "year",
+    col_title: str | None = DEFAULT_TITLE_COL,
+    col_genres: str | None = DEFAULT_GENRE_COL,
+    col_year: str | None = DEFAULT_YEAR_COL,
     local_cache_path: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Movie metadata of ``size``: item id, title, ``|``-joined genres, release year.
@@ -238,16 +243,16 @@ def load_item_df(
     at the end of the title (``"Toy Story (1995)"`` -> 1995), a nullable ``Int64``.
     """
     fmt = _format(size)
-    return _items(fmt, download(size, local_cache_path), col_item, title_col, genres_col, year_col)
+    return _items(fmt, download(size, local_cache_path), col_item, col_title, col_genres, col_year)
 
 
 def _items(
     fmt: MovieLensFormat,
     files: dict[str, Path],
     col_item: str,
-    title_col: str | None,
-    genres_col: str | None,
-    year_col: str | None,
+    col_title: str | None,
+    col_genres: str | None,
+    col_year: str | None,
 ) -> pd.DataFrame:
     if fmt.genre_names:  # 100k: id|title|release|video release|url|19 genre flags
         genres = pd.read_csv(
@@ -274,12 +279,12 @@ def _items(
             engine="python" if len(fmt.items_sep) > 1 else "c",
         )
     out = pd.DataFrame({col_item: raw["id"].astype("int32")})
-    if title_col:
-        out[title_col] = raw["title"].astype(str)
-    if genres_col:
-        out[genres_col] = raw["genres"].fillna("").astype(str)
-    if year_col:
-        out[year_col] = raw["title"].astype(str).str.extract(_YEAR)[0].astype("Int64")
+    if col_title:
+        out[col_title] = raw["title"].astype(str)
+    if col_genres:
+        out[col_genres] = raw["genres"].fillna("").astype(str)
+    if col_year:
+        out[col_year] = raw["title"].astype(str).str.extract(_YEAR)[0].astype("Int64")
     return out
 
 
@@ -288,9 +293,9 @@ def load_spark_df(
     size: str = "100k",
     header: Sequence[str] | None = None,
     schema: StructType | None = None,
-    title_col: str | None = None,
-    genres_col: str | None = None,
-    year_col: str | None = None,
+    col_title: str | None = None,
+    col_genres: str | None = None,
+    col_year: str | None = None,
     local_cache_path: str | os.PathLike | None = None,
     spark_data_path: str | None = None,
 ) -> SparkDataFrame:
@@ -335,12 +340,12 @@ def load_spark_df(
         .csv(path)
         .select(*names)
     )
-    if title_col or genres_col or year_col:
-        items = _items(fmt, files, names[1], title_col, genres_col, year_col)
-        if year_col:
-            items[year_col] = items[year_col].astype("float64")
+    if col_title or col_genres or col_year:
+        items = _items(fmt, files, names[1], col_title, col_genres, col_year)
+        if col_year:
+            items[col_year] = items[col_year].astype("float64")
         items_sdf = spark.createDataFrame(items)
-        if year_col:
-            items_sdf = items_sdf.withColumn(year_col, F.col(year_col).cast("int"))
+        if col_year:
+            items_sdf = items_sdf.withColumn(col_year, F.col(col_year).cast("int"))
         df = df.join(F.broadcast(items_sdf), on=names[1], how="left")
     return df

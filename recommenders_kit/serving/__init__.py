@@ -3,6 +3,6 @@
 * :mod:`~recommenders_kit.serving.score`: ``init()`` / ``run(raw)`` for Azure ML;
 * :mod:`~recommenders_kit.serving.schema`: the requests and responses (pydantic), limits;
 * :mod:`~recommenders_kit.serving.scorers`: click probabilities and top-k lookup;
-* :mod:`~recommenders_kit.serving.topk`: top-k documents, local store, serving bundle;
+* :mod:`~recommenders_kit.serving.bundle`: the top-k serving bundle (lists, popularity);
 * :mod:`~recommenders_kit.serving.server`: Azure ML's inference server on this machine.
 """

@@ -1,13 +1,13 @@
 """The two model kinds the scoring service serves, behind one ``score(payload)`` method.
 
 * :class:`ClickScorer` (``lightgbm-click``): a saved
-  :class:`~recommenders_kit.models.lightgbm.native.LightGBMClickModel` folder (also what the
-  SynapseML model exports); rows of raw Criteo-shaped features in, click probabilities out,
+  :class:`~recommenders_kit.models.lightgbm.pandas.LightGBMClickModel` folder (what either
+  engine's click model saves); rows of raw Criteo-shaped features in, click probabilities out,
   the saved encoders applied exactly as in training.
 * :class:`TopKScorer` (``als-topk``): a folder written by
-  :func:`~recommenders_kit.serving.topk.save_topk_bundle`; a user id in, the stored top-k list
+  :func:`~recommenders_kit.serving.bundle.save_topk_bundle`; a user id in, the stored top-k list
   out, from Cosmos DB when the ``RECOMMENDERS_KIT_COSMOS_*`` settings are present (see
-  :meth:`~recommenders_kit.azure.cosmos.CosmosSettings.from_env`), else from the bundle's own
+  :meth:`~recommenders_kit.storage.cosmos.CosmosSettings.from_env`), else from the bundle's own
   ``topk.jsonl``; unknown users get the popularity list.
 
 :func:`load_scorer` picks the kind from the folder. A bad request raises
@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from recommenders_kit.serving.bundle import TOPK_KIND
 from recommenders_kit.serving.schema import (
     MAX_ROWS,
     ClickResponse,
@@ -30,7 +31,8 @@ from recommenders_kit.serving.schema import (
     TopKResponse,
     click_request_model,
 )
-from recommenders_kit.serving.topk import TOPK_KIND, LocalTopKStore
+from recommenders_kit.settings import COSMOS_ENV
+from recommenders_kit.storage.topk import LocalTopKStore, TopKStore
 
 CLICK_KIND = "lightgbm-click"
 
@@ -89,14 +91,15 @@ class ClickScorer:
     kind = CLICK_KIND
 
     def __init__(self, folder: str | Path):
-        from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+        from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
         self.model = LightGBMClickModel.load(folder)
         encoder = self.model.encoder
         self.request_model = click_request_model(
             list(encoder.numeric_cols), list(encoder.categorical_cols)
         )
-        self.model_version = str(self.model.meta.get("model_version", Path(folder).name))
+        meta = self.model.meta
+        self.model_version = (meta.model_version if meta else None) or Path(folder).name
 
     def score(self, payload: Any) -> dict[str, Any]:
         request = validate(self.request_model, payload)
@@ -111,7 +114,7 @@ class TopKScorer:
 
     kind = TOPK_KIND
 
-    def __init__(self, folder: str | Path, store: Any = None):
+    def __init__(self, folder: str | Path, store: TopKStore | None = None):
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
         self.model_version = meta["model_version"]
@@ -132,10 +135,10 @@ class TopKScorer:
         ).model_dump()
 
 
-def _store_from_env():
-    if not os.environ.get("RECOMMENDERS_KIT_COSMOS_ENDPOINT"):
+def _store_from_env() -> TopKStore | None:
+    if not os.environ.get(COSMOS_ENV + "ENDPOINT"):
         return None
-    from recommenders_kit.azure.cosmos import CosmosSettings, RecommendationStore
+    from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 
     return RecommendationStore(CosmosSettings.from_env())
 

@@ -87,12 +87,23 @@ def background(
     The server's output goes to a temporary log, shown in the error if it does not start.
     """
     port = port or _free_port()
-    cmd = [sys.executable, "-m", "recommenders_kit.cli", "serve", "--model-dir", str(model_dir),
-           "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "recommenders_kit.cli",
+        "serve",
+        "--model-dir",
+        str(model_dir),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})})  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             deadline = time.monotonic() + timeout
             while not _live(url):

@@ -25,10 +25,13 @@ from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_SEED,
+    DEFAULT_SPLIT_RATIO,
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
 from recommenders_kit.split._common import cumulative_shares, group_split_args
+
+__all__ = ["chronological_split", "random_split", "stratified_split"]
 
 
 def _check_frame(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -39,7 +42,9 @@ def _check_frame(data: pd.DataFrame, columns: Sequence[str]) -> None:
 
 
 def random_split(
-    data: pd.DataFrame, ratio: float | Sequence[float] = 0.75, seed: int = DEFAULT_SEED
+    data: pd.DataFrame,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
+    seed: int = DEFAULT_SEED,
 ) -> list[pd.DataFrame]:
     """Shuffle the rows with ``seed`` and cut them by ``ratio``.
 
@@ -62,7 +67,7 @@ def random_split(
 
 def chronological_split(
     data: pd.DataFrame,
-    ratio: float | Sequence[float] = 0.75,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
     min_rating: int = 1,
     filter_by: str = "user",
     col_user: str = DEFAULT_USER_COL,
@@ -87,7 +92,7 @@ def chronological_split(
 
 def stratified_split(
     data: pd.DataFrame,
-    ratio: float | Sequence[float] = 0.75,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
     min_rating: int = 1,
     filter_by: str = "user",
     seed: int = DEFAULT_SEED,

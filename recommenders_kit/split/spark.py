@@ -18,10 +18,13 @@ from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_SEED,
+    DEFAULT_SPLIT_RATIO,
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
 from recommenders_kit.split._common import cumulative_shares, group_split_args
+
+__all__ = ["chronological_split", "random_split", "stratified_split"]
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -35,7 +38,9 @@ def _check_frame(data: SparkDataFrame, columns: Sequence[str]) -> None:
 
 
 def random_split(
-    data: SparkDataFrame, ratio: float | Sequence[float] = 0.75, seed: int = DEFAULT_SEED
+    data: SparkDataFrame,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
+    seed: int = DEFAULT_SEED,
 ) -> list[SparkDataFrame]:
     """Split rows at random with ``seed`` (Spark's ``randomSplit``): shares are expected
     values, not exact counts as in the pandas version."""
@@ -47,7 +52,7 @@ def random_split(
 
 def chronological_split(
     data: SparkDataFrame,
-    ratio: float | Sequence[float] = 0.75,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
     min_rating: int = 1,
     filter_by: str = "user",
     col_user: str = DEFAULT_USER_COL,
@@ -68,7 +73,7 @@ def chronological_split(
 
 def stratified_split(
     data: SparkDataFrame,
-    ratio: float | Sequence[float] = 0.75,
+    ratio: float | Sequence[float] = DEFAULT_SPLIT_RATIO,
     min_rating: int = 1,
     filter_by: str = "user",
     seed: int = DEFAULT_SEED,

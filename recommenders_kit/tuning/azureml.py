@@ -32,7 +32,7 @@ EARLY_TERMINATION = ("bandit", "median", "truncation", None)
 
 def sweep_environment(kind: str, name: str | None = None):
     """The trial environment: the extras the objective needs (and Java for Spark)."""
-    from recommenders_kit.azure.ml import environment_entity
+    from recommenders_kit.deploy.azureml import environment_entity
 
     require_choice(kind, tuple(KINDS), "kind")
     _, extras, conda_packages = KINDS[kind]
@@ -66,7 +66,7 @@ def sweep_job(
     Args:
         kind: ``"als"`` (MovieLens, nDCG@10) or ``"lightgbm"`` (Criteo, AUC).
         compute: the compute cluster's name.
-        code: a folder holding the package (:func:`recommenders_kit.azure.ml.code_folder`).
+        code: a folder holding the package (:func:`recommenders_kit.deploy.azureml.code_folder`).
         environment: an Environment entity (:func:`sweep_environment`) or a reference.
         space: dimensions over the kind's parameter names (narrower or wider bounds).
         data_args: the trial command's data options, e.g. ``{"size": "1m"}`` or
@@ -90,14 +90,17 @@ def sweep_job(
     require_positive_int(max_total_trials, "max_total_trials")
     require_positive_int(max_concurrent_trials, "max_concurrent_trials")
     if sampling == "bayesian" and early_termination is not None:
-        raise ValueError("Azure ML's bayesian sampling takes no early termination policy: "
-                         "pass early_termination=None or sampling='random'")  # fmt: skip
+        raise ValueError(
+            "Azure ML's bayesian sampling takes no early termination policy: "
+            "pass early_termination=None or sampling='random'"
+        )
     objective = KINDS[kind][0]
     space = space or SPACES[kind]
     unknown = sorted(set(space) - set(SPACES[kind]))
     if unknown:
-        raise ValueError(f"space: {unknown} are not {kind} parameters; "
-                         f"known: {sorted(SPACES[kind])}")  # fmt: skip
+        raise ValueError(
+            f"space: {unknown} are not {kind} parameters; known: {sorted(SPACES[kind])}"
+        )
     if sampling == "grid" and any(isinstance(d, Uniform) for d in space.values()):
         raise ValueError("grid sampling needs discrete dimensions (Choice, IntUniform)")
     if not (Path(code) / "recommenders_kit").is_dir():
@@ -106,13 +109,11 @@ def sweep_job(
     words += [f"--{k} {v}" for k, v in (data_args or {}).items()]
     words += [f"--param {name}=${{{{search_space.{name}}}}}" for name in space]
     policies = {
-        "bandit": lambda: BanditPolicy(
-            slack_factor=0.1, evaluation_interval=1, delay_evaluation=5
-        ),  # fmt: skip
+        "bandit": lambda: BanditPolicy(slack_factor=0.1, evaluation_interval=1, delay_evaluation=5),
         "median": lambda: MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
         "truncation": lambda: TruncationSelectionPolicy(
             truncation_percentage=20, evaluation_interval=1, delay_evaluation=5
-        ),  # fmt: skip
+        ),
     }
     return SweepJob(
         trial=CommandJob(
@@ -126,7 +127,7 @@ def sweep_job(
             max_concurrent_trials=max_concurrent_trials,
             timeout=timeout_s,
             trial_timeout=trial_timeout_s,
-        ),  # fmt: skip
+        ),
         early_termination=policies[early_termination]() if early_termination else None,
         compute=compute,
         experiment_name=experiment_name,

@@ -5,10 +5,11 @@ An objective is called with a parameter dict and an optional ``report(value, ste
 earlier trials at the same step). It returns a :class:`TrialResult`: the value to optimize,
 all metrics measured, and the fitted model (kept for the best trial only).
 
-* :class:`ALSObjective`: Spark ALS on the training rows minus a validation split carved from
-  them (random, seeded), scored by nDCG@k (and precision, recall, MAP) of the top-k unseen
-  items on the validation rows. Pruning: a trial with ``max_iter >= 6`` is first trained for
-  a third of its iterations and reported; a promising one is then trained in full.
+* :class:`ALSObjective`: ALS (Spark, or ``implicit`` on one machine: the engine follows the
+  data's frame type) on the training rows minus a validation split carved from them
+  (random, seeded), scored by nDCG@k (and precision, recall, MAP) of the top-k unseen items
+  on the validation rows. Pruning: a trial with ``max_iter >= 6`` is first trained for a
+  third of its iterations and reported; a promising one is then trained in full.
 * :class:`LightGBMObjective`: the click model on the first rows, validated on the last
   ``valid_fraction`` (row order = time order); the validation AUC is reported every
   ``report_every`` boosting rounds.
@@ -20,11 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from recommenders_kit.constants import DEFAULT_K, DEFAULT_SEED
+from recommenders_kit._validate import require_choice
+from recommenders_kit.constants import (
+    DEFAULT_K,
+    DEFAULT_SEED,
+    DEFAULT_SPLIT_RATIO,
+    DEFAULT_SPLIT_SEED,
+)
+
+#: The ALS engines a sweep can run: Spark ALS, or the one-machine ALS on ``implicit``.
+ALS_ENGINES = ("spark", "implicit")
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import DataFrame as SparkDataFrame
 
 Report = Callable[[float, int], None]
 
@@ -36,16 +45,48 @@ class TrialResult:
     model: Any = None
 
 
+@dataclass(frozen=True)
+class _ALSEngine:
+    """The splitter, model and evaluator of one engine (chosen by the data's frame type)."""
+
+    random_split: Callable[..., list]
+    recommender: type
+    evaluate: Callable[..., dict[str, float]]
+    spark: bool
+
+
+def als_engine(data: Any) -> _ALSEngine:
+    """Spark's ALS, splitter and metrics for a Spark DataFrame; the pandas twins (``implicit``)
+    for a pandas frame."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        from recommenders_kit.evaluation.pandas import evaluate
+        from recommenders_kit.models.als.pandas import ALSRecommender
+        from recommenders_kit.split.pandas import random_split
+
+        return _ALSEngine(random_split, ALSRecommender, evaluate, spark=False)
+    from recommenders_kit._validate import require_spark_frame
+    from recommenders_kit.evaluation.spark import evaluate as spark_evaluate
+    from recommenders_kit.models.als.spark import ALSRecommender as SparkALS
+    from recommenders_kit.split.spark import random_split as spark_split
+
+    require_spark_frame(data, [], "train")
+    return _ALSEngine(spark_split, SparkALS, spark_evaluate, spark=True)
+
+
 class ALSObjective:
-    """nDCG@k of Spark ALS on a validation split carved from ``train``.
+    """nDCG@k of ALS on a validation split carved from ``train``.
+
+    The engine follows the data: a Spark DataFrame trains Spark ALS and scores it with the
+    Spark metrics (everything on the executors); a pandas frame trains the one-machine ALS
+    (``implicit``) and scores it with the pandas metrics.
 
     Args:
-        train: the training ratings (Spark); the test split stays out of the sweep.
+        train: the training ratings; the test split stays out of the sweep.
         k: list length.
         valid_ratio: share of ``train`` held out for validation (random, ``seed``).
         fixed: ALS parameters every trial uses (e.g. ``{"seed": 42}``) under the swept ones.
-        local: score with the collected factors on the driver (fast, for data that fits one
-            machine) instead of on the executors; default: local when Spark is local.
     """
 
     metric = "ndcg_at_k"
@@ -54,57 +95,37 @@ class ALSObjective:
 
     def __init__(
         self,
-        train: SparkDataFrame,
+        train: Any,
         k: int = DEFAULT_K,
         valid_ratio: float = 0.2,
         seed: int = DEFAULT_SEED,
         fixed: dict[str, Any] | None = None,
-        local: bool | None = None,
     ):
-        from recommenders_kit.spark import is_local
-        from recommenders_kit.split.spark import random_split
-
+        self.engine = als_engine(train)
         self.k, self.fixed = k, {"seed": seed, **(fixed or {})}
-        self.local = is_local(train.sparkSession) if local is None else local
-        self.train = train
-        fit_part, valid = random_split(train, [1 - valid_ratio, valid_ratio], seed=seed)
-        self.fit_part, self.valid = fit_part.cache(), valid.cache()
-        self.valid_pd = self.valid.toPandas() if self.local else None
+        fit_part, valid = self.engine.random_split(train, [1 - valid_ratio, valid_ratio], seed=seed)
+        if self.engine.spark:
+            fit_part, valid = fit_part.cache(), valid.cache()
+        self.train, self.fit_part, self.valid = train, fit_part, valid
 
-    def evaluate(self, model, data: SparkDataFrame) -> dict[str, float]:
+    def evaluate(self, model: Any, data: Any) -> dict[str, float]:
         """The objective's metrics of ``model`` on ``data`` (e.g. the test split)."""
-        return self._score(model, data, data.toPandas() if self.local else None)
+        recs = model.recommend_k_items(k=self.k)
+        return self.engine.evaluate(data, recs, metrics=list(self.METRICS), k=self.k)
 
-    def refit(self, params: dict[str, Any]):
+    def refit(self, params: dict[str, Any]) -> Any:
         """ALS with ``params`` (over the fixed ones) trained on all of ``train``, validation
         rows included: the final model once a sweep has chosen its parameters."""
-        from recommenders_kit.models.als import ALSRecommender
-
-        return ALSRecommender(**{**self.fixed, **params}).fit(self.train)
-
-    def _score(self, model, truth=None, truth_pd=None) -> dict[str, float]:
-        truth = self.valid if truth is None else truth
-        truth_pd = self.valid_pd if truth_pd is None else truth_pd
-        if self.local:
-            from recommenders_kit.evaluation import evaluate
-
-            recs = model.recommend_k_items_local(k=self.k)
-            return evaluate(truth_pd, recs, metrics=list(self.METRICS), k=self.k)
-        from recommenders_kit.evaluation.spark import evaluate
-
-        recs = model.recommend_k_items(k=self.k)
-        return evaluate(truth, recs, metrics=list(self.METRICS), k=self.k)
+        return self.engine.recommender(**{**self.fixed, **params}).fit(self.train)
 
     def __call__(self, params: dict[str, Any], report: Report | None = None) -> TrialResult:
-        from recommenders_kit.models.als import ALSRecommender
-
         params = {**self.fixed, **params}
         max_iter = int(params.get("max_iter", 15))
         if report is not None and max_iter >= 6:
-            short = ALSRecommender(**{**params, "max_iter": max_iter // 3}).fit(self.fit_part)
-            report(self._score(short)[self.metric], max_iter // 3)
-        model = ALSRecommender(**params).fit(self.fit_part)
-        metrics = self._score(model)
+            short = self.engine.recommender(**{**params, "max_iter": max_iter // 3})
+            report(self.evaluate(short.fit(self.fit_part), self.valid)[self.metric], max_iter // 3)
+        model = self.engine.recommender(**params).fit(self.fit_part)
+        metrics = self.evaluate(model, self.valid)
         if report is not None:
             report(metrics[self.metric], max_iter)
         return TrialResult(metrics[self.metric], metrics, model)
@@ -144,8 +165,7 @@ class LightGBMObjective:
         self.seed, self.report_every = seed, report_every
 
     def __call__(self, params: dict[str, Any], report: Report | None = None) -> TrialResult:
-        from recommenders_kit.models.lightgbm.features import FeatureEncoder
-        from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+        from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 
         params = {**self.fixed, **params}
         min_count = int(params.pop("min_count", 10))
@@ -176,23 +196,41 @@ class LightGBMObjective:
 
 
 def holdout_als(
-    ratings: SparkDataFrame, split_seed: int = 123, test_ratio: float = 0.25, **kwargs: Any
-) -> tuple[ALSObjective, SparkDataFrame]:
-    """Random train/test split of ``ratings`` (``split_seed``); the ALS objective validates
-    inside the train part. Returns the objective and the held-out test rows."""
-    from recommenders_kit.split.spark import random_split
-
-    train, test = random_split(ratings, [1 - test_ratio, test_ratio], seed=split_seed)
-    return ALSObjective(train.cache(), **kwargs), test.cache()
+    ratings: Any,
+    split_seed: int = DEFAULT_SPLIT_SEED,
+    test_ratio: float = 1 - DEFAULT_SPLIT_RATIO,
+    **kwargs: Any,
+) -> tuple[ALSObjective, Any]:
+    """Random train/test split of ``ratings`` (``split_seed``, the engine of the frame); the
+    ALS objective validates inside the train part. Returns the objective and the test rows."""
+    engine = als_engine(ratings)
+    train, test = engine.random_split(ratings, [1 - test_ratio, test_ratio], seed=split_seed)
+    if engine.spark:
+        train, test = train.cache(), test.cache()
+    return ALSObjective(train, **kwargs), test
 
 
 def movielens_als(
-    spark: Any, size: str = "100k", split_seed: int = 123, k: int = DEFAULT_K, **kwargs: Any
-) -> tuple[ALSObjective, SparkDataFrame]:
-    """:func:`holdout_als` on MovieLens ``size`` with a 75/25 split."""
+    size: str = "100k",
+    engine: str = "spark",
+    split_seed: int = DEFAULT_SPLIT_SEED,
+    k: int = DEFAULT_K,
+    spark: Any = None,
+    **kwargs: Any,
+) -> tuple[ALSObjective, Any]:
+    """:func:`holdout_als` on MovieLens ``size`` (75/25), loaded for ``engine``: ``"spark"``
+    (the session ``spark``, else :func:`~recommenders_kit.spark.start_or_get_spark`) or
+    ``"implicit"`` (pandas)."""
     from recommenders_kit.datasets import movielens
 
-    return holdout_als(movielens.load_spark_df(spark, size), split_seed, k=k, **kwargs)
+    require_choice(engine, ALS_ENGINES, "engine")
+    if engine == "implicit":
+        ratings = movielens.load_pandas_df(size)
+    else:
+        from recommenders_kit.spark import start_or_get_spark
+
+        ratings = movielens.load_spark_df(spark or start_or_get_spark("tune-als"), size)
+    return holdout_als(ratings, split_seed, k=k, **kwargs)
 
 
 def criteo_lightgbm(

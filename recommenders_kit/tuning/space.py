@@ -160,6 +160,15 @@ ALS_SPACE: dict[str, Dimension] = {
     "implicit_prefs": Choice((True, False)),
 }
 
+#: ALS on one machine (``implicit``): its regularisation is not scaled by the number of
+#: ratings (see :mod:`recommenders_kit.models.als.pandas`), hence far larger values.
+ALS_IMPLICIT_SPACE: dict[str, Dimension] = {
+    "rank": IntUniform(16, 200),
+    "reg_param": LogUniform(1.0, 300.0),
+    "alpha": LogUniform(0.1, 20.0),
+    "max_iter": IntUniform(5, 25),
+}
+
 #: LightGBM click model: tree shape, learning rate, leaf size, column sampling, and the
 #: encoders' rare-value threshold.
 LIGHTGBM_SPACE: dict[str, Dimension] = {

@@ -29,7 +29,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,33 +45,28 @@ def default_tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepResult:
-    """The finished sweep: the Optuna study, the best trial, and the MLflow run ids."""
+    """The finished sweep.
 
-    study: Any
+    ``best_params`` / ``best_value`` / ``best_metrics`` / ``best_model``: the best complete
+    trial; ``trials``: one row per trial (number, state, value, seconds, parameters);
+    ``run_id``: the sweep's MLflow run at ``tracking_uri``; ``study``: the Optuna study.
+    """
+
     best_params: dict[str, Any]
     best_value: float
     best_metrics: dict[str, float]
     best_model: Any
+    trials: pd.DataFrame
     run_id: str
     tracking_uri: str
+    study: Any
     seed: int = DEFAULT_SEED
-
-    def trials(self) -> pd.DataFrame:
-        """One row per trial: number, state, value, seconds, parameters."""
-        rows = []
-        for t in self.study.trials:
-            seconds = (t.datetime_complete - t.datetime_start).total_seconds() if (
-                t.datetime_complete and t.datetime_start) else None  # fmt: skip
-            rows.append({"trial": t.number, "state": t.state.name, "value": t.value,
-                         "seconds": seconds, **t.params})  # fmt: skip
-        return pd.DataFrame(rows)
 
     def top(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` best complete trials, best first."""
-        done = self.trials()
-        done = done[done.state == "COMPLETE"]
+        done = self.trials[self.trials.state == "COMPLETE"]
         ascending = self.study.direction.name == "MINIMIZE"
         return done.sort_values("value", ascending=ascending).head(n).reset_index(drop=True)
 
@@ -83,6 +78,44 @@ class SweepResult:
         evaluator = optuna.importance.FanovaImportanceEvaluator(seed=self.seed)
         importance = optuna.importance.get_param_importances(self.study, evaluator=evaluator)
         return pd.Series(importance, name="importance").sort_values(ascending=False)
+
+
+def _trials_table(study: Any) -> pd.DataFrame:
+    """One row per trial of ``study``: number, state, value, seconds, parameters."""
+    rows = []
+    for t in study.trials:
+        done = t.datetime_complete and t.datetime_start
+        seconds = (t.datetime_complete - t.datetime_start).total_seconds() if done else None
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name,
+                "value": t.value,
+                "seconds": seconds,
+                **t.params,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class _Best:
+    """The best trial so far (shared by the trial threads, under ``lock``)."""
+
+    value: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    model: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    run: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def offer(self, result: Any, params: dict[str, Any], run: str, direction: str) -> None:
+        with self.lock:
+            if self.value is None or (
+                result.value > self.value if direction == "maximize" else result.value < self.value
+            ):
+                self.value, self.metrics, self.model = result.value, result.metrics, result.model
+                self.params, self.run = params, run
 
 
 class _Tracker:
@@ -148,38 +181,93 @@ def run_sweep(
     """
     import optuna
 
+    _check_budget(space, n_trials, n_jobs, timeout)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    tracking_uri = tracking_uri or default_tracking_uri()
+    tracker = _Tracker(tracking_uri, experiment)
+    tags = {k: str(v) for k, v in (tags or {}).items()}
+    study = _create_study(objective.direction, seed, prune, storage, study_name)
+    parent = tracker.start(f"sweep-{type(objective).__name__}", tags)
+    tracker.log(
+        parent,
+        params={
+            "n_trials": n_trials,
+            "timeout": timeout,
+            "seed": seed,
+            "sampler": "TPE",
+            "pruner": "median" if prune else "none",
+            "metric": objective.metric,
+            "n_jobs": n_jobs,
+            "objective": type(objective).__name__,
+        },
+    )
+    best = _Best()
+    trial_fn = _TrialRunner(objective, space, tracker, parent, tags, prune, best)
+    try:
+        study.optimize(
+            trial_fn, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, show_progress_bar=progress
+        )
+    except BaseException:
+        tracker.end(parent, "FAILED")
+        raise
+    _finish(tracker, parent, objective.metric, best)
+    return SweepResult(
+        best.params,
+        float(best.value),
+        best.metrics,
+        best.model,
+        _trials_table(study),
+        parent,
+        tracking_uri,
+        study,
+        seed,
+    )
+
+
+def _check_budget(
+    space: dict[str, Dimension], n_trials: int, n_jobs: int, timeout: float | None
+) -> None:
     require_positive_int(n_trials, "n_trials")
     require_positive_int(n_jobs, "n_jobs")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
     if not space:
         raise ValueError("space must name at least one parameter")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    tracking_uri = tracking_uri or default_tracking_uri()
-    tracker = _Tracker(tracking_uri, experiment)
-    tags = {k: str(v) for k, v in (tags or {}).items()}
-    metric = objective.metric
-    study = optuna.create_study(
-        direction=objective.direction,
+
+
+def _create_study(
+    direction: str, seed: int, prune: bool, storage: str | None, study_name: str | None
+) -> Any:
+    import optuna
+
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=5) if prune else optuna.pruners.NopPruner()
+    )
+    return optuna.create_study(
+        direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5)
-        if prune
-        else optuna.pruners.NopPruner(),
+        pruner=pruner,
         storage=storage,
         study_name=study_name,
         load_if_exists=storage is not None,
     )
-    parent = tracker.start(f"sweep-{type(objective).__name__}", tags)
-    settings = {"n_trials": n_trials, "timeout": timeout, "seed": seed, "sampler": "TPE",
-                "pruner": "median" if prune else "none", "metric": metric,
-                "objective": type(objective).__name__, "n_jobs": n_jobs}  # fmt: skip
-    tracker.log(parent, params=settings)
-    best: dict[str, Any] = {}
-    lock = threading.Lock()
 
-    def trial_fn(trial) -> float:
-        params = sample(space, trial)
-        run = tracker.start(f"trial-{trial.number}", {**tags, "trial": str(trial.number)}, parent)
+
+class _TrialRunner:
+    """One Optuna trial: sample, track a child run, report for pruning, keep the best."""
+
+    def __init__(self, objective, space, tracker, parent, tags, prune, best):
+        self.objective, self.space, self.tracker, self.parent = objective, space, tracker, parent
+        self.tags, self.prune, self.best = tags, prune, best
+
+    def __call__(self, trial: Any) -> float:
+        import optuna
+
+        params = sample(self.space, trial)
+        tracker, metric = self.tracker, self.objective.metric
+        run = tracker.start(
+            f"trial-{trial.number}", {**self.tags, "trial": str(trial.number)}, self.parent
+        )
         tracker.log(run, params=params)
 
         def report(value: float, step: int) -> None:
@@ -189,7 +277,7 @@ def run_sweep(
                 raise optuna.TrialPruned(f"{metric} {value:.4f} at step {step}")
 
         try:
-            result = objective(params, report if prune else None)
+            result = self.objective(params, report if self.prune else None)
         except optuna.TrialPruned:
             tracker.log(run, tags={"state": "PRUNED"})
             tracker.end(run, "KILLED")
@@ -200,34 +288,23 @@ def run_sweep(
             raise
         tracker.log(run, metrics=result.metrics, tags={"state": "COMPLETE"})
         tracker.end(run)
-        with lock:
-            if _better(result.value, best.get("value"), objective.direction):
-                best.update(value=result.value, metrics=result.metrics, model=result.model,
-                            params=params, run=run)  # fmt: skip
+        self.best.offer(result, params, run, self.objective.direction)
         return result.value
 
-    try:
-        study.optimize(trial_fn, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
-                       show_progress_bar=progress)  # fmt: skip
-    except BaseException:
-        tracker.end(parent, "FAILED")
-        raise
-    if not best:
+
+def _finish(tracker: _Tracker, parent: str, metric: str, best: _Best) -> None:
+    """Log the best trial (its model as an artefact) to the sweep's run and close it."""
+    if best.value is None:
         tracker.end(parent, "FAILED")
         raise RuntimeError("no trial completed within the budget: raise n_trials or timeout")
-    _log_model(tracker, best["run"], parent, best["model"])
-    tracker.log(parent, metrics={f"best_{metric}": best["value"]},
-                params={f"best_{k}": v for k, v in best["params"].items()},
-                tags={"best_trial_run": best["run"]})  # fmt: skip
+    _log_model(tracker, best.run, parent, best.model)
+    tracker.log(
+        parent,
+        metrics={f"best_{metric}": best.value},
+        params={f"best_{k}": v for k, v in best.params.items()},
+        tags={"best_trial_run": best.run},
+    )
     tracker.end(parent)
-    return SweepResult(study, best["params"], best["value"], best["metrics"], best["model"],
-                       parent, tracking_uri, seed)  # fmt: skip
-
-
-def _better(value: float, best: float | None, direction: str) -> bool:
-    if best is None:
-        return True
-    return value > best if direction == "maximize" else value < best
 
 
 def _log_model(tracker: _Tracker, trial_run: str, parent: str, model: Any) -> None:
@@ -235,7 +312,6 @@ def _log_model(tracker: _Tracker, trial_run: str, parent: str, model: Any) -> No
     if model is None or not hasattr(model, "save"):
         return
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "model"
-        model.save(str(folder))
+        folder = model.save(Path(tmp) / "model")
         for run in (trial_run, parent):
             tracker.client.log_artifacts(run, str(folder), artifact_path="model")

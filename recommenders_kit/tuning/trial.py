@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if args.kind == "als":
         from recommenders_kit.spark import start_or_get_spark
 
-        objective, _ = objectives.movielens_als(start_or_get_spark("sweep-trial"), args.size)
+        objective, _ = objectives.movielens_als(args.size, spark=start_or_get_spark("sweep-trial"))
     else:
         objective, _ = objectives.criteo_lightgbm(args.data, args.rows)
     import mlflow

@@ -7,17 +7,22 @@ import io
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recommenders_kit.azure.blob import MANIFEST, BlobIntegrityError, BlobStore
+from recommenders_kit.storage.blob import MANIFEST, BlobIntegrityError, BlobStore
 from tests.support.local_servers import AZURITE_KEY
 
 # small blocks and chunks so that uploads and downloads take several requests
-SMALL = {"max_single_put_size": 4 * 2**20, "max_block_size": 2 * 2**20,
-         "max_single_get_size": 2 * 2**20, "max_chunk_get_size": 2 * 2**20}  # fmt: skip
+SMALL = {
+    "max_single_put_size": 4 * 2**20,
+    "max_block_size": 2 * 2**20,
+    "max_single_get_size": 2 * 2**20,
+    "max_chunk_get_size": 2 * 2**20,
+}
 
 
 def _container() -> str:
@@ -45,11 +50,11 @@ def test_50mb_file_round_trip_in_blocks_with_md5(store, tmp_path):
 
 def test_model_folder_round_trip_serves_the_same_predictions(store, tmp_path):
     from recommenders_kit.datasets.criteo_synthetic import generate
-    from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
     frame, _ = generate(3000, seed=3)
     model = LightGBMClickModel(num_boost_round=20, progress=False).fit(frame)
-    saved = model.save(tmp_path / "model")
+    saved = Path(model.save(tmp_path / "model"))
     (saved / "nested").mkdir()
     (saved / "nested" / "notes.txt").write_text("a file one level down")
     manifest = store.upload_folder(saved, "models/criteo/v1")
@@ -132,8 +137,9 @@ def test_interrupted_folder_upload_is_refused_then_resumed(azurite, tmp_path):
     for i in range(5):
         (folder / f"part-{i}").write_bytes(os.urandom(1000 + i))
     hook, _ = _failing_on(lambda r: r.method == "PUT" and "part-3" in r.url)
-    broken = BlobStore(container, connection_string=azurite, create_container=True,
-                       raw_request_hook=hook)  # fmt: skip
+    broken = BlobStore(
+        container, connection_string=azurite, create_container=True, raw_request_hook=hook
+    )
     with pytest.raises(ConnectionResetError):
         broken.upload_folder(folder, "m")
     store = BlobStore(container, connection_string=azurite)
@@ -209,14 +215,20 @@ def test_sas_token_grants_what_it_says(store, azurite, tmp_path):
 
     def sas(**perms):
         return generate_container_sas(
-            "devstoreaccount1", store.container_name, account_key=AZURITE_KEY,
-            permission=ContainerSasPermissions(**perms), expiry=expiry,
-        )  # fmt: skip
+            "devstoreaccount1",
+            store.container_name,
+            account_key=AZURITE_KEY,
+            permission=ContainerSasPermissions(**perms),
+            expiry=expiry,
+        )
 
     src = tmp_path / "f.txt"
     src.write_text("via SAS")
-    writer = BlobStore(store.container_name, account_url=url, sas_token="?" + sas(write=True,
-                       create=True, read=True, list=True))  # fmt: skip
+    writer = BlobStore(
+        store.container_name,
+        account_url=url,
+        sas_token="?" + sas(write=True, create=True, read=True, list=True),
+    )
     writer.upload_file(src, "f.txt")
     reader = BlobStore(store.container_name, account_url=url, sas_token=sas(read=True, list=True))
     assert reader.read_bytes("f.txt") == b"via SAS"

@@ -12,7 +12,7 @@ import pytest
 import requests
 from azure.core.pipeline.transport import RequestsTransport, RequestsTransportResponse
 
-from recommenders_kit.azure.cosmos import CosmosSettings, RecommendationStore, WriteStats
+from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore, WriteStats
 from tests.support.local_servers import COSMOS_KEY
 
 N_USERS, K = 2000, 10
@@ -103,11 +103,13 @@ class ThrottlingTransport(RequestsTransport):
                 self.throttled += 1
                 raw = requests.Response()
                 raw.status_code = 429
-                raw.headers.update({
-                    "x-ms-retry-after-ms": str(self.retry_after_ms),
-                    "x-ms-substatus": "3200",
-                    "content-type": "application/json",
-                })  # fmt: skip
+                raw.headers.update(
+                    {
+                        "x-ms-retry-after-ms": str(self.retry_after_ms),
+                        "x-ms-substatus": "3200",
+                        "content-type": "application/json",
+                    }
+                )
                 raw._content = json.dumps({"code": "429", "message": "Request rate is large"})
                 raw._content = raw._content.encode()
                 raw.request, raw.url = request, request.url
@@ -154,8 +156,11 @@ def test_settings_from_environment(monkeypatch, cosmos_endpoint):
     monkeypatch.setenv("RECOMMENDERS_KIT_COSMOS_VERIFY", "0")
     s = CosmosSettings.from_env(container="other")
     assert (s.endpoint, s.key, s.connection_verify, s.container) == (
-        cosmos_endpoint, COSMOS_KEY, False, "other"
-    )  # fmt: skip
+        cosmos_endpoint,
+        COSMOS_KEY,
+        False,
+        "other",
+    )
     monkeypatch.delenv("RECOMMENDERS_KIT_COSMOS_ENDPOINT")
     with pytest.raises(ValueError, match="RECOMMENDERS_KIT_COSMOS_ENDPOINT"):
         CosmosSettings.from_env()

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 import requests
 
-from recommenders_kit.azure.cosmos import CosmosSettings, RecommendationStore
-from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.schema import MAX_ROWS
 from recommenders_kit.serving.server import background as scoring_server
-from recommenders_kit.serving.topk import popular_items, save_topk_bundle, topk_documents
+from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
+from recommenders_kit.storage.topk import popular_items, topk_documents
 from tests.support.local_servers import COSMOS_KEY
 
 
@@ -91,8 +92,12 @@ def test_topk_from_the_local_store(topk_bundle):
 
 
 def test_topk_from_cosmos(tmp_path, cosmos_endpoint):
-    settings = CosmosSettings(endpoint=cosmos_endpoint, key=COSMOS_KEY, connection_verify=False,
-                              database="serve" + uuid.uuid4().hex[:8])  # fmt: skip
+    settings = CosmosSettings(
+        endpoint=cosmos_endpoint,
+        key=COSMOS_KEY,
+        connection_verify=False,
+        database="serve" + uuid.uuid4().hex[:8],
+    )
     recs = pd.DataFrame({"userID": [5, 5, 6], "itemID": [1, 2, 3], "prediction": [2.0, 1.0, 3.0]})
     RecommendationStore(settings, create=True).write(recs, "v9")
     # the bundle holds no lists: they come from Cosmos DB

@@ -29,7 +29,7 @@ def test_movielens_spark_with_titles_and_custom_schema(spark):
     from pyspark.sql import types as T
 
     schema = T.StructType([T.StructField(n, T.LongType()) for n in ["u", "i", "r", "t"]])
-    sdf = movielens.load_spark_df(spark, "1m", schema=schema, title_col="title", year_col="y")
+    sdf = movielens.load_spark_df(spark, "1m", schema=schema, col_title="title", col_year="y")
     row = sdf.filter("u = 1 and i = 1193").first()
     assert row["r"] == 5 and row["title"].startswith("One Flew") and row["y"] == 1975
     with pytest.raises(ValueError, match="schema must have 4 fields"):

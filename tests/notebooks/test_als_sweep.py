@@ -31,8 +31,13 @@ def test_sweep_record(executed):
     record, tmp = executed
     assert record["n_trials"] == 3 and record["states"] == {"COMPLETE": 3}
     assert record["best_valid_ndcg"] == max(record["trial_values"])
-    assert set(record["best_params"]) == {"rank", "reg_param", "alpha", "max_iter",
-                                          "implicit_prefs"}  # fmt: skip
+    assert set(record["best_params"]) == {
+        "rank",
+        "reg_param",
+        "alpha",
+        "max_iter",
+        "implicit_prefs",
+    }
     for name in ("recommended", "sweep's best"):
         test = record["test"][name]
         assert 0.05 < test["ndcg_at_k"] < 1 and 0 < test["map_at_k"] < test["precision_at_k"]
@@ -56,7 +61,12 @@ def test_runs_are_in_the_working_directory_store(executed):
 def test_plots_are_drawn(executed):
     _, tmp = executed
     out = json.loads((tmp / "als_hyperparameter_sweep.ipynb").read_text())
-    images = [o for c in out["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]  # fmt: skip
+    images = [
+        o
+        for c in out["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) == 2  # metric over trials + importance, and the test comparison
     assert (NOTEBOOKS / NOTEBOOK).exists()

@@ -72,9 +72,16 @@ def azurite(folder: Path) -> Iterator[str]:
     """Azurite's Blob service on 127.0.0.1; yields its connection string."""
     cmd = [
         str(_node_tool("azurite-blob")),
-        "--blobHost", "127.0.0.1", "--blobPort", "0",
-        "--location", str(folder), "--loose", "--skipApiVersionCheck", "--disableTelemetry",
-    ]  # fmt: skip
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        "0",
+        "--location",
+        str(folder),
+        "--loose",
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+    ]
     with _process(cmd, re.compile(r"successfully listens on http://127\.0\.0\.1:(\d+)")) as port:
         yield (
             "DefaultEndpointsProtocol=http;"

@@ -46,8 +46,9 @@ class _Environments(_Group):
 
 class _Endpoints(_Group):
     def begin_create_or_update(self, endpoint):
-        self._client.endpoints[endpoint.name] = sent = self._record("begin_create_or_update",
-                                                                    endpoint)  # fmt: skip
+        self._client.endpoints[endpoint.name] = sent = self._record(
+            "begin_create_or_update", endpoint
+        )
         return _Poller(sent)
 
     def get(self, name: str):

@@ -61,8 +61,20 @@ def test_unknown_size_is_a_usage_error():
 
 def test_tune_lightgbm_prints_the_best_trials(tmp_path):
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = _cli("tune", "lightgbm", "--data", "generated", "--rows", "3000", "--trials", "3",
-                  "--tracking-uri", tracking, "--experiment", "cli")  # fmt: skip
+    result = _cli(
+        "tune",
+        "lightgbm",
+        "--data",
+        "generated",
+        "--rows",
+        "3000",
+        "--trials",
+        "3",
+        "--tracking-uri",
+        tracking,
+        "--experiment",
+        "cli",
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "3 trials {'COMPLETE': 3}" in out

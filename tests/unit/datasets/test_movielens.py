@@ -29,7 +29,7 @@ def test_100k_custom_header_and_fewer_columns():
 
 
 def test_100k_titles_genres_and_years():
-    df = movielens.load_pandas_df("100k", title_col="title", genres_col="genres", year_col="year")
+    df = movielens.load_pandas_df("100k", col_title="title", col_genres="genres", col_year="year")
     first = df.iloc[0]
     assert (first["title"], first["genres"], first["year"]) == ("Kolya (1996)", "Comedy", 1996)
     items = movielens.load_item_df("100k")
@@ -43,7 +43,7 @@ def test_100k_titles_genres_and_years():
 
 
 def test_1m_double_colon_format_and_latin1_movies():
-    df = movielens.load_pandas_df("1m", title_col="title", year_col="year")
+    df = movielens.load_pandas_df("1m", col_title="title", col_year="year")
     assert len(df) == 487_650 and df["userID"].nunique() == 2999  # the partial file
     assert df.iloc[0][["userID", "itemID", "rating", "timestamp"]].tolist() == [
         1,
@@ -59,7 +59,7 @@ def test_1m_double_colon_format_and_latin1_movies():
 
 def test_csv_format_with_header_and_half_stars():
     # The ml-20m archive layout, filled with the real ml-latest-small csv files (CRLF endings).
-    df = movielens.load_pandas_df("20m", genres_col="genres")
+    df = movielens.load_pandas_df("20m", col_genres="genres")
     assert len(df) == 100_836 and df["userID"].nunique() == 610
     assert set(np.unique(df["rating"])) == {x / 2 for x in range(1, 11)}
     assert df["genres"].notna().all()
@@ -154,5 +154,5 @@ def test_extracted_files_in_the_cache_are_used_offline(monkeypatch, tmp_path):
 
     monkeypatch.setenv(dl.OFFLINE_ENV, "1")
     seed_movielens_100k(tmp_path)
-    df = movielens.load_pandas_df("100k", title_col="title", local_cache_path=tmp_path)
+    df = movielens.load_pandas_df("100k", col_title="title", local_cache_path=tmp_path)
     assert len(df) == 100_000 and not (tmp_path / "ml-100k.zip").exists()

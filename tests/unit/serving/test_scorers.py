@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving import score
+from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.schema import MAX_ROWS
 from recommenders_kit.serving.scorers import RequestError, load_scorer
-from recommenders_kit.serving.topk import popular_items, save_topk_bundle, topk_documents
+from recommenders_kit.storage.topk import popular_items, topk_documents
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,9 @@ def topk(tmp_path):
         {"userID": [1, 1, 1, 2], "itemID": [10, 20, 30, 10], "prediction": [0.9, 0.8, 0.7, 0.5]}
     )
     ratings = pd.DataFrame({"itemID": [30, 30, 20]})
-    save_topk_bundle(tmp_path / "als" / "bundle", topk_documents(recs, "v7"),
-                     popular_items(ratings, 2), "v7")  # fmt: skip
+    save_topk_bundle(
+        tmp_path / "als" / "bundle", topk_documents(recs, "v7"), popular_items(ratings, 2), "v7"
+    )
     return load_scorer(tmp_path / "als")  # the bundle is found one folder down, as in Azure ML
 
 
@@ -76,8 +78,13 @@ def test_topk_personal_popular_and_errors(topk):
     assert topk.score({"user_id": "2"})["items"][0]["itemId"] == 10  # ids as strings too
     fallback = topk.score({"user_id": 999})
     assert fallback["source"] == "popular" and [i["itemId"] for i in fallback["items"]] == [30, 20]
-    for bad in ({"user_id": 1, "k": 0}, {"user_id": 1, "k": 101}, {"user_id": [1]},
-                {"user": 1}, {"user_id": 1, "k": "5"}):  # fmt: skip
+    for bad in (
+        {"user_id": 1, "k": 0},
+        {"user_id": 1, "k": 101},
+        {"user_id": [1]},
+        {"user": 1},
+        {"user_id": 1, "k": "5"},
+    ):
         assert _status(topk, bad).status == 422
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from azure.ai.ml import load_job
 
-from recommenders_kit.azure import ml
+from recommenders_kit.deploy import azureml as ml
 from recommenders_kit.tuning.azureml import sweep_environment, sweep_job
 from recommenders_kit.tuning.space import ALS_SPACE, LIGHTGBM_SPACE, Choice, IntUniform, parse
 
@@ -25,8 +25,14 @@ def _reload(job, tmp_path):
 
 def test_als_sweep_job(code, tmp_path):
     env = sweep_environment("als")
-    job = sweep_job("als", compute="cpu-cluster", code=code, environment=env,
-                    data_args={"size": "1m"}, max_total_trials=40)  # fmt: skip
+    job = sweep_job(
+        "als",
+        compute="cpu-cluster",
+        code=code,
+        environment=env,
+        data_args={"size": "1m"},
+        max_total_trials=40,
+    )
     back, as_yaml = _reload(job, tmp_path)
     assert as_yaml["type"] == "sweep" and as_yaml["compute"] == "azureml:cpu-cluster"
     assert as_yaml["objective"] == {"goal": "maximize", "primary_metric": "ndcg_at_k"}
@@ -45,8 +51,9 @@ def test_als_sweep_job(code, tmp_path):
     for name in ALS_SPACE:
         assert f"--param {name}=${{{{search_space.{name}}}}}" in command
     # what a trial receives for each value of the space, read back as the local sweep has it
-    received = [f"{n}={d['values'][0] if 'values' in d else d['min_value']}"
-                for n, d in space.items()]  # fmt: skip
+    received = [
+        f"{n}={d['values'][0] if 'values' in d else d['min_value']}" for n, d in space.items()
+    ]
     assert parse(ALS_SPACE, received)["implicit_prefs"] is True
     deps = as_yaml["trial"]["environment"]["conda_file"]["dependencies"]
     assert "openjdk=17" in deps and "azureml-mlflow" in deps[-1]["pip"]
@@ -55,19 +62,30 @@ def test_als_sweep_job(code, tmp_path):
 
 
 def test_lightgbm_sweep_job_with_other_sampling_and_policy(code, tmp_path):
-    job = sweep_job("lightgbm", compute="cpu", code=code, environment="azureml:sweep-env:1",
-                    sampling="bayesian", early_termination=None,
-                    data_args={"data": "generated", "rows": 1_000_000})  # fmt: skip
+    job = sweep_job(
+        "lightgbm",
+        compute="cpu",
+        code=code,
+        environment="azureml:sweep-env:1",
+        sampling="bayesian",
+        early_termination=None,
+        data_args={"data": "generated", "rows": 1_000_000},
+    )
     back, as_yaml = _reload(job, tmp_path)
     assert as_yaml["objective"]["primary_metric"] == "auc"
     assert as_yaml["sampling_algorithm"] == "bayesian" and "early_termination" not in as_yaml
     assert set(as_yaml["search_space"]) == set(LIGHTGBM_SPACE)
     assert "--data generated --rows 1000000" in back.trial.command
 
-    grid = sweep_job("lightgbm", compute="cpu", code=code, environment="azureml:e:1",
-                     sampling="grid", early_termination="truncation",
-                     space={"num_leaves": Choice((31, 63)),
-                            "min_count": IntUniform(5, 7)})  # fmt: skip
+    grid = sweep_job(
+        "lightgbm",
+        compute="cpu",
+        code=code,
+        environment="azureml:e:1",
+        sampling="grid",
+        early_termination="truncation",
+        space={"num_leaves": Choice((31, 63)), "min_count": IntUniform(5, 7)},
+    )
     _, as_yaml = _reload(grid, tmp_path)
     assert as_yaml["search_space"]["min_count"]["values"] == [5, 6, 7]
     assert as_yaml["early_termination"]["type"] == "truncation_selection"

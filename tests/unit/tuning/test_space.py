@@ -106,5 +106,9 @@ def test_library_spaces():
     assert SPACES == {"als": ALS_SPACE, "lightgbm": LIGHTGBM_SPACE}
     assert set(ALS_SPACE) == {"rank", "reg_param", "alpha", "max_iter", "implicit_prefs"}
     assert set(LIGHTGBM_SPACE) == {
-        "num_leaves", "learning_rate", "min_data_in_leaf", "feature_fraction", "min_count"
-    }  # fmt: skip
+        "num_leaves",
+        "learning_rate",
+        "min_data_in_leaf",
+        "feature_fraction",
+        "min_count",
+    }

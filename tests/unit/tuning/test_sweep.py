@@ -56,16 +56,23 @@ SPACE = {"x": Uniform(0.0, 1.0), "n": IntUniform(1, 4)}
 
 def test_lightgbm_sweep_tracks_every_trial_and_keeps_the_best_model(tracking, tmp_path):
     from recommenders_kit.datasets.criteo_synthetic import generate
-    from recommenders_kit.models.lightgbm.native import LightGBMClickModel
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
     from recommenders_kit.tuning.objectives import LightGBMObjective
 
     frame, _ = generate(4000, seed=5)
     objective = LightGBMObjective(frame, num_boost_round=40, early_stopping_rounds=10)
     assert objective.fit_part.index.max() < objective.valid.index.min()  # row order = time
     assert len(objective.fit_part) + len(objective.valid) == len(frame)
-    result = run_sweep(objective, LIGHTGBM_SPACE, n_trials=4, seed=1, tracking_uri=tracking,
-                       experiment="lgbm", tags={"dataset": "generated-4000"},
-                       progress=False)  # fmt: skip
+    result = run_sweep(
+        objective,
+        LIGHTGBM_SPACE,
+        n_trials=4,
+        seed=1,
+        tracking_uri=tracking,
+        experiment="lgbm",
+        tags={"dataset": "generated-4000"},
+        progress=False,
+    )
 
     values = [t.value for t in result.study.trials]
     assert result.best_value == max(values)
@@ -105,8 +112,15 @@ def test_lightgbm_sweep_tracks_every_trial_and_keeps_the_best_model(tracking, tm
 
 def test_same_seed_same_trials(tracking):
     def params(seed):
-        result = run_sweep(Parabola(), SPACE, n_trials=8, seed=seed, tracking_uri=tracking,
-                           experiment="seeds", progress=False)  # fmt: skip
+        result = run_sweep(
+            Parabola(),
+            SPACE,
+            n_trials=8,
+            seed=seed,
+            tracking_uri=tracking,
+            experiment="seeds",
+            progress=False,
+        )
         return [t.params for t in result.study.trials]
 
     first = params(7)
@@ -115,8 +129,16 @@ def test_same_seed_same_trials(tracking):
 
 
 def test_the_optimizer_finds_the_optimum(tracking):
-    result = run_sweep(Parabola(), SPACE, n_trials=40, seed=0, tracking_uri=tracking,
-                       experiment="optimum", prune=False, progress=False)  # fmt: skip
+    result = run_sweep(
+        Parabola(),
+        SPACE,
+        n_trials=40,
+        seed=0,
+        tracking_uri=tracking,
+        experiment="optimum",
+        prune=False,
+        progress=False,
+    )
     assert abs(result.best_params["x"] - 0.3) < 0.05
     random_best = max(-((x - 0.3) ** 2) for x in np.random.default_rng(0).random(10))
     assert result.best_value >= random_best - 1e-12  # at least as good as 10 random draws
@@ -127,15 +149,25 @@ def test_the_optimizer_finds_the_optimum(tracking):
 
 def test_pruning_stops_trials_below_the_median(tracking):
     objective = Parabola()
-    result = run_sweep(objective, SPACE, n_trials=30, seed=2, tracking_uri=tracking,
-                       experiment="pruning", progress=False)  # fmt: skip
-    trials = result.trials()
+    result = run_sweep(
+        objective,
+        SPACE,
+        n_trials=30,
+        seed=2,
+        tracking_uri=tracking,
+        experiment="pruning",
+        progress=False,
+    )
+    trials = result.trials
     pruned = trials[trials.state == "PRUNED"]
     assert len(pruned) > 0
     assert len(objective.finished) == (trials.state == "COMPLETE").sum()  # pruned never finished
     for _, row in pruned.iterrows():  # each was below the median of completed earlier trials
-        earlier = [t.intermediate_values[1] for t in result.study.trials[: row.trial]
-                   if t.state.name == "COMPLETE"]  # fmt: skip
+        earlier = [
+            t.intermediate_values[1]
+            for t in result.study.trials[: row.trial]
+            if t.state.name == "COMPLETE"
+        ]
         mine = result.study.trials[row.trial].intermediate_values[1]
         assert mine < np.median(earlier)
     _, _, children = _runs(tracking, "pruning")
@@ -143,24 +175,48 @@ def test_pruning_stops_trials_below_the_median(tracking):
     for number in pruned.trial:
         assert states[str(number)] == ("PRUNED", "KILLED")
 
-    unpruned = run_sweep(Parabola(), SPACE, n_trials=30, seed=2, tracking_uri=tracking,
-                         experiment="no-pruning", prune=False, progress=False)  # fmt: skip
-    assert set(unpruned.trials().state) == {"COMPLETE"}
+    unpruned = run_sweep(
+        Parabola(),
+        SPACE,
+        n_trials=30,
+        seed=2,
+        tracking_uri=tracking,
+        experiment="no-pruning",
+        prune=False,
+        progress=False,
+    )
+    assert set(unpruned.trials.state) == {"COMPLETE"}
 
 
 def test_time_budget_stops_the_sweep(tracking):
     objective = Parabola(sleep=0.2)
     start = time.monotonic()
-    result = run_sweep(objective, SPACE, n_trials=1000, timeout=1.5, tracking_uri=tracking,
-                       experiment="timeout", prune=False, progress=False)  # fmt: skip
+    result = run_sweep(
+        objective,
+        SPACE,
+        n_trials=1000,
+        timeout=1.5,
+        tracking_uri=tracking,
+        experiment="timeout",
+        prune=False,
+        progress=False,
+    )
     assert 2 <= len(result.study.trials) < 20
     assert time.monotonic() - start < 10
 
 
 def test_parallel_trials_run_at_the_same_time(tracking):
     objective = Parabola(sleep=0.3)
-    run_sweep(objective, SPACE, n_trials=6, n_jobs=2, tracking_uri=tracking,
-              experiment="parallel", prune=False, progress=False)  # fmt: skip
+    run_sweep(
+        objective,
+        SPACE,
+        n_trials=6,
+        n_jobs=2,
+        tracking_uri=tracking,
+        experiment="parallel",
+        prune=False,
+        progress=False,
+    )
     spans = objective.spans
     overlap = max(sum(s < t < e for s, e in spans) for t in (s + 0.15 for s, _ in spans))
     assert overlap == 2
@@ -176,8 +232,9 @@ def test_a_failing_trial_fails_the_sweep_and_its_runs(tracking):
             raise ValueError("bad parameters")
 
     with pytest.raises(ValueError, match="bad parameters"):
-        run_sweep(Broken(), SPACE, n_trials=3, tracking_uri=tracking, experiment="broken",
-                  progress=False)  # fmt: skip
+        run_sweep(
+            Broken(), SPACE, n_trials=3, tracking_uri=tracking, experiment="broken", progress=False
+        )
     _, parents, children = _runs(tracking, "broken")
     assert parents[0].info.status == "FAILED"
     assert [(r.info.status, r.data.tags["state"]) for r in children] == [("FAILED", "FAIL")]
@@ -216,10 +273,21 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
     objective = ALSObjective(train, k=10)
     assert objective.fit_part.count() + objective.valid.count() == len(ml100k)
     assert objective.fit_part.join(objective.valid, ["userID", "itemID"]).count() == 0
-    space = {"rank": IntUniform(5, 15), "max_iter": IntUniform(4, 7),
-             "implicit_prefs": Choice((True,)), "alpha": Uniform(1.0, 20.0)}  # fmt: skip
-    result = run_sweep(objective, space, n_trials=3, seed=4, tracking_uri=tracking,
-                       experiment="als", progress=False)  # fmt: skip
+    space = {
+        "rank": IntUniform(5, 15),
+        "max_iter": IntUniform(4, 7),
+        "implicit_prefs": Choice((True,)),
+        "alpha": Uniform(1.0, 20.0),
+    }
+    result = run_sweep(
+        objective,
+        space,
+        n_trials=3,
+        seed=4,
+        tracking_uri=tracking,
+        experiment="als",
+        progress=False,
+    )
     assert result.best_metrics == objective.evaluate(result.best_model, objective.valid)
     assert 0.05 < result.best_value < 1.0 and result.best_metrics["precision_at_k"] > 0.05
     client, _, children = _runs(tracking, "als")
@@ -229,5 +297,5 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
         assert [m.step for m in history] == ([iters // 3] if iters >= 6 else []) + [iters]
     # the final model: the chosen parameters retrained on all of train, validation included
     final = objective.refit(result.best_params)
-    assert final.fingerprint["rows"] == len(ml100k)
-    assert final.params.rank == result.best_params["rank"]
+    assert final.fingerprint.rows == len(ml100k)
+    assert final.rank == result.best_params["rank"]

@@ -12,16 +12,33 @@ from mlflow.tracking import MlflowClient
 
 def _trial(*args, cwd, tracking):
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking}
-    return subprocess.run([sys.executable, "-m", "recommenders_kit.tuning.trial", *args],
-                          capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "recommenders_kit.tuning.trial", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_lightgbm_trial_logs_parameters_history_and_metrics(tmp_path):
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = _trial("lightgbm", "--data", "generated", "--rows", "3000",
-                    "--param", "num_leaves=15.0", "--param", "learning_rate=0.2",
-                    "--param", "min_count=5", cwd=tmp_path, tracking=tracking)  # fmt: skip
+    result = _trial(
+        "lightgbm",
+        "--data",
+        "generated",
+        "--rows",
+        "3000",
+        "--param",
+        "num_leaves=15.0",
+        "--param",
+        "learning_rate=0.2",
+        "--param",
+        "min_count=5",
+        cwd=tmp_path,
+        tracking=tracking,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
     assert 0.5 < metrics["auc"] < 1.0 and metrics["logloss"] > 0
@@ -34,8 +51,13 @@ def test_lightgbm_trial_logs_parameters_history_and_metrics(tmp_path):
 
 
 def test_bad_parameter_is_named(tmp_path):
-    result = _trial("als", "--param", "rank=twelve", cwd=tmp_path,
-                    tracking=f"sqlite:///{tmp_path / 'mlflow.db'}")  # fmt: skip
+    result = _trial(
+        "als",
+        "--param",
+        "rank=twelve",
+        cwd=tmp_path,
+        tracking=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
     assert result.returncode == 2
     assert "parameter rank: 'twelve' is not an integer" in result.stderr.replace("\n", " ")
     assert "Traceback" not in result.stderr

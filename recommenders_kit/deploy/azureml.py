@@ -1,0 +1,392 @@
+"""Deploying to Azure Machine Learning: register models, build the serving environment, deploy
+endpoints.
+
+Everything here builds ``azure-ai-ml`` entities (SDK v2) and hands them to an ``MLClient``;
+the entity builders need no workspace, so a deployment can be reviewed (or written as YAML
+for ``az ml``) before anything is sent.
+
+* :func:`model_entity` / :func:`register_model`: a LightGBM click-model folder (``model.txt``
+  + encoders) or a top-k bundle / ALS model folder, as a ``custom_model`` asset.
+* :func:`environment_entity`: an Azure ML base image plus a conda file generated from this
+  package's own ``serving`` requirements (:func:`conda_spec`), so the container runs the same
+  versions the tests ran.
+* :func:`code_folder`: the scoring code shipped with a deployment: this package and a
+  ``score.py`` that re-exports :mod:`recommenders_kit.serving.score`.
+* :func:`endpoint_entity` / :func:`deployment_entity`: a managed online endpoint, or a
+  Kubernetes (AKS / Arc) one; instance type and count, request limits, probes, and
+  autoscaling (:class:`Autoscale`: target utilisation on Kubernetes).
+* :func:`deploy` and :func:`set_traffic`: create or update, then shift traffic blue -> green.
+
+Autoscaling of *managed* endpoints is configured in Azure Monitor (an autoscale setting on the
+deployment's resource id), not through this SDK: :func:`deployment_entity` says so instead of
+silently ignoring ``autoscale``.
+
+Example:
+    >>> from azure.ai.ml import MLClient                                   # doctest: +SKIP
+    >>> from azure.identity import DefaultAzureCredential                  # doctest: +SKIP
+    >>> ml = MLClient(DefaultAzureCredential(), sub, group, workspace)     # doctest: +SKIP
+    >>> model = register_model(ml, "criteo_model", "criteo-lightgbm")      # doctest: +SKIP
+    >>> endpoint = endpoint_entity("criteo-ctr")                           # doctest: +SKIP
+    >>> green = deployment_entity("green", endpoint.name, model,
+    ...     environment_entity("recommenders-kit-serving"), code_folder("build/code"))
+    ...                                                                    # doctest: +SKIP
+    >>> deploy(ml, endpoint, green, traffic_percent=10)                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from recommenders_kit._validate import require_choice, require_positive_int
+
+#: Azure ML's curated Ubuntu base image for custom environments.
+DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+ENDPOINT_KINDS = ("managed", "kubernetes")
+_PACKAGE = "recommenders_kit"
+
+
+@dataclass(frozen=True)
+class Autoscale:
+    """Scale between ``min_instances`` and ``max_instances`` to hold ``target_utilization``
+    percent CPU, checked every ``polling_interval`` seconds (Kubernetes endpoints)."""
+
+    min_instances: int = 1
+    max_instances: int = 3
+    target_utilization: int = 70
+    polling_interval: int = 10
+
+    def __post_init__(self) -> None:
+        require_positive_int(self.min_instances, "min_instances")
+        if self.max_instances < self.min_instances:
+            raise ValueError(
+                f"max_instances ({self.max_instances}) must be >= min_instances "
+                f"({self.min_instances})"
+            )
+        if not 1 <= self.target_utilization <= 100:
+            raise ValueError(f"target_utilization must be 1-100, got {self.target_utilization}")
+        require_positive_int(self.polling_interval, "polling_interval")
+
+
+# ------------------------------------------------------------------ models
+
+
+def model_entity(
+    path: str | Path, name: str, *, description: str = "", tags: dict[str, str] | None = None
+):
+    """A ``custom_model`` asset for a saved model folder (checked to hold a model)."""
+    from azure.ai.ml.constants import AssetTypes
+    from azure.ai.ml.entities import Model
+
+    from recommenders_kit.serving.scorers import model_folder
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder: save the model first")
+    if not (folder / "metadata").exists():  # a Spark ML model folder needs no further check
+        model_folder(folder)  # raises with a clear message if it holds no servable model
+    return Model(
+        path=str(folder.resolve()),
+        name=name,
+        type=AssetTypes.CUSTOM_MODEL,
+        description=description,
+        tags=dict(tags or {}),
+    )
+
+
+def register_model(ml_client: Any, path: str | Path, name: str, **kwargs: Any):
+    """Upload and register the folder ``path`` as model ``name`` (a new version each call)."""
+    return ml_client.models.create_or_update(model_entity(path, name, **kwargs))
+
+
+# ------------------------------------------------------------------ environment and code
+
+
+def requirements(extras: tuple[str, ...] = ("serving",)) -> list[str]:
+    """This package's install requirements plus those of ``extras`` (nested extras expanded)."""
+    from packaging.requirements import Requirement
+
+    declared = [Requirement(r) for r in metadata.requires(_PACKAGE) or []]
+    out: list[str] = []
+    pending, seen = [None, *extras], set()
+    while pending:
+        extra = pending.pop(0)
+        if extra in seen:
+            continue
+        seen.add(extra)
+        for req in declared:
+            applies = req.marker.evaluate({"extra": extra or ""}) if req.marker else extra is None
+            if not applies:
+                continue
+            if req.name.replace("-", "_") == _PACKAGE:
+                pending.extend(sorted(req.extras))
+            elif str(_without_marker(req)) not in out:
+                out.append(str(_without_marker(req)))
+    return out
+
+
+def _without_marker(req):
+    req = type(req)(str(req))
+    req.marker = None
+    return req
+
+
+def conda_spec(
+    extras: tuple[str, ...] = ("serving",),
+    python: str | None = None,
+    conda_packages: tuple[str, ...] = (),
+    pip_packages: tuple[str, ...] = (),
+) -> dict:
+    """A conda environment (dict): this Python version, ``conda_packages`` (e.g. ``openjdk=17``
+    for Spark), and the pip requirements of ``extras`` followed by ``pip_packages``."""
+    python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    return {
+        "name": "recommenders-kit",
+        "channels": ["conda-forge"],
+        "dependencies": [
+            f"python={python}",
+            *conda_packages,
+            "pip",
+            {"pip": [*requirements(extras), *pip_packages]},
+        ],
+    }
+
+
+def environment_entity(
+    name: str,
+    *,
+    extras: tuple[str, ...] = ("serving",),
+    conda_packages: tuple[str, ...] = (),
+    pip_packages: tuple[str, ...] = (),
+    image: str = DEFAULT_IMAGE,
+    version: str | None = None,
+    description: str = "recommenders_kit scoring environment",
+):
+    """An Azure ML Environment: ``image`` + :func:`conda_spec` of ``extras``."""
+    from azure.ai.ml.entities import Environment
+
+    return Environment(
+        name=name,
+        version=version,
+        image=image,
+        conda_file=conda_spec(extras, conda_packages=conda_packages, pip_packages=pip_packages),
+        description=description,
+    )
+
+
+def code_folder(dest: str | Path) -> Path:
+    """Write the deployment's code folder: a copy of this package and a ``score.py`` shim.
+
+    The folder is rebuilt from scratch (stale files from an earlier build would ship too).
+    """
+    import recommenders_kit
+
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    source = Path(recommenders_kit.__file__).parent
+    shutil.copytree(source, dest / _PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (dest / "score.py").write_text(
+        '"""Azure ML entry script: see recommenders_kit.serving.score."""\n\n'
+        "from recommenders_kit.serving.score import init, run  # noqa: F401\n"
+    )
+    return dest
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+def endpoint_entity(
+    name: str,
+    *,
+    kind: str = "managed",
+    compute: str | None = None,
+    auth_mode: str = "key",
+    description: str = "",
+):
+    """A managed online endpoint, or a Kubernetes one on the attached ``compute``."""
+    from azure.ai.ml.entities import KubernetesOnlineEndpoint, ManagedOnlineEndpoint
+
+    require_choice(kind, ENDPOINT_KINDS, "kind")
+    require_choice(auth_mode, ("key", "aml_token", "aad_token"), "auth_mode")
+    if kind == "kubernetes":
+        if not compute:
+            raise ValueError("compute (the attached Kubernetes compute's name) is required")
+        return KubernetesOnlineEndpoint(
+            name=name, compute=compute, auth_mode=auth_mode, description=description
+        )
+    if compute:
+        raise ValueError("compute applies to kind='kubernetes' only")
+    return ManagedOnlineEndpoint(name=name, auth_mode=auth_mode, description=description)
+
+
+def deployment_entity(
+    name: str,
+    endpoint_name: str,
+    model: Any,
+    environment: Any,
+    code: str | Path,
+    *,
+    kind: str = "managed",
+    instance_type: str | None = "Standard_DS3_v2",
+    instance_count: int = 1,
+    autoscale: Autoscale | None = None,
+    cpu: str = "1",
+    memory: str = "2Gi",
+    request_timeout_ms: int = 5000,
+    max_concurrent_requests_per_instance: int = 4,
+    environment_variables: dict[str, str] | None = None,
+):
+    """A deployment of ``model`` behind ``endpoint_name`` running the scoring service.
+
+    ``model`` and ``environment`` are entities (or ``"azureml:name:version"`` references);
+    ``code`` is a folder from :func:`code_folder`. Managed deployments take
+    ``instance_type``/``instance_count``; Kubernetes ones ``instance_count``, CPU/memory
+    requests and optional :class:`Autoscale`. ``environment_variables`` reach ``init()``
+    (e.g. ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` for top-k lookups from Cosmos DB; pass keys
+    through Key Vault references, not literals).
+    """
+    from azure.ai.ml.entities import (
+        CodeConfiguration,
+        KubernetesOnlineDeployment,
+        ManagedOnlineDeployment,
+        OnlineRequestSettings,
+        ResourceRequirementsSettings,
+        ResourceSettings,
+        TargetUtilizationScaleSettings,
+    )
+
+    require_choice(kind, ENDPOINT_KINDS, "kind")
+    require_positive_int(instance_count, "instance_count")
+    if not (Path(code) / "score.py").exists():
+        raise FileNotFoundError(
+            f"{Path(code) / 'score.py'} is missing: build code with code_folder"
+        )
+    common = dict(
+        name=name,
+        endpoint_name=endpoint_name,
+        model=model,
+        environment=environment,
+        code_configuration=CodeConfiguration(
+            code=str(Path(code).resolve()), scoring_script="score.py"
+        ),
+        instance_count=instance_count,
+        request_settings=OnlineRequestSettings(
+            request_timeout_ms=request_timeout_ms,
+            max_concurrent_requests_per_instance=max_concurrent_requests_per_instance,
+        ),
+        environment_variables={"OMP_NUM_THREADS": "1", **(environment_variables or {})},
+    )
+    if kind == "managed":
+        if autoscale is not None:
+            raise ValueError(
+                "managed online deployments scale through an Azure Monitor autoscale setting "
+                "on the deployment, not through the deployment itself: create one after "
+                "deploying (or use kind='kubernetes' for target-utilisation scaling)"
+            )
+        if not instance_type:
+            raise ValueError("instance_type is required for a managed deployment")
+        return ManagedOnlineDeployment(instance_type=instance_type, **common)
+    scale = None
+    if autoscale is not None:
+        if not autoscale.min_instances <= instance_count <= autoscale.max_instances:
+            raise ValueError(
+                f"instance_count ({instance_count}) must lie within autoscale's "
+                f"[{autoscale.min_instances}, {autoscale.max_instances}]"
+            )
+        scale = TargetUtilizationScaleSettings(
+            min_instances=autoscale.min_instances,
+            max_instances=autoscale.max_instances,
+            target_utilization_percentage=autoscale.target_utilization,
+            polling_interval=autoscale.polling_interval,
+        )
+    return KubernetesOnlineDeployment(
+        scale_settings=scale,
+        resources=ResourceRequirementsSettings(requests=ResourceSettings(cpu=cpu, memory=memory)),
+        **common,
+    )
+
+
+def to_dict(entity: Any) -> dict:
+    """The entity's YAML form as plain JSON types (what ``az ml ... -f`` reads)."""
+    return json.loads(json.dumps(entity._to_dict()))
+
+
+def write_yaml(entity: Any, path: str | Path) -> Path:
+    """Write the entity's YAML (``entity.dump`` writes no file for endpoints in the SDK)."""
+    import yaml
+
+    path = Path(path)
+    path.write_text(yaml.safe_dump(to_dict(entity), sort_keys=False))
+    return path
+
+
+# ------------------------------------------------------------------ deploying
+
+
+def deploy(ml_client: Any, endpoint: Any, deployment: Any, *, traffic_percent: int = 100):
+    """Create or update ``endpoint`` and ``deployment``, then route ``traffic_percent`` to it.
+
+    The other deployments share the remaining traffic in proportion to what they had
+    (a first deployment gets 100%). Returns the endpoint as updated.
+    """
+    if not 0 <= traffic_percent <= 100:
+        raise ValueError(f"traffic_percent must be 0-100, got {traffic_percent}")
+    if deployment.endpoint_name != endpoint.name:
+        raise ValueError(
+            f"deployment {deployment.name!r} targets endpoint {deployment.endpoint_name!r}, "
+            f"not {endpoint.name!r}"
+        )
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        current = dict(ml_client.online_endpoints.get(endpoint.name).traffic or {})
+    except ResourceNotFoundError:
+        current = {}
+    current.pop(deployment.name, None)
+    plan = _shares(current, deployment.name, traffic_percent)  # checked before deploying
+    endpoint.traffic = {**current}  # the live split holds while the new deployment comes up
+    ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+    ml_client.online_deployments.begin_create_or_update(deployment).result()
+    return set_traffic(ml_client, endpoint.name, plan)
+
+
+def _shares(others: dict[str, int], name: str, percent: int) -> dict[str, int]:
+    """``percent`` to ``name``, the rest split over ``others`` in proportion (sum 100)."""
+    total = sum(others.values())
+    if total == 0:
+        if percent != 100:
+            raise ValueError(
+                f"no other deployment takes traffic, so traffic_percent must be 100, not {percent}"
+            )
+        return {name: 100}
+    rest = 100 - percent
+    shares = {k: v * rest // total for k, v in others.items()}
+    # the rounding remainder, one point each to the largest fractional parts
+    for k in sorted(others, key=lambda k: (-(others[k] * rest % total), k))[
+        : rest - sum(shares.values())
+    ]:
+        shares[k] += 1
+    return {name: percent, **shares}
+
+
+def set_traffic(ml_client: Any, endpoint_name: str, traffic: dict[str, int]):
+    """Route traffic between existing deployments, e.g. ``{"blue": 90, "green": 10}``."""
+    if any(not isinstance(v, int) or v < 0 for v in traffic.values()):
+        raise ValueError(f"traffic shares must be integers >= 0, got {traffic}")
+    if sum(traffic.values()) != 100:
+        raise ValueError(f"traffic shares must sum to 100, got {sum(traffic.values())}: {traffic}")
+    existing = {d.name for d in ml_client.online_deployments.list(endpoint_name)}
+    unknown = sorted(set(traffic) - existing)
+    if unknown:
+        raise ValueError(
+            f"endpoint {endpoint_name!r} has no deployment(s) {unknown}; it has {sorted(existing)}"
+        )
+    endpoint = ml_client.online_endpoints.get(endpoint_name)
+    endpoint.traffic = dict(traffic)
+    return ml_client.online_endpoints.begin_create_or_update(endpoint).result()

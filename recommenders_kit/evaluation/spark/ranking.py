@@ -1,0 +1,441 @@
+"""Ranking metrics on Spark DataFrames: the twins of
+:mod:`recommenders_kit.evaluation.pandas.ranking`.
+
+Same names, arguments and definitions (see that module's table); values agree with pandas to
+1e-9 on the same data. Only one aggregated row per call reaches the driver.
+
+The plan, per call: each input is grouped by user once (one shuffle each: the predictions
+into one array of ``(-score, input order, item)`` per user, the truth into one array of items
+per user); the two small per-user frames are joined; each user's top k is the first k
+entries of the sorted array, and hits, DCG, average precision and the first hit's rank are
+array expressions over those k entries. No window function, no per-item join.
+
+Differences that follow from Spark:
+
+* ties: a DataFrame has no inherent row order; ties are broken by
+  ``monotonically_increasing_id()``, i.e. by the order in which the rows sit in their
+  partitions (the order ``toPandas()`` returns). For a frame built from pandas that is the
+  pandas order, so both engines agree exactly;
+* duplicate (user, item) pairs in ``rating_true``, duplicate recommendations and NaN
+  predictions raise ``ValueError`` as in pandas, detected in the same aggregation.
+
+Example (needs a Spark session):
+    >>> from recommenders_kit.evaluation.spark import ndcg_at_k
+    >>> ndcg_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    0.41
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from recommenders_kit._validate import require_spark_frame
+from recommenders_kit.constants import (
+    DEFAULT_ITEM_COL,
+    DEFAULT_K,
+    DEFAULT_PREDICTION_COL,
+    DEFAULT_THRESHOLD,
+    DEFAULT_USER_COL,
+)
+from recommenders_kit.evaluation._common import check_ranking_args, ideal_dcg
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+__all__ = [
+    "hit_ratio_at_k",
+    "map",
+    "map_at_k",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "precision_at_k",
+    "r_precision_at_k",
+    "recall_at_k",
+]
+
+
+def _rank_hits(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str,
+    col_item: str,
+    col_prediction: str,
+    relevancy_method: str,
+    k: int,
+    threshold: float,
+) -> SparkDataFrame:
+    """One row per user present in both frames with what every ranking metric needs:
+    ``n_rel`` (relevant items), ``ranks`` (the ranks of the hits, ascending), and the problem
+    counts ``nan`` (NaN or null predictions), ``dup_true`` and ``dup_pred`` (duplicates)."""
+    from pyspark.sql import functions as F
+
+    check_ranking_args(k, relevancy_method)
+    require_spark_frame(rating_true, [col_user, col_item], "rating_true")
+    require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
+    item = F.col(col_item).cast(_common_type(rating_true, rating_pred, col_item))
+    score = F.col(col_prediction).cast("double")
+    # one shuffle for both inputs: their rows side by side, grouped by user
+    order = F.monotonically_increasing_id()  # the input order, for ties
+    no_score, no_order = F.lit(None).cast("double"), F.lit(None).cast("bigint")
+    rows = rating_true.select(
+        col_user, item.alias("_i"), no_score.alias("_s"), no_order.alias("_o")
+    )
+    rows = rows.unionByName(
+        rating_pred.select(col_user, item.alias("_i"), score.alias("_s"), order.alias("_o"))
+    )
+    is_pred = F.col("_o").isNotNull()
+    entry = F.struct((-F.col("_s")).alias("s"), F.col("_o").alias("o"), F.col("_i").alias("i"))
+    if relevancy_method == "by_threshold":
+        recommend = is_pred & (F.col("_s") >= threshold)
+    else:
+        recommend = is_pred
+    grouped = rows.groupBy(col_user).agg(
+        F.collect_list(F.when(~is_pred, F.col("_i"))).alias("_truth"),
+        F.slice(F.array_sort(F.collect_list(F.when(recommend, entry))), 1, k).alias("_top"),
+        F.count(F.when(is_pred, 1)).alias("_n_pred"),
+        F.count(F.when(is_pred & (F.isnan("_s") | F.col("_s").isNull()), 1)).alias("nan"),
+    )
+    items = F.transform("_top", lambda e: e["i"])
+    hit = F.transform(items, lambda i: F.array_contains("_truth", i))
+    ranks = F.filter(F.transform(hit, lambda h, r: F.when(h, r + 1)), lambda r: r.isNotNull())
+    return grouped.where((F.size("_truth") > 0) & (F.col("_n_pred") > 0)).select(
+        F.size("_truth").alias("n_rel"),
+        ranks.alias("ranks"),
+        "nan",
+        (F.size("_truth") - F.size(F.array_distinct("_truth"))).alias("dup_true"),
+        (F.size(items) - F.size(F.array_distinct(items))).alias("dup_pred"),
+    )
+
+
+def _common_type(rating_true: SparkDataFrame, rating_pred: SparkDataFrame, col_item: str) -> str:
+    """The type both item columns are compared in: ``bigint`` for integers, else ``string``."""
+    integral = {"tinyint", "smallint", "int", "bigint"}
+    kinds = {dict(frame.dtypes)[col_item] for frame in (rating_true, rating_pred)}
+    return "bigint" if kinds <= integral else "string"
+
+
+def _per_user(k: int) -> dict[str, Column]:
+    """Each ranking metric's per-user value as a column over a :func:`_rank_hits` frame."""
+    from pyspark.sql import functions as F
+
+    ranks, n_rel = F.col("ranks"), F.col("n_rel")
+    hits = F.size(ranks)
+
+    def total(values: Column) -> Column:
+        return F.aggregate(values, F.lit(0.0), lambda acc, v: acc + v)
+
+    idcg = F.element_at(
+        F.array(*[F.lit(v) for v in ideal_dcg(k)]), (F.least(F.lit(k), n_rel) + 1).cast("int")
+    )
+    ap_sum = total(F.transform(ranks, lambda r, i: (i + 1) / r))  # hits so far / rank
+    return {
+        "precision_at_k": hits / k,
+        "recall_at_k": hits / n_rel,
+        "ndcg_at_k": total(F.transform(ranks, lambda r: 1.0 / F.log2(r + 1))) / idcg,
+        "map_at_k": ap_sum / F.least(F.lit(k), n_rel),
+        "map": ap_sum / n_rel,
+        "r_precision_at_k": F.size(F.filter(ranks, lambda r: r <= n_rel)) / n_rel,
+        "hit_ratio_at_k": (hits > 0).cast("double"),
+        "mrr_at_k": F.when(hits > 0, 1.0 / F.element_at(ranks, 1)).otherwise(0.0),
+    }
+
+
+def _means(
+    per_user: SparkDataFrame, names: list[str], k: int, col_prediction: str
+) -> dict[str, float]:
+    """The ranking metrics ``names`` averaged over a :func:`_rank_hits` frame (one job)."""
+    from pyspark.sql import functions as F
+
+    columns = _per_user(k)
+    row = per_user.agg(
+        F.count(F.lit(1)).alias("_n"),
+        F.sum("nan").alias("_nan"),
+        F.sum("dup_true").alias("_dup_true"),
+        F.sum("dup_pred").alias("_dup_pred"),
+        *[F.sum(columns[m]).alias(m) for m in names],
+    ).first()
+    if row["_nan"]:
+        raise ValueError(
+            f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "
+            "drop or fill them before ranking"
+        )
+    if row["_dup_true"]:
+        raise ValueError("rating_true has duplicate (user, item) pairs")
+    if row["_dup_pred"]:
+        raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
+    n = row["_n"]
+    return {m: (float(row[m]) / n if n else 0.0) for m in names}
+
+
+def precision_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Precision at k on Spark: ``|hits| / k``, averaged over the users in both frames.
+
+    A user with fewer than k recommendations still divides by k.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> precision_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["precision_at_k"], k, col_prediction)["precision_at_k"]
+
+
+def recall_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Recall at k on Spark: ``|hits| / R``, averaged over the users in both frames.
+
+    The share of each user's relevant items found among the k recommendations.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> recall_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["recall_at_k"], k, col_prediction)["recall_at_k"]
+
+
+def ndcg_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Normalised discounted cumulative gain at k on Spark: ``DCG / IDCG``, averaged over users.
+
+    ``DCG = sum over hits of 1 / log2(1 + rank)``; ``IDCG`` is the DCG of ``min(k, R)`` hits
+    at ranks 1, 2, ...: a list with every relevant item on top scores 1.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> ndcg_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["ndcg_at_k"], k, col_prediction)["ndcg_at_k"]
+
+
+def map_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Mean average precision at k on Spark: ``sum over hits of (hits so far / rank) / min(k, R)``.
+
+    Averaged over the users in both frames; ``min(k, R)`` makes a perfect list score 1 even
+    when a user has more than k relevant items. See :func:`map` for the division by ``R``.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> map_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["map_at_k"], k, col_prediction)["map_at_k"]
+
+
+def map(  # noqa: A001 - the metric's established name
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Mean average precision on Spark: ``sum over hits of (hits so far / rank) / R``.
+
+    Averaged over the users in both frames. It divides by all ``R`` relevant items, so a user
+    with more than k of them cannot score 1 (:func:`map_at_k` divides by ``min(k, R)``).
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> map(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["map"], k, col_prediction)["map"]
+
+
+def r_precision_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """R-precision at k on Spark: hits at ranks ``<= R``, divided by ``R``, averaged over users.
+
+    Precision at each user's own number of relevant items ``R`` (counted within the top k).
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> r_precision_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["r_precision_at_k"], k, col_prediction)["r_precision_at_k"]
+
+
+def hit_ratio_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Hit ratio at k on Spark: the share of users with at least one hit in their k recommendations.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> hit_ratio_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["hit_ratio_at_k"], k, col_prediction)["hit_ratio_at_k"]
+
+
+def mrr_at_k(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_prediction: str = DEFAULT_PREDICTION_COL,
+    relevancy_method: str = "top_k",
+    k: int = DEFAULT_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> float:
+    """Mean reciprocal rank at k on Spark: ``1 / rank`` of each user's first hit (0 without one).
+
+    Averaged over the users in both frames.
+
+    Args:
+        rating_true: the relevant (user, item) pairs, one row per pair.
+        rating_pred: scored (user, item) pairs, higher is better.
+        col_user, col_item, col_prediction: column names.
+        relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
+        k: how many recommendations count.
+        threshold: the lowest prediction recommended with ``"by_threshold"``.
+
+    Returns:
+        A float in [0, 1]; 0.0 when no user is in both frames.
+
+    Example:
+        >>> mrr_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    """
+    per_user = _rank_hits(
+        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+    )
+    return _means(per_user, ["mrr_at_k"], k, col_prediction)["mrr_at_k"]

@@ -1,0 +1,129 @@
+"""What the two ALS engines share: parameter checks, the factor model, its top-k kernel
+(internal).
+
+:class:`Factors` is a fitted ALS model as plain numpy: the user and item ids, their factor
+matrices and the training pairs to leave out. Its :meth:`Factors.top_k` scores a block of
+users against all items by matrix multiplication, masks the seen items and keeps the k best
+with ``argpartition``. The pandas twin uses it for all users at once; the Spark twin runs it in
+the executors on one (user block, item block) pair at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from recommenders_kit._validate import require_choice, require_positive_int
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+COLD_START_STRATEGIES = ("drop", "nan")
+
+
+def check_params(
+    rank: int, max_iter: int, reg_param: float, alpha: float, cold_start_strategy: str
+) -> None:
+    """The checks of the parameters both engines take, each error naming its parameter."""
+    require_positive_int(rank, "rank")
+    require_positive_int(max_iter, "max_iter")
+    if not reg_param >= 0:
+        raise ValueError(f"reg_param must be >= 0, got {reg_param}")
+    if not alpha >= 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    require_choice(cold_start_strategy, COLD_START_STRATEGIES, "cold_start_strategy")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Size and an order-independent hash of the training data, stored with a model."""
+
+    rows: int
+    users: int
+    items: int
+    hash: int
+
+
+@dataclass(frozen=True)
+class Factors:
+    """A fitted factor model as numpy arrays.
+
+    ``user_ids`` / ``item_ids``: the ids of the factor rows (sorted); ``user_factors`` /
+    ``item_factors``: float32 matrices with one row per id; ``seen``: the training pairs as a
+    boolean (users x items) CSR matrix, or None when unknown.
+    """
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    seen: sparse.csr_matrix | None = None
+
+    def user_rows(self, users: object = None) -> np.ndarray:
+        """Factor rows of ``users`` (all when None): distinct, in order of first appearance,
+        users without factors left out."""
+        if users is None:
+            return np.arange(len(self.user_ids))
+        rows = pd.Index(self.user_ids).get_indexer(pd.unique(np.asarray(users)))
+        return rows[rows >= 0]
+
+    def top_k(
+        self, rows: np.ndarray, k: int, remove_seen: bool, block_size: int = 2048
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(user ids, item ids, scores) of the k best items of the users at factor ``rows``:
+        per user, best first, ties by item id; seen items left out with ``remove_seen``."""
+        require_positive_int(k, "k")
+        if remove_seen and self.seen is None:
+            raise ValueError(
+                "the training pairs are unknown (model loaded without them): use "
+                "remove_seen=False or call set_seen(train)"
+            )
+        k_eff = min(k, len(self.item_ids))
+        out: tuple[list, list, list] = ([], [], [])
+        for start in range(0, len(rows), block_size):
+            block = rows[start : start + block_size]
+            seen = self.seen[block] if remove_seen and self.seen is not None else None
+            users, items, scores = top_k_block(
+                self.user_factors[block], self.item_factors, seen, k_eff
+            )
+            out[0].append(self.user_ids[block][users])
+            out[1].append(self.item_ids[items])
+            out[2].append(scores)
+        if not out[0]:
+            empty = np.array([], dtype=np.int64)
+            return empty, empty, np.array([], dtype=np.float32)
+        return np.concatenate(out[0]), np.concatenate(out[1]), np.concatenate(out[2])
+
+
+def top_k_block(
+    user_factors: np.ndarray,
+    item_factors: np.ndarray,
+    seen: sparse.spmatrix | None,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k best items of each user of a block: (user positions, item positions, scores).
+
+    Scores are ``user_factors @ item_factors.T`` (float32); ``seen`` (a users x items sparse
+    matrix) marks items to leave out. Rows come per user, best first, ties by item position
+    (item positions follow sorted item ids, so ties go by item id).
+    """
+    scores = user_factors @ item_factors.T
+    if seen is not None:
+        r, c = seen.nonzero()
+        scores[r, c] = -np.inf
+    k = min(k, scores.shape[1])
+    if k == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float32)
+    # every item scoring at least the k-th best (ties included), then the first k of those
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
+    users, items = np.nonzero((scores >= kth[:, None]) & np.isfinite(scores))
+    values = scores[users, items]
+    order = np.lexsort((items, -values, users))
+    users, items, values = users[order], items[order], values[order]
+    first = np.searchsorted(users, users)  # each row's first position in its user's run
+    keep = np.arange(len(users)) - first < k
+    return users[keep], items[keep], values[keep]

@@ -1,0 +1,341 @@
+"""The Criteo feature encoder's engine-free part: settings, fitted statistics, JSON, and the
+numpy kernel that encodes a pandas frame or plain records (internal).
+
+The pandas twin (:class:`recommenders_kit.models.lightgbm.pandas.FeatureEncoder`) runs the
+kernel on the whole frame; the Spark twin runs the same kernel on each Arrow batch inside the
+executors, so both engines write the same numbers. Statistics are learned the same way by
+both: :func:`partial_stats` summarises a block of rows, :meth:`EncoderBase._set_stats` turns
+the merged summaries into the fitted state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from recommenders_kit._validate import require_choice, require_columns, require_positive_int
+from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_SEED
+from recommenders_kit.datasets.criteo import CAT_COLS, INT_COLS
+from recommenders_kit.models.base import Params, require_fitted
+
+METHODS = ("ordinal", "count", "target")
+SUFFIX = {"ordinal": "", "count": "_count", "target": "_te"}
+#: Columns of :func:`partial_stats` rows: column, value (None: missing), fold, rows, clicks.
+STATS_SCHEMA = "col string, v string, fold int, size long, clicks double"
+_FORMAT = 2
+E = TypeVar("E", bound="EncoderBase")
+
+
+class EncoderBase(Params):
+    """Settings and fitted statistics of a feature encoder (see the twins for the API).
+
+    Args:
+        categorical_cols, numeric_cols: input columns (default: the Criteo schema).
+        col_label: the 0/1 click label (needed by ``target`` and checked by ``fit``).
+        methods: any of ``"ordinal"``, ``"count"``, ``"target"``.
+        min_count: values seen fewer times in training are "rare".
+        n_folds, smoothing, seed: out-of-fold target encoding.
+        col_fold: optional column holding each training row's fold (0 .. n_folds-1); without
+            it folds are drawn at random with ``seed``.
+    """
+
+    def __init__(
+        self,
+        categorical_cols: Sequence[str] = CAT_COLS,
+        numeric_cols: Sequence[str] = INT_COLS,
+        col_label: str = DEFAULT_LABEL_COL,
+        methods: Sequence[str] = ("ordinal",),
+        min_count: int = 10,
+        n_folds: int = 5,
+        smoothing: float = 20.0,
+        seed: int = DEFAULT_SEED,
+        col_fold: str | None = None,
+    ):
+        methods = tuple(methods)
+        if not methods:
+            raise ValueError("methods must name at least one of " + ", ".join(METHODS))
+        for m in methods:
+            require_choice(m, METHODS, "methods")
+        require_positive_int(min_count, "min_count")
+        require_positive_int(n_folds, "n_folds")
+        if "target" in methods and n_folds < 2:
+            raise ValueError("n_folds must be >= 2 for target encoding")
+        if not smoothing >= 0:
+            raise ValueError(f"smoothing must be >= 0, got {smoothing}")
+        self.categorical_cols = list(categorical_cols)
+        self.numeric_cols = list(numeric_cols)
+        self.col_label = col_label
+        self.methods = methods
+        self.min_count, self.n_folds, self.smoothing = min_count, n_folds, float(smoothing)
+        self.seed, self.col_fold = seed, col_fold
+        self.stats: dict[str, dict[str, Any]] | None = None
+        self.prior: float | None = None
+        # (rows, clicks) per (kept value, fold) of each column in the last fit: what the
+        # out-of-fold target encoding of the training rows needs (not saved)
+        self._fold_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._tables: tuple[Any, dict[str, _Table]] = (None, {})
+
+    # ------------------------------------------------------------ names
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Output columns, in order: numeric, then per method the encoded categoricals."""
+        return self.numeric_cols + [
+            c + SUFFIX[m] for m in self.methods for c in self.categorical_cols
+        ]
+
+    @property
+    def categorical_features(self) -> list[str]:
+        """Output columns to declare categorical to LightGBM (the ordinal codes)."""
+        return list(self.categorical_cols) if "ordinal" in self.methods else []
+
+    @property
+    def cardinality(self) -> int:
+        """The largest number of ordinal codes of a column (kept values + the rare code 0)."""
+        stats = require_fitted(self.stats, self)
+        return max((len(s["values"]) + 1 for s in stats.values()), default=0)
+
+    # ------------------------------------------------------------ fitting
+
+    def _set_stats(self, rows: pd.DataFrame, n_rows: int, clicks: float) -> None:
+        """The fitted state from merged :func:`partial_stats` rows (one per column, value and
+        fold), keeping the values seen at least ``min_count`` times, most frequent first."""
+        if not n_rows:
+            raise ValueError("train is empty")
+        self.prior = float(clicks / n_rows)
+        self.stats, fold_stats = {}, {}
+        for col in self.categorical_cols:
+            mine = rows[rows["col"] == col]
+            missing = mine[mine["v"].isna()]
+            per_value = mine[mine["v"].notna()].groupby("v", sort=False)[["size", "clicks"]].sum()
+            kept = per_value[per_value["size"] >= self.min_count]
+            order = np.lexsort((kept.index.to_numpy(dtype=object), -kept["size"].to_numpy()))
+            kept = kept.iloc[order]
+            self.stats[col] = {
+                "values": kept.index.tolist(),
+                "counts": kept["size"].astype(int).tolist(),
+                "clicks": kept["clicks"].astype(float).tolist(),
+                "missing": [int(missing["size"].sum()), float(missing["clicks"].sum())],
+            }
+            fold_stats[col] = _fold_arrays(mine, kept.index, self.n_folds)
+        self._fold_stats = fold_stats
+
+    def _check_labels(self, labels: pd.Series | np.ndarray) -> None:
+        bad = [v for v in pd.unique(labels) if v not in (0, 1)]
+        if bad:
+            raise ValueError(f"{self.col_label} must hold only 0 and 1, found {bad[:5]}")
+
+    # ------------------------------------------------------------ encoding
+
+    def _encode_frame(self, data: pd.DataFrame, folds: np.ndarray | None) -> pd.DataFrame:
+        """The feature frame of ``data``; ``folds`` (one per row) asks for the out-of-fold
+        target encoding of training rows, from the fold statistics of the last fit."""
+        require_fitted(self.stats, self)
+        out = {
+            c: pd.to_numeric(data[c], errors="raise").astype("float64") for c in self.numeric_cols
+        }
+        label = data[self.col_label].to_numpy(dtype=np.float64) if folds is not None else None
+        for col in self.categorical_cols:  # look each value up once, then apply every method
+            table = self._table(col)
+            codes, labels = value_codes(data[col])
+            position = table.index.get_indexer(labels)
+            missing = codes < 0
+            index = np.where(
+                missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
+            )  # -1: rare, unseen or missing
+            for method in self.methods:
+                name = col + SUFFIX[method]
+                if method == "target" and folds is not None:
+                    out[name] = self._target_oof(col, table, index, folds, label)
+                else:
+                    features, if_missing = table.features[method]
+                    out[name] = np.where(missing, if_missing, features[index])
+        return pd.DataFrame(out, index=data.index)[self.feature_names]
+
+    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
+        the numbers of ``transform(pd.DataFrame(records)).to_numpy()``, columns in
+        :attr:`feature_names` order, without building a DataFrame.
+
+        The path for small batches (a scoring request), where pandas' per-call overhead
+        would cost more than the encoding itself.
+        """
+        require_fitted(self.stats, self)
+        columns = self.numeric_cols + self.categorical_cols
+        for i, record in enumerate(records):
+            absent = [c for c in columns if c not in record]
+            if absent:
+                raise ValueError(f"record {i} lacks column(s) {absent}")
+        # plain Python per value: for a handful of rows numpy's per-call cost would dominate
+        x = np.empty((len(records), len(self.feature_names)))
+        column = {name: j for j, name in enumerate(self.feature_names)}
+        for c in self.numeric_cols:
+            x[:, column[c]] = [np.nan if is_missing(r[c]) else float(r[c]) for r in records]
+        for col in self.categorical_cols:  # look each value up once, then apply every method
+            table = self._table(col)
+            index = [
+                None if is_missing(r[col]) else table.positions.get(str(r[col]), -1)
+                for r in records
+            ]  # None: missing; -1: rare or unseen
+            for method in self.methods:
+                features, if_missing = table.features[method]
+                x[:, column[col + SUFFIX[method]]] = [
+                    if_missing if i is None else features[i] for i in index
+                ]
+        return x
+
+    def _table(self, col: str) -> _Table:
+        """The column's fitted statistics as lookup structures, built once per fit or load
+        (a one-row scoring request would otherwise rebuild a hash table of every value)."""
+        stats, tables = self._tables
+        if stats is not self.stats:
+            stats, tables = self.stats, {}
+            self._tables = (stats, tables)
+        if col not in tables:
+            tables[col] = _Table.build(require_fitted(self.stats, self)[col], self)
+        return tables[col]
+
+    def _target_oof(
+        self, col: str, table: _Table, index: np.ndarray, folds: np.ndarray, label: np.ndarray
+    ) -> np.ndarray:
+        """Training rows' target encoding: the value's statistics over the other folds."""
+        m, prior = self.smoothing, self.prior
+        fold_rows, fold_clicks = self._fold_stats[col]
+        known = index >= 0
+        value, fold = index[known], folds[known]
+        rows = table.counts[value] - fold_rows[value, fold]
+        hits = table.clicks[value] - fold_clicks[value, fold]
+        out = np.full(len(index), prior)
+        # a value seen only in the row's own fold (rows = 0) with no smoothing gets the prior
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[known] = np.where(rows + m > 0, (hits + m * prior) / (rows + m), prior)
+        return out
+
+    def _check_folds(self, folds: np.ndarray) -> np.ndarray:
+        if not np.isin(folds, np.arange(self.n_folds)).all():
+            raise ValueError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
+        return folds.astype(np.int64)
+
+    # ------------------------------------------------------------ persistence
+
+    def to_json(self) -> str:
+        """The settings and fitted statistics as a JSON string."""
+        require_fitted(self.stats, self)
+        config = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
+        return json.dumps(
+            {"format": _FORMAT, "config": config, "prior": self.prior, "stats": self.stats}
+        )
+
+    @classmethod
+    def from_json(cls: type[E], text: str) -> E:
+        """Rebuild a fitted encoder from :meth:`to_json` output (either engine's)."""
+        data = json.loads(text)
+        config = data.get("config", {})
+        if data.get("format") == 1:  # written by 0.1: the column keywords were *_col
+            config["col_label"] = config.pop("label_col")
+            config["col_fold"] = config.pop("fold_col")
+        elif data.get("format") != _FORMAT:
+            raise ValueError("not a recommenders_kit FeatureEncoder JSON (format 1 or 2)")
+        encoder = cls(**config)
+        encoder.prior, encoder.stats = data["prior"], data["stats"]
+        return encoder
+
+    def _require_columns(self, columns: Sequence[str], with_label: bool) -> list[str]:
+        cols = self.categorical_cols + self.numeric_cols + ([self.col_label] if with_label else [])
+        require_columns(columns, cols, "data")
+        return cols
+
+
+def partial_stats(
+    data: pd.DataFrame,
+    categorical_cols: Sequence[str],
+    col_label: str,
+    folds: np.ndarray | None,
+) -> pd.DataFrame:
+    """Rows and clicks per (column, value, fold) of a block of training rows, as
+    :data:`STATS_SCHEMA` rows (value None: missing; fold 0 without ``folds``). Summaries of
+    disjoint blocks add up to the summary of their union."""
+    label = data[col_label].to_numpy(dtype=np.float64)
+    folds = np.zeros(len(data), dtype=np.int64) if folds is None else folds
+    n_folds = int(folds.max()) + 1 if len(folds) else 1
+    parts = []
+    for col in categorical_cols:
+        codes, labels = value_codes(data[col])
+        keys = np.where(codes < 0, len(labels), codes) * n_folds + folds
+        size = np.bincount(keys, minlength=(len(labels) + 1) * n_folds)
+        clicks = np.bincount(keys, weights=label, minlength=len(size))
+        present = np.flatnonzero(size)
+        values = np.append(labels, None)[present // n_folds]
+        fold = (present % n_folds).astype(np.int32)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "col": col,
+                    "v": values,
+                    "fold": fold,
+                    "size": size[present],
+                    "clicks": clicks[present],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _fold_arrays(rows: pd.DataFrame, kept: pd.Index, n_folds: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, clicks) per (kept value position, fold) of one column's summary rows."""
+    position = kept.get_indexer(rows["v"].to_numpy(dtype=object))
+    inside = position >= 0
+    shape = (len(kept), n_folds)
+    fold_rows, fold_clicks = np.zeros(shape), np.zeros(shape)
+    where = (position[inside], rows["fold"].to_numpy()[inside] % n_folds)
+    np.add.at(fold_rows, where, rows["size"].to_numpy()[inside])
+    np.add.at(fold_clicks, where, rows["clicks"].to_numpy()[inside])
+    return fold_rows, fold_clicks
+
+
+class _Table(NamedTuple):
+    index: pd.Index  # the kept values (as strings), position = code - 1
+    positions: dict[str, int]  # the same as a dict, for row-at-a-time lookups
+    counts: np.ndarray  # training rows per value, then 0 for rare/unseen
+    clicks: np.ndarray  # clicks per value, then 0
+    # per method: (feature per position, then the rare/unseen feature; the missing feature)
+    features: dict[str, tuple[np.ndarray, float]]
+
+    @classmethod
+    def build(cls, st: dict[str, Any], encoder: EncoderBase) -> _Table:
+        counts = np.asarray(st["counts"] + [0], dtype=np.float64)
+        clicks = np.asarray(st["clicks"] + [0.0], dtype=np.float64)
+        m, prior = encoder.smoothing, float(encoder.prior or 0.0)
+        rate = (clicks + m * prior) / (counts + m)
+        rate[-1] = prior
+        features = {
+            "ordinal": (np.append(np.arange(1.0, len(counts)), 0.0), np.nan),
+            "count": (counts, np.nan),
+            "target": (rate, prior),
+        }
+        positions = {value: i for i, value in enumerate(st["values"])}
+        return cls(pd.Index(st["values"]), positions, counts, clicks, features)
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or ``pd.NA``: what pandas would read as missing in a record."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def value_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per row, -1 when missing; the codes' values as strings).
+
+    A ``category`` column uses its own codes; anything else is factorized. Values are
+    compared as strings, as Spark's ``cast("string")`` writes them.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        labels = column.cat.categories
+    else:
+        codes, labels = pd.factorize(column, use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+    return codes, np.asarray(labels.astype(str), dtype=object)

@@ -1,0 +1,301 @@
+"""Criteo click prediction on one machine: the feature encoder and the LightGBM model, pandas.
+
+:class:`FeatureEncoder` turns the 26 hashed categorical columns into numbers LightGBM can use,
+with statistics learned from training rows only:
+
+* ``ordinal``: each value seen at least ``min_count`` times gets a code ``1, 2, ...`` (most
+  frequent first); rare and unseen values share code ``0``; missing stays missing (NaN,
+  LightGBM's missing). Output column (float64 holding integer codes): the categorical
+  column's own name, declared categorical to LightGBM.
+* ``count``: how often the value occurs in training (``0`` for rare or unseen values, those
+  under ``min_count``); missing stays NaN. Output column ``<col>_count``.
+* ``target``: smoothed click rate of the value, ``(clicks + m * prior) / (rows + m)`` with
+  ``m = smoothing``; out-of-fold on the training rows (each row's value comes from the other
+  ``n_folds`` folds, so a row's own label never leaks into its feature); rare, unseen and
+  missing values get the prior. Output column ``<col>_te``.
+
+Numeric columns pass through as float64 with missing values as NaN (LightGBM's missing).
+
+:class:`LightGBMClickModel` = a fitted encoder + a LightGBM booster trained with the ordinal
+codes declared categorical, early stopping on a validation split, and a progress bar. It saves
+as a folder that needs no pickle (see :mod:`recommenders_kit.models.lightgbm._common`).
+
+The Spark twins (:mod:`recommenders_kit.models.lightgbm.spark`) take Spark DataFrames and
+write the same numbers and the same model folder.
+
+Example:
+    >>> from recommenders_kit.datasets.criteo_synthetic import generate
+    >>> rows, _ = generate(3000, seed=1)
+    >>> model = LightGBMClickModel(num_boost_round=20, progress=False).fit(rows[:2000])
+    >>> sorted(model.evaluate(rows[2000:]))
+    ['auc', 'logloss']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommenders_kit._validate import require_columns, require_pandas_frame
+from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.evaluation.pandas.classification import binary_logloss, roc_auc
+from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.lightgbm._common import (
+    DEFAULT_PARAMS,
+    ModelMeta,
+    check_training_args,
+    read_folder,
+    write_folder,
+)
+from recommenders_kit.models.lightgbm._encoder import EncoderBase, partial_stats
+
+__all__ = ["FeatureEncoder", "LightGBMClickModel"]
+
+
+class FeatureEncoder(EncoderBase):
+    """Encoders for categorical columns, fitted on pandas training rows (module docstring).
+
+    Args:
+        categorical_cols, numeric_cols: input columns (default: the Criteo schema).
+        col_label: the 0/1 click label (needed by ``target`` and checked by ``fit``).
+        methods: any of ``"ordinal"``, ``"count"``, ``"target"``.
+        min_count: values seen fewer times in training are "rare".
+        n_folds, smoothing, seed: out-of-fold target encoding.
+        col_fold: optional column holding each training row's fold (0 .. n_folds-1); without
+            it folds are drawn at random with ``seed``.
+
+    Example:
+        >>> train = pd.DataFrame({"c": ["a", "a", "b", None], "n": [1, 2, 3, 4],
+        ...                       "label": [1, 0, 1, 0]})
+        >>> enc = FeatureEncoder(["c"], ["n"], methods=("ordinal", "count"), min_count=2)
+        >>> enc.fit(train).transform(train)["c_count"].tolist()
+        [2.0, 2.0, 0.0, nan]
+    """
+
+    def fit(self, train: pd.DataFrame) -> FeatureEncoder:
+        """Learn the statistics from ``train``; returns ``self``."""
+        self._check(train, with_label=True)
+        if train.empty:
+            raise ValueError("train is empty")
+        empty = [c for c in self.categorical_cols + self.numeric_cols if train[c].isna().all()]
+        if empty:
+            raise ValueError(f"column(s) {empty} are missing in every training row")
+        rows = partial_stats(train, self.categorical_cols, self.col_label, self._folds(train))
+        self._set_stats(rows, len(train), float(train[self.col_label].sum()))
+        return self
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Encode any split with the fitted statistics (target: full-train statistics)."""
+        self._check(data, with_label=False)
+        return self._encode_frame(data, None)
+
+    def fit_transform(self, train: pd.DataFrame) -> pd.DataFrame:
+        """``fit(train)`` then encode it; target encoding is out-of-fold on these rows."""
+        self.fit(train)
+        return self._encode_frame(train, self._folds(train))
+
+    def _folds(self, train: pd.DataFrame) -> np.ndarray | None:
+        """Each training row's fold for target encoding (None without target encoding)."""
+        if "target" not in self.methods:
+            return None
+        if self.col_fold:
+            require_columns(train.columns, [self.col_fold], "train")
+            return self._check_folds(train[self.col_fold].to_numpy())
+        return np.random.default_rng(self.seed).integers(0, self.n_folds, len(train))
+
+    def _check(self, data: pd.DataFrame, with_label: bool) -> None:
+        require_pandas_frame(data, [], "data")
+        self._require_columns(data.columns, with_label)
+        if with_label:
+            self._check_labels(data[self.col_label])
+
+
+class LightGBMClickModel(Params):
+    """Encoder + LightGBM booster; fit / predict_proba / evaluate / save / load.
+
+    Args:
+        encoder: an unfitted encoder (default: ordinal codes, ``min_count=10``).
+        params: LightGBM parameters merged over ``DEFAULT_PARAMS`` (LightGBM's names).
+        num_boost_round: maximum trees.
+        early_stopping_rounds: stop when validation logloss has not improved for this many
+            rounds (0: no early stopping).
+        valid_fraction: share of the training rows held out for early stopping when no
+            ``valid`` frame is given (the last rows: Criteo logs are in time order).
+        seed: seeds LightGBM.
+        progress: show a tqdm bar over boosting rounds.
+    """
+
+    def __init__(
+        self,
+        encoder: FeatureEncoder | None = None,
+        params: dict[str, Any] | None = None,
+        num_boost_round: int = 1000,
+        early_stopping_rounds: int = 30,
+        valid_fraction: float = 0.1,
+        seed: int = DEFAULT_SEED,
+        progress: bool = True,
+    ):
+        check_training_args(num_boost_round, early_stopping_rounds, valid_fraction)
+        self.encoder = encoder or FeatureEncoder()
+        self.params = dict(params or {})
+        self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds
+        self.valid_fraction, self.seed, self.progress = valid_fraction, seed, progress
+        self.booster: Any = None
+        self.meta: ModelMeta | None = None
+
+    @property
+    def booster_params(self) -> dict[str, Any]:
+        """The LightGBM parameters training uses: the defaults, ``params``, the seed."""
+        return {**DEFAULT_PARAMS, **self.params, "seed": self.seed}
+
+    def fit(
+        self,
+        train: pd.DataFrame,
+        valid: pd.DataFrame | None = None,
+        callbacks: list | None = None,
+    ) -> LightGBMClickModel:
+        """Fit the encoder on ``train`` and boost trees with early stopping on ``valid``.
+
+        ``callbacks``: extra LightGBM callbacks (e.g. a sweep's pruning check); they see the
+        validation set as ``"valid"`` with metrics ``binary_logloss`` and ``auc``.
+        """
+        import lightgbm as lgb
+
+        train, valid = self._split(train, valid)
+        dtrain = lgb.Dataset(
+            self.encoder.fit_transform(train),
+            label=train[self.encoder.col_label].to_numpy(),
+            categorical_feature=self.encoder.categorical_features,
+            free_raw_data=True,
+        )
+        x_valid = self.encoder.transform(valid)
+        dvalid = lgb.Dataset(
+            x_valid, label=valid[self.encoder.col_label].to_numpy(), reference=dtrain
+        )
+        history: dict[str, Any] = {}
+        callbacks = [lgb.record_evaluation(history), *(callbacks or [])]
+        if self.early_stopping_rounds:
+            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
+        bar = _Progress(self.num_boost_round, self.progress)
+        try:
+            self.booster = lgb.train(
+                {**self.booster_params, "metric": ["binary_logloss", "auc"]},
+                dtrain,
+                num_boost_round=self.num_boost_round,
+                valid_sets=[dvalid],
+                valid_names=["valid"],
+                callbacks=[*callbacks, bar.callback],
+            )
+        finally:
+            bar.close()
+        best = self.booster.best_iteration or self.booster.current_iteration()
+        valid_scores = {
+            "auc": history["valid"]["auc"][best - 1],
+            "logloss": history["valid"]["binary_logloss"][best - 1],
+        }
+        self.meta = self._meta(best, best, valid_scores, "lightgbm")
+        return self
+
+    def _split(
+        self, train: pd.DataFrame, valid: pd.DataFrame | None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(train, valid): ``valid`` as given, else the last ``valid_fraction`` of ``train``."""
+        require_pandas_frame(train, [], "train")
+        if valid is not None:
+            return train, valid
+        cut = int(len(train) * (1 - self.valid_fraction))
+        if cut < 1 or cut >= len(train):
+            raise ValueError(
+                f"train has too few rows ({len(train)}) to hold out a validation split"
+            )
+        return train.iloc[:cut], train.iloc[cut:]
+
+    def _meta(
+        self, best: int | None, trees: int, valid: dict[str, float], trained_with: str
+    ) -> ModelMeta:
+        return ModelMeta(
+            params=self.booster_params,
+            num_boost_round=self.num_boost_round,
+            early_stopping_rounds=self.early_stopping_rounds,
+            best_iteration=best,
+            features=self.encoder.feature_names,
+            categorical_features=self.encoder.categorical_features,
+            trees=trees,
+            valid=valid,
+            trained_with=trained_with,
+        )
+
+    def predict_proba(self, data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Click probability of each row (1-d float64 array).
+
+        ``data``: a DataFrame, or a list of records (mappings of column to value, ``None``
+        for missing) - the same probabilities, faster for a handful of rows (a scoring
+        request), see :meth:`FeatureEncoder.transform_records`.
+        """
+        booster = require_fitted(self.booster, self)
+        if isinstance(data, pd.DataFrame):
+            x = self.encoder.transform(data)
+        else:
+            x = self.encoder.transform_records(data)
+        best = self.meta.best_iteration if self.meta else None
+        return booster.predict(x, num_iteration=best or None)
+
+    def evaluate(self, data: pd.DataFrame) -> dict[str, float]:
+        """AUC and logloss on labelled rows."""
+        p = self.predict_proba(data)
+        y = data[self.encoder.col_label].to_numpy().astype(bool)
+        return {"auc": roc_auc(y, p), "logloss": binary_logloss(y, p)}
+
+    def feature_importance(self, importance_type: str = "gain") -> pd.Series:
+        """Importance per feature (``"gain"`` or ``"split"``), largest first."""
+        booster = require_fitted(self.booster, self)
+        values = booster.feature_importance(importance_type=importance_type)
+        return pd.Series(values, index=booster.feature_name()).sort_values(ascending=False)
+
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
+        """Write ``model.txt``, ``encoder.json`` and ``meta.json`` into the folder ``path``
+        (atomically; an existing folder is replaced only with ``overwrite``); returns it."""
+        booster = require_fitted(self.booster, self)
+        best = self.meta.best_iteration if self.meta else None
+        text = booster.model_to_string(num_iteration=best)
+        return write_folder(path, text, self.encoder.to_json(), self._saved_meta(), overwrite)
+
+    def _saved_meta(self) -> ModelMeta:
+        return self.meta or self._meta(None, None, {}, "lightgbm")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LightGBMClickModel:
+        """Load a folder written by :meth:`save` (by either engine's model)."""
+        import lightgbm as lgb
+
+        text, encoder_json, meta = read_folder(path)
+        obj = cls(encoder=FeatureEncoder.from_json(encoder_json), progress=False)
+        if meta is not None:
+            obj.params = {k: v for k, v in meta.params.items() if k != "seed"}
+            obj.num_boost_round = meta.num_boost_round
+            obj.early_stopping_rounds = meta.early_stopping_rounds
+        obj.booster = lgb.Booster(model_str=text)
+        obj.meta = meta
+        return obj
+
+
+class _Progress:
+    """A tqdm bar advanced by a LightGBM callback."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="boosting", unit="tree", disable=not enabled, leave=False)
+
+    def callback(self, env: Any) -> None:
+        self.bar.update(1)
+        if env.evaluation_result_list:
+            _, metric, value, _ = env.evaluation_result_list[0]
+            self.bar.set_postfix({metric: f"{value:.4f}"}, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()

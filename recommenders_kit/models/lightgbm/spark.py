@@ -1,0 +1,448 @@
+"""Criteo click prediction on Spark: the feature encoder and LightGBM with SynapseML.
+
+The twins of :mod:`recommenders_kit.models.lightgbm.pandas`, on Spark DataFrames:
+
+* :class:`FeatureEncoder`: the same encodings and statistics. ``fit`` summarises every
+  partition with the pandas kernel (rows and clicks per value of all 26 columns in one pass)
+  and merges the summaries with one aggregation; ``transform`` runs the numpy kernel on each
+  Arrow batch in the executors (``mapInPandas``), so the numbers equal the pandas twin's.
+  Only the kept values (at most ``rows / min_count`` per column) reach the driver.
+* :class:`LightGBMClickModel`: the encoded columns assembled into a vector (missing values
+  kept as NaN) and SynapseML's ``LightGBMClassifier`` with the same hyperparameters (mapped
+  from LightGBM's names), early stopping on a validation indicator column. ``save`` writes
+  the folder of the pandas twin (``LightGBMClickModel.load`` there serves it), ``load``
+  reads such a folder back into SynapseML.
+
+Settings that make SynapseML train on a cluster of several executors (measured on a Spark
+standalone cluster, see the notes in the docs):
+
+* categorical splits are one-vs-rest (``max_cat_to_onehot`` above the largest cardinality)
+  unless ``params`` says otherwise: SynapseML 1.1.0 bundles LightGBM 3.3.5, whose distributed
+  many-vs-many categorical splits crash an executor (LightGBM issue 6491);
+* when the session does not set ``spark.executor.cores`` (a standalone cluster started
+  without it), the LightGBM task count is the session's parallelism instead of SynapseML's
+  guess from the executor JVM's processors, which made the tasks wait for each other forever.
+
+The session needs the SynapseML jars:
+``start_or_get_spark(packages=[recommenders_kit.spark.SYNAPSEML_PACKAGE])``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from recommenders_kit._validate import require_spark_frame
+from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.lightgbm._common import (
+    DEFAULT_PARAMS,
+    ModelMeta,
+    check_training_args,
+    read_folder,
+    write_folder,
+)
+from recommenders_kit.models.lightgbm._encoder import (
+    STATS_SCHEMA,
+    EncoderBase,
+    partial_stats,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
+    from pyspark.sql import DataFrame as SparkDataFrame
+    from pyspark.sql.types import StructType
+
+__all__ = ["FeatureEncoder", "LightGBMClickModel"]
+
+#: The column ``predict_proba`` adds: the click probability (double).
+PROBABILITY_COL = "probability"
+_FOLD = "_fold"
+_NUMERIC_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
+
+#: LightGBM parameter name -> SynapseML ``LightGBMClassifier`` parameter name.
+PARAM_NAMES = {
+    "learning_rate": "learningRate",
+    "num_leaves": "numLeaves",
+    "min_data_in_leaf": "minDataInLeaf",
+    "feature_fraction": "featureFraction",
+    "max_bin": "maxBin",
+    "max_cat_to_onehot": "maxCatToOnehot",
+    "cat_smooth": "catSmooth",
+    "cat_l2": "catl2",
+    "min_data_per_group": "minDataPerGroup",
+    "max_cat_threshold": "maxCatThreshold",
+    "lambda_l1": "lambdaL1",
+    "lambda_l2": "lambdaL2",
+    "bagging_fraction": "baggingFraction",
+    "bagging_freq": "baggingFreq",
+    "max_depth": "maxDepth",
+    "min_sum_hessian_in_leaf": "minSumHessianInLeaf",
+    "seed": "seed",
+    "num_threads": "numThreads",
+}
+_SET_HERE = {"objective", "verbose", "metric"}
+# SynapseML's output columns, named so that they never meet the user's columns
+_INTERNAL_COLUMNS = {
+    "probabilityCol": "_probability",
+    "rawPredictionCol": "_raw_prediction",
+    "predictionCol": "_predicted_label",
+}
+
+
+class FeatureEncoder(EncoderBase):
+    """Encoders for categorical columns, fitted on Spark training rows (module docstring).
+
+    Args:
+        categorical_cols, numeric_cols: input columns (default: the Criteo schema).
+        col_label: the 0/1 click label (needed by ``target`` and checked by ``fit``).
+        methods: any of ``"ordinal"``, ``"count"``, ``"target"``.
+        min_count: values seen fewer times in training are "rare".
+        n_folds, smoothing, seed: out-of-fold target encoding.
+        col_fold: optional column holding each training row's fold (0 .. n_folds-1); without
+            it a row's fold is a hash of ``seed`` and its values (the same on every run and
+            cluster, but not the pandas twin's random folds).
+
+    The encoded frame keeps every other column; the categorical columns come back as their
+    ordinal codes (with ``ordinal``) or as strings.
+    """
+
+    def fit(self, train: SparkDataFrame) -> FeatureEncoder:
+        """Learn the statistics from ``train`` in one pass; returns ``self``."""
+        from pyspark.sql import functions as F
+
+        self._check(train, with_label=True)
+        cats, nums, label = self.categorical_cols, self.numeric_cols, self.col_label
+        folds = self._fold_column(train).alias(_FOLD)
+        strings = [F.col(c).cast("string").alias(c) for c in cats]
+        source = train.select(*strings, *nums, label, folds)
+        summarize = functools.partial(_summarize, cats, nums, label, self.n_folds)
+        merged = (
+            source.mapInPandas(summarize, STATS_SCHEMA)
+            .groupBy("col", "v")
+            .agg(
+                F.sum("size").alias("total"),
+                F.collect_list(F.struct("fold", "size", "clicks")).alias("folds"),
+            )
+            .where((F.col("total") >= self.min_count) | F.col("v").isNull() | _is_special())
+        )
+        rows = merged.toPandas()
+        special = rows["col"].str.startswith("\x00")
+        n_rows, clicks = self._check_summary(rows[special])
+        per_fold = rows[~special].explode("folds", ignore_index=True)
+        per_fold = pd.DataFrame(
+            {
+                "col": per_fold["col"],
+                "v": per_fold["v"],
+                "fold": [f["fold"] for f in per_fold["folds"]],
+                "size": [f["size"] for f in per_fold["folds"]],
+                "clicks": [f["clicks"] for f in per_fold["folds"]],
+            }
+        )
+        self._set_stats(per_fold, n_rows, clicks)
+        return self
+
+    def transform(self, data: SparkDataFrame) -> SparkDataFrame:
+        """Encode any split with the fitted statistics (target: full-train statistics)."""
+        self._check(data, with_label=False)
+        return self._encode(data, None)
+
+    def fit_transform(self, train: SparkDataFrame) -> SparkDataFrame:
+        """``fit(train)`` then encode it; target encoding is out-of-fold on these rows."""
+        self.fit(train)
+        if "target" not in self.methods:
+            return self._encode(train, None)
+        return self._encode(train, self._fold_column(train))
+
+    def _encode(self, data: SparkDataFrame, folds: Column | None) -> SparkDataFrame:
+        from pyspark.sql import functions as F
+
+        columns = [
+            F.col(c).cast("string").alias(c) if c in self.categorical_cols else F.col(c)
+            for c in data.columns
+        ]
+        if folds is not None:
+            columns.append(folds.alias(_FOLD))
+        source = data.select(*columns)
+        schema = self._output_schema(data.schema)
+        fold_stats = self._fold_stats if folds is not None else None
+        encode = functools.partial(_encode_batches, self.to_json(), fold_stats, schema.names)
+        return source.mapInPandas(encode, schema)
+
+    def _output_schema(self, schema: StructType) -> StructType:
+        from pyspark.sql import types as T
+
+        ordinal = "ordinal" in self.methods
+        fields = []
+        for f in schema.fields:
+            if f.name in self.numeric_cols or (ordinal and f.name in self.categorical_cols):
+                fields.append(T.StructField(f.name, T.DoubleType()))
+            elif f.name in self.categorical_cols:
+                fields.append(T.StructField(f.name, T.StringType()))
+            else:
+                fields.append(f)
+        names = {f.name for f in fields}
+        extra = [n for n in self.feature_names if n not in names]
+        return T.StructType(fields + [T.StructField(n, T.DoubleType()) for n in extra])
+
+    def _fold_column(self, data: SparkDataFrame) -> Column:
+        """Each row's fold: ``col_fold``, else a hash of ``seed`` and the row's values."""
+        from pyspark.sql import functions as F
+
+        if "target" not in self.methods:
+            return F.lit(0)
+        if self.col_fold:
+            require_spark_frame(data, [self.col_fold], "train")
+            return F.col(self.col_fold).cast("int")
+        return F.pmod(F.xxhash64(F.lit(self.seed), *data.columns), F.lit(self.n_folds)).cast("int")
+
+    def _check(self, data: SparkDataFrame, with_label: bool) -> None:
+        require_spark_frame(data, [], "data")
+        self._require_columns(data.columns, with_label)
+        types = dict(data.dtypes)
+        text = [c for c in self.numeric_cols if not types[c].startswith(_NUMERIC_TYPES)]
+        if text:
+            raise ValueError(
+                f"numeric column(s) {text} hold {[types[c] for c in text]}, not numbers"
+            )
+
+    def _check_summary(self, special: pd.DataFrame) -> tuple[int, float]:
+        """(rows, clicks) of the training data, after the checks that need its summary."""
+        clicks_of = [sum(f["clicks"] for f in folds) for folds in special["folds"]]
+        value = {
+            (c, v): (size, clicks)
+            for c, v, size, clicks in zip(
+                special["col"], special["v"], special["total"], clicks_of, strict=True
+            )
+        }
+        n_rows, clicks = value.get(("\x00rows", None), (0, 0.0))
+        if not n_rows:
+            raise ValueError("train is empty")
+        if value.get(("\x00bad", None), (0, 0))[0]:
+            raise ValueError(f"{self.col_label} must hold only 0 and 1")
+        if self.col_fold and value.get(("\x00badfold", None), (0, 0))[0]:
+            raise ValueError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
+        columns = self.categorical_cols + self.numeric_cols
+        empty = [c for c in columns if not value.get(("\x00present", c), (0, 0))[0]]
+        if empty:
+            raise ValueError(f"column(s) {empty} are missing in every training row")
+        return int(n_rows), float(clicks)
+
+
+def _is_special() -> Column:
+    from pyspark.sql import functions as F
+
+    return F.col("col").startswith("\x00")
+
+
+def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batches: Any) -> Any:
+    """mapInPandas: each batch's :func:`partial_stats` rows, plus its row count and clicks,
+    bad labels and folds, and non-missing counts per column (the ``\\x00`` rows)."""
+    for batch in batches:
+        y = pd.to_numeric(batch[label], errors="coerce")
+        bad = int((~y.isin([0, 1])).sum())
+        folds = batch[_FOLD].to_numpy()
+        bad_folds = int(((folds < 0) | (folds >= n_folds)).sum())
+        ok = y.isin([0, 1]).to_numpy()
+        stats = partial_stats(batch[ok].assign(**{label: y[ok]}), cats, label, folds[ok])
+        checks = [
+            ("\x00rows", None, len(batch), float(y[ok].sum())),
+            ("\x00bad", None, bad, 0.0),
+            ("\x00badfold", None, bad_folds, 0.0),
+        ]
+        checks += [("\x00present", c, int(batch[c].notna().sum()), 0.0) for c in cats + nums]
+        yield pd.concat(
+            [stats, pd.DataFrame(checks, columns=["col", "v", "size", "clicks"]).assign(fold=0)],
+            ignore_index=True,
+        )[["col", "v", "fold", "size", "clicks"]]
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_encoder(text: str) -> EncoderBase:
+    """The encoder rebuilt once per Python worker (its lookup tables are then reused by every
+    batch and task the worker runs)."""
+    return EncoderBase.from_json(text)
+
+
+def _encode_batches(text: str, fold_stats: dict | None, names: list[str], batches: Any) -> Any:
+    """mapInPandas: each batch with its encoded features (the pandas kernel)."""
+    encoder = _worker_encoder(text)
+    for batch in batches:
+        folds = None
+        if fold_stats is not None:
+            encoder._fold_stats = fold_stats
+            folds = batch.pop(_FOLD).to_numpy().astype(np.int64)
+        features = encoder._encode_frame(batch, folds)
+        yield batch.assign(**{c: features[c] for c in features.columns})[names]
+
+
+class LightGBMClickModel(Params):
+    """Encoder + SynapseML LightGBM on Spark; arguments as the pandas twin's.
+
+    ``valid_fraction`` holds out a random share of the training rows (a Spark DataFrame has
+    no row order) when no ``valid`` frame is given; ``progress`` has no effect (Spark shows
+    its own stage progress).
+    """
+
+    def __init__(
+        self,
+        encoder: FeatureEncoder | None = None,
+        params: dict[str, Any] | None = None,
+        num_boost_round: int = 1000,
+        early_stopping_rounds: int = 30,
+        valid_fraction: float = 0.1,
+        seed: int = DEFAULT_SEED,
+        progress: bool = True,
+    ):
+        check_training_args(num_boost_round, early_stopping_rounds, valid_fraction)
+        unknown = sorted(set(params or {}) - set(PARAM_NAMES) - _SET_HERE)
+        if unknown:
+            raise ValueError(
+                f"params {unknown} have no SynapseML equivalent here; "
+                f"supported: {sorted(PARAM_NAMES)}"
+            )
+        self.encoder = encoder or FeatureEncoder()
+        self.params = dict(params or {})
+        self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds
+        self.valid_fraction, self.seed, self.progress = valid_fraction, seed, progress
+        self.model: Any = None
+        self.meta: ModelMeta | None = None
+
+    @property
+    def booster_params(self) -> dict[str, Any]:
+        """The LightGBM parameters training uses: the defaults, ``params``, the seed, and
+        one-vs-rest categorical splits once the encoder is fitted (module docstring)."""
+        params = {**DEFAULT_PARAMS, **self.params, "seed": self.seed}
+        if "max_cat_to_onehot" not in self.params and self.encoder.stats is not None:
+            params["max_cat_to_onehot"] = max(self.encoder.cardinality + 1, 4)
+        return params
+
+    def fit(
+        self,
+        train: SparkDataFrame,
+        valid: SparkDataFrame | None = None,
+        callbacks: list | None = None,
+    ) -> LightGBMClickModel:
+        """Fit the encoder on ``train`` and train LightGBM with early stopping on ``valid``.
+
+        ``callbacks`` must be None: SynapseML trains in the executors, where Python callbacks
+        cannot run (the argument is there to keep the pandas twin's signature)."""
+        from pyspark.sql import functions as F
+
+        if callbacks:
+            raise ValueError("callbacks cannot run inside SynapseML's training")
+        require_spark_frame(train, [], "train")
+        if valid is None:
+            weights = [1 - self.valid_fraction, self.valid_fraction]
+            train, valid = train.randomSplit(weights, seed=self.seed)
+        data = (
+            self.encoder.fit_transform(train)
+            .withColumn("_valid", F.lit(False))
+            .unionByName(self.encoder.transform(valid).withColumn("_valid", F.lit(True)))
+        )
+        # LightGBM reads its input several times (counts, bins, training): materialise the
+        # encoded vectors once instead of re-running the encoding each time
+        assembled = _assemble(data, self.encoder).select(
+            "_features", self.encoder.col_label, "_valid"
+        )
+        assembled = assembled.cache()
+        try:
+            assembled.count()
+            self.model = self._classifier(train).fit(assembled)
+        finally:
+            assembled.unpersist()
+        trees = int(self.model.getBoosterNumTotalIterations())
+        # SynapseML keeps only the trees up to the best iteration: the text model is used whole
+        self.meta = ModelMeta(
+            params=self.booster_params,
+            num_boost_round=self.num_boost_round,
+            early_stopping_rounds=self.early_stopping_rounds,
+            best_iteration=None,
+            features=self.encoder.feature_names,
+            categorical_features=self.encoder.categorical_features,
+            trees=trees,
+            trained_with="synapseml",
+        )
+        return self
+
+    def _classifier(self, train: SparkDataFrame) -> Any:
+        from synapse.ml.lightgbm import LightGBMClassifier
+
+        names = self.encoder.feature_names
+        kwargs = {PARAM_NAMES[k]: v for k, v in self.booster_params.items() if k in PARAM_NAMES}
+        context = train.sparkSession.sparkContext
+        if not context.master.startswith("local") and not context.getConf().get(
+            "spark.executor.cores"
+        ):
+            kwargs["numTasks"] = context.defaultParallelism
+        return LightGBMClassifier(
+            objective="binary",
+            featuresCol="_features",
+            labelCol=self.encoder.col_label,
+            **_INTERNAL_COLUMNS,
+            validationIndicatorCol="_valid",
+            earlyStoppingRound=self.early_stopping_rounds,
+            numIterations=self.num_boost_round,
+            categoricalSlotIndexes=[names.index(c) for c in self.encoder.categorical_features],
+            metric="binary_logloss",
+            verbosity=-1,
+            useBarrierExecutionMode=False,
+            **kwargs,
+        )
+
+    def predict_proba(self, data: SparkDataFrame) -> SparkDataFrame:
+        """``data`` with the column ``probability``: the click probability (double)."""
+        from pyspark.ml.functions import vector_to_array
+        from pyspark.sql import functions as F
+
+        model = require_fitted(self.model, self)
+        scored = model.transform(_assemble(self.encoder.transform(data), self.encoder))
+        scored = scored.withColumn(PROBABILITY_COL, vector_to_array(F.col("_probability"))[1])
+        return scored.drop("_features", *_INTERNAL_COLUMNS.values())
+
+    def evaluate(self, data: SparkDataFrame) -> dict[str, float]:
+        """AUC and logloss on labelled rows, computed on Spark."""
+        from recommenders_kit.evaluation import spark as sev
+
+        scored = self.predict_proba(data.drop(PROBABILITY_COL))
+        label = self.encoder.col_label
+        return {
+            "auc": sev.auc(scored, col_label=label, col_prediction=PROBABILITY_COL),
+            "logloss": sev.logloss(scored, col_label=label, col_prediction=PROBABILITY_COL),
+        }
+
+    def feature_importance(self, importance_type: str = "gain") -> pd.Series:
+        """Importance per feature (``"gain"`` or ``"split"``), largest first."""
+        values = require_fitted(self.model, self).getFeatureImportances(importance_type)
+        return pd.Series(values, index=self.encoder.feature_names).sort_values(ascending=False)
+
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
+        """Write the pandas twin's folder (``model.txt``, ``encoder.json``, ``meta.json``) to
+        the local (driver) folder ``path`` (replaced only with ``overwrite``); returns it."""
+        model = require_fitted(self.model, self)
+        meta = require_fitted(self.meta, self)
+        return write_folder(path, model.getNativeModel(), self.encoder.to_json(), meta, overwrite)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LightGBMClickModel:
+        """Load a saved click-model folder (from either engine) into SynapseML."""
+        from synapse.ml.lightgbm import LightGBMClassificationModel
+
+        text, encoder_json, meta = read_folder(path)
+        obj = cls(encoder=FeatureEncoder.from_json(encoder_json))
+        model = LightGBMClassificationModel.loadNativeModelFromString(text)
+        obj.model = model.setFeaturesCol("_features").setParams(**_INTERNAL_COLUMNS)
+        obj.meta = meta
+        return obj
+
+
+def _assemble(encoded: SparkDataFrame, encoder: EncoderBase) -> SparkDataFrame:
+    from pyspark.ml.feature import VectorAssembler
+
+    return VectorAssembler(
+        inputCols=encoder.feature_names, outputCol="_features", handleInvalid="keep"
+    ).transform(encoded)

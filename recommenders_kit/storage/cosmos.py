@@ -1,0 +1,311 @@
+"""Per-user top-k recommendations in Azure Cosmos DB (SQL API), partitioned by ``/userId``.
+
+Documents have the format of :mod:`recommenders_kit.storage.topk`:
+``{id, userId, items: [{itemId, score, rank}], model_version, updated_at}``, one per user and
+model version, so several versions live side by side and the serving side names the one it
+serves.
+
+Writes are idempotent and cheap to repeat: each batch first reads the stored documents
+(``read_items``, one request per batch) and upserts only the users whose list changed, so a
+rerun of the same write changes nothing (not even ``updated_at``). Requests in a batch run
+concurrently; throttled requests (HTTP 429) are retried by the client after the
+``x-ms-retry-after-ms`` the service sends (``throttle_retries`` / ``throttle_wait_s``).
+
+From Spark, :meth:`RecommendationStore.write_spark` groups the lists on the executors and
+each partition writes its own users with its own client: nothing goes through the driver.
+
+Example:
+    >>> settings = CosmosSettings(endpoint="https://<account>.documents.azure.com:443/",
+    ...                           key=os.environ["COSMOS_KEY"])            # doctest: +SKIP
+    >>> store = RecommendationStore(settings, create=True)                  # doctest: +SKIP
+    >>> store.write(topk_frame, model_version="als-2026-11-22")            # doctest: +SKIP
+    WriteStats(users=943, written=943, unchanged=0)
+    >>> store.get(196, "als-2026-11-22")["items"][0]                        # doctest: +SKIP
+    {'itemId': 50, 'score': 1.02, 'rank': 1}
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from recommenders_kit.constants import (
+    DEFAULT_ITEM_COL,
+    DEFAULT_PREDICTION_COL,
+    DEFAULT_USER_COL,
+)
+from recommenders_kit.settings import COSMOS_ENV as _ENV
+from recommenders_kit.settings import env_flag
+from recommenders_kit.storage.topk import (
+    check_model_version,
+    document_id,
+    make_document,
+    now_iso,
+    topk_documents,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+logger = logging.getLogger(__name__)
+_UNVERIFIED: set[str] = set()
+_STORED = ("id", "userId", "model_version", "items")  # the fields a rewrite compares
+
+
+@dataclass(frozen=True)
+class CosmosSettings:
+    """Where the store lives and how to reach it; picklable, so Spark executors get a copy.
+
+    ``key`` is the account key (or a resource token); without one the client authenticates
+    with ``DefaultAzureCredential`` (managed identity, Azure CLI login, ...). The key never
+    appears in ``repr``. ``connection_verify=False`` only for a local emulator with a
+    self-signed certificate.
+    """
+
+    endpoint: str
+    key: str | None = field(default=None, repr=False)
+    database: str = "recommendations"
+    container: str = "topk"
+    connection_verify: bool = True
+    batch_size: int = 100
+    max_concurrency: int = 8
+    throttle_retries: int = 9
+    throttle_wait_s: float = 60.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> CosmosSettings:
+        """Settings from ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` / ``_KEY`` / ``_DATABASE`` /
+        ``_CONTAINER`` / ``_VERIFY`` (``0`` to skip TLS verification), then ``overrides``."""
+        endpoint = os.environ.get(_ENV + "ENDPOINT")
+        if not endpoint:
+            raise ValueError(f"{_ENV}ENDPOINT is not set")
+        settings = cls(
+            endpoint=endpoint,
+            key=os.environ.get(_ENV + "KEY") or None,
+            database=os.environ.get(_ENV + "DATABASE", cls.database),
+            container=os.environ.get(_ENV + "CONTAINER", cls.container),
+            connection_verify=env_flag(_ENV + "VERIFY", default=True),
+        )
+        return replace(settings, **overrides)
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    """What a write did: users seen, documents upserted, documents already up to date."""
+
+    users: int
+    written: int
+    unchanged: int
+
+    def __add__(self, other: WriteStats) -> WriteStats:
+        return WriteStats(*(a + b for a, b in zip(self._tuple(), other._tuple(), strict=True)))
+
+    def _tuple(self) -> tuple[int, int, int]:
+        return self.users, self.written, self.unchanged
+
+
+class RecommendationStore:
+    """Read and write per-user top-k lists in one Cosmos DB container.
+
+    Args:
+        settings: :class:`CosmosSettings`.
+        create: create the database and the container (partition key ``/userId``) if missing;
+            otherwise a missing one is an error that names it.
+        **client_kwargs: passed to ``azure.cosmos.CosmosClient`` (e.g. ``transport``).
+    """
+
+    def __init__(self, settings: CosmosSettings, create: bool = False, **client_kwargs: Any):
+        from azure.cosmos import CosmosClient, PartitionKey, exceptions
+
+        self.settings = settings
+        s = settings
+        if not s.connection_verify:
+            _quiet_unverified_tls(s.endpoint)
+        credential = s.key
+        if credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential()
+        self._client = CosmosClient(
+            s.endpoint,
+            credential=credential,
+            connection_verify=s.connection_verify,
+            retry_throttle_total=s.throttle_retries,
+            retry_throttle_backoff_max=s.throttle_wait_s,
+            **client_kwargs,
+        )
+        try:
+            if create:
+                db = self._client.create_database_if_not_exists(s.database)
+                self._container = db.create_container_if_not_exists(
+                    s.container, partition_key=PartitionKey(path="/userId")
+                )
+            else:
+                self._container = self._client.get_database_client(s.database).get_container_client(
+                    s.container
+                )
+                self._container.read()
+        except exceptions.CosmosResourceNotFoundError:
+            raise LookupError(
+                f"Cosmos DB container {s.database}/{s.container} does not exist at {s.endpoint}; "
+                "create it (partition key /userId) or pass create=True"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"RecommendationStore({self.settings!r})"
+
+    # ------------------------------------------------------------ writing
+
+    def write(
+        self,
+        recommendations: pd.DataFrame,
+        model_version: str,
+        *,
+        k: int | None = None,
+        col_user: str = DEFAULT_USER_COL,
+        col_item: str = DEFAULT_ITEM_COL,
+        col_prediction: str = DEFAULT_PREDICTION_COL,
+    ) -> WriteStats:
+        """Store each user's top ``k`` (all rows if None) of a pandas frame of scored items."""
+        docs = topk_documents(
+            recommendations,
+            model_version,
+            k=k,
+            col_user=col_user,
+            col_item=col_item,
+            col_prediction=col_prediction,
+        )
+        return self.write_documents(docs)
+
+    def write_documents(self, documents: Iterable[dict[str, Any]]) -> WriteStats:
+        """Upsert documents in batches, skipping those already stored with the same lists."""
+        total = WriteStats(0, 0, 0)
+        batch: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
+            for doc in documents:
+                batch.append(doc)
+                if len(batch) == self.settings.batch_size:
+                    total += self._write_batch(batch, pool)
+                    batch = []
+            if batch:
+                total += self._write_batch(batch, pool)
+        return total
+
+    def _write_batch(self, docs: list[dict[str, Any]], pool: ThreadPoolExecutor) -> WriteStats:
+        stored = {
+            doc["id"]: doc
+            for doc in self._container.read_items([(d["id"], d["userId"]) for d in docs])
+        }
+        changed = [d for d in docs if not _same(stored.get(d["id"]), d)]
+        list(pool.map(self._container.upsert_item, changed))
+        return WriteStats(len(docs), len(changed), len(docs) - len(changed))
+
+    def write_spark(
+        self,
+        recommendations: SparkDataFrame,
+        model_version: str,
+        *,
+        k: int | None = None,
+        col_user: str = DEFAULT_USER_COL,
+        col_item: str = DEFAULT_ITEM_COL,
+        col_prediction: str = DEFAULT_PREDICTION_COL,
+    ) -> WriteStats:
+        """Store the top ``k`` per user of a Spark frame; each partition writes its users.
+
+        Only the three counters of :class:`WriteStats` come back to the driver.
+        """
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        from recommenders_kit._validate import require_spark_frame
+
+        require_spark_frame(
+            recommendations, [col_user, col_item, col_prediction], "recommendations"
+        )
+        check_model_version(model_version)
+        ranked = recommendations.withColumn(
+            "_rank",
+            F.row_number().over(
+                Window.partitionBy(col_user).orderBy(F.desc(col_prediction), F.asc(col_item))
+            ),
+        )
+        if k is not None:
+            ranked = ranked.where(F.col("_rank") <= k)
+        lists = ranked.groupBy(col_user).agg(
+            F.sort_array(F.collect_list(F.struct("_rank", col_item, col_prediction))).alias("_l")
+        )
+        settings, updated_at = self.settings, now_iso()
+
+        def write_partition(rows: Iterator) -> Iterator[tuple[int, int, int]]:
+            docs = (
+                make_document(row[0], ((e[1], e[2]) for e in row[1]), model_version, updated_at)
+                for row in rows
+            )
+            yield RecommendationStore(settings).write_documents(docs)._tuple()
+
+        counts = lists.rdd.mapPartitions(write_partition).collect()  # one tuple per partition
+        return sum((WriteStats(*c) for c in counts), WriteStats(0, 0, 0))
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, user: Any, model_version: str) -> dict[str, Any] | None:
+        """``user``'s document for ``model_version``, or None if there is none."""
+        from azure.cosmos import exceptions
+
+        try:
+            return self._container.read_item(document_id(user, model_version), str(user))
+        except exceptions.CosmosResourceNotFoundError:
+            return None
+
+    def get_many(self, users: Iterable[Any], model_version: str) -> dict[str, dict[str, Any]]:
+        """Documents of the users that have one, keyed by ``userId`` (a string)."""
+        keys = [(document_id(u, model_version), str(u)) for u in users]
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), self.settings.batch_size):
+            chunk = keys[start : start + self.settings.batch_size]
+            out.update({doc["userId"]: doc for doc in self._container.read_items(chunk)})
+        return out
+
+    def versions(self) -> dict[str, int]:
+        """Model version -> number of users stored with it."""
+        query = "SELECT c.model_version FROM c"
+        counts: dict[str, int] = {}
+        for row in self._container.query_items(query, enable_cross_partition_query=True):
+            counts[row["model_version"]] = counts.get(row["model_version"], 0) + 1
+        return counts
+
+    def delete_version(self, model_version: str) -> int:
+        """Delete every user's list of ``model_version``; returns how many were deleted."""
+        check_model_version(model_version)
+        rows = list(
+            self._container.query_items(
+                "SELECT c.id, c.userId FROM c WHERE c.model_version = @v",
+                parameters=[{"name": "@v", "value": model_version}],
+                enable_cross_partition_query=True,
+            )
+        )
+        with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
+            list(pool.map(lambda r: self._container.delete_item(r["id"], r["userId"]), rows))
+        return len(rows)
+
+
+def _quiet_unverified_tls(endpoint: str) -> None:
+    """Say once that TLS is not verified, instead of urllib3 warning on every request."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    if endpoint not in _UNVERIFIED:
+        _UNVERIFIED.add(endpoint)
+        logger.warning("TLS certificate of %s is not verified (local emulator only)", endpoint)
+    warnings.simplefilter("ignore", InsecureRequestWarning)
+
+
+def _same(stored: dict[str, Any] | None, doc: dict[str, Any]) -> bool:
+    return stored is not None and all(stored.get(f) == doc[f] for f in _STORED)

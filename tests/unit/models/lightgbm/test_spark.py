@@ -1,0 +1,70 @@
+"""The Spark twins: the encoder writes the pandas encoder's numbers; SynapseML LightGBM on
+local Spark (jars from the Ivy cache) matches the pandas model's quality, and its saved folder
+serves the same probabilities from either engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommenders_kit.datasets import criteo
+from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
+from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
+from recommenders_kit.models.lightgbm.spark import LightGBMClickModel as SparkModel
+
+pytestmark = pytest.mark.spark
+
+
+def test_spark_encoding_equals_pandas(spark):
+    rows = criteo.load_pandas_df("sample")
+    rows["fold"] = np.arange(len(rows)) % 5
+    train, test = rows.iloc[:800], rows.iloc[800:]
+    kw = dict(methods=("ordinal", "count", "target"), min_count=3, col_fold="fold")
+    pandas_enc = FeatureEncoder(**kw)
+    want_train, want_test = pandas_enc.fit_transform(train), pandas_enc.transform(test)
+    strain = spark.createDataFrame(_spark_ready(train)).cache()
+    stest = spark.createDataFrame(_spark_ready(test))
+    spark_enc = SparkEncoder(**kw).fit(strain)
+    assert spark_enc.stats == pandas_enc.stats and spark_enc.prior == pytest.approx(
+        pandas_enc.prior
+    )
+    for got, want in [
+        (spark_enc.fit_transform(strain), want_train),
+        (spark_enc.transform(stest), want_test),
+    ]:
+        got = got.toPandas().sort_values("_row").reset_index(drop=True)[want.columns]
+        pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_dtype=False)
+
+
+def _spark_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.astype({c: "float64" for c in criteo.INT_COLS}).astype({"label": "int32"})
+    return out.assign(_row=np.arange(len(frame)))  # to restore the order after the joins
+
+
+@pytest.mark.slow
+def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_path):
+    frame, _ = generate(20_000, seed=11)
+    train, test = frame.iloc[:16_000], frame.iloc[16_000:]
+    params = {"num_leaves": 31, "min_data_in_leaf": 50}
+    native = LightGBMClickModel(
+        FeatureEncoder(min_count=5), params=params, progress=False, valid_fraction=0.1
+    ).fit(train.iloc[:14_400], train.iloc[14_400:])
+    syn = SparkModel(SparkEncoder(min_count=5), params=params).fit(
+        criteo.to_spark(spark, train.iloc[:14_400]), criteo.to_spark(spark, train.iloc[14_400:])
+    )
+    stest = criteo.to_spark(spark, test)
+    syn_scores = syn.evaluate(stest)
+    assert abs(syn_scores["auc"] - native.evaluate(test)["auc"]) < 0.01
+    folder = syn.save(tmp_path / "synapse_model")
+    served = LightGBMClickModel.load(folder)
+    p_served = served.predict_proba(test)
+    p_spark = syn.predict_proba(stest).toPandas()["probability"].to_numpy()
+    np.testing.assert_allclose(p_served, p_spark, atol=1e-9)
+    assert syn.feature_importance().index[0] in syn.encoder.feature_names
+
+
+def test_rejects_parameters_without_a_synapse_name():
+    with pytest.raises(ValueError, match="no SynapseML equivalent"):
+        SparkModel(params={"extra_trees": True})
