@@ -51,7 +51,8 @@ def movielens_1m_partial() -> pd.DataFrame | None:
     path = SHARED / "movielens/ml-1m/ratings.partial-users-0001-2999.dat.gz"
     if not path.exists():
         return None
-    text = gzip.open(path, "rt").read().replace("::", "\t")
+    with gzip.open(path, "rt") as f:
+        text = f.read().replace("::", "\t")
     return pd.read_csv(
         io.StringIO(text), sep="\t", names=["userID", "itemID", "rating", "timestamp"]
     )
@@ -128,6 +129,53 @@ def compare_lists(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-4) -> t
     return float(same), bool(ties_only)
 
 
+def measure(spark, name: str, ratings: pd.DataFrame, skip_naive_1m: bool) -> list:
+    from recommenders_kit.models.als.spark import RECOMMENDED_TOP_K, ALSRecommender
+
+    train = spark.createDataFrame(ratings[["userID", "itemID", "rating"]]).cache()
+    train.count()
+    t_fit, model = best_time(lambda: ALSRecommender(**RECOMMENDED_TOP_K).fit(train), 1)
+    t_spark, spark_recs = best_time(lambda: model.recommend_k_items(k=10).toPandas(), 1)
+
+    def fast():  # collect the factors, score with numpy (what one machine can do)
+        from recommenders_kit.models.als._common import Factors
+
+        uf = model.model.userFactors.orderBy("id").toPandas()
+        itf = model.model.itemFactors.orderBy("id").toPandas()
+        seen = ratings[["userID", "itemID"]]
+        factors = Factors(
+            uf["id"].to_numpy(),
+            itf["id"].to_numpy(),
+            np.array(uf["features"].tolist(), dtype=np.float32),
+            np.array(itf["features"].tolist(), dtype=np.float32),
+            _seen(seen, uf["id"].to_numpy(), itf["id"].to_numpy()),
+        )
+        users, items, scores = factors.top_k(factors.user_rows(), 10, remove_seen=True)
+        return pd.DataFrame({"userID": users, "itemID": items, "prediction": scores})
+
+    t_fast, fast_recs = best_time(fast, 2)
+    if "generated" in name and skip_naive_1m:
+        t_naive, same, ties = float("nan"), float("nan"), "-"
+    else:
+        t_naive, naive_recs = best_time(lambda: naive_top_k(model, train, 10).toPandas(), 1)
+        same_fast, ties_fast = compare_lists(fast_recs, naive_recs)
+        same_spark, ties_spark = compare_lists(spark_recs, naive_recs)
+        same = min(same_fast, same_spark)
+        ties = "yes" if ties_fast and ties_spark else "NO"
+    return [
+        name,
+        f"{len(ratings):,}",
+        t_fit,
+        t_naive,
+        t_spark,
+        t_fast,
+        t_naive / t_spark,
+        t_naive / t_fast,
+        same,
+        ties,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -137,7 +185,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from recommenders_kit.models.als.spark import RECOMMENDED_TOP_K, ALSRecommender
     from recommenders_kit.spark import start_or_get_spark
 
     spark = start_or_get_spark("bench-als", memory="8g")
@@ -148,53 +195,7 @@ def main() -> None:
     if partial is not None:
         sets.append(("ML-1M partial, users 1-2999 (real)", partial))
     sets.append(("ML-1M shape (generated)", generated_1m()))
-    rows = []
-    for name, ratings in sets:
-        train = spark.createDataFrame(ratings[["userID", "itemID", "rating"]]).cache()
-        train.count()
-        t_fit, model = best_time(lambda: ALSRecommender(**RECOMMENDED_TOP_K).fit(train), 1)
-        t_spark, spark_recs = best_time(lambda: model.recommend_k_items(k=10).toPandas(), 1)
-
-        def fast():  # collect the factors, score with numpy (what one machine can do)
-            from recommenders_kit.models.als._common import Factors
-
-            uf = model.model.userFactors.orderBy("id").toPandas()
-            itf = model.model.itemFactors.orderBy("id").toPandas()
-            seen = ratings[["userID", "itemID"]]
-            factors = Factors(
-                uf["id"].to_numpy(),
-                itf["id"].to_numpy(),
-                np.array(uf["features"].tolist(), dtype=np.float32),
-                np.array(itf["features"].tolist(), dtype=np.float32),
-                _seen(seen, uf["id"].to_numpy(), itf["id"].to_numpy()),
-            )
-            users, items, scores = factors.top_k(factors.user_rows(), 10, remove_seen=True)
-            return pd.DataFrame({"userID": users, "itemID": items, "prediction": scores})
-
-        t_fast, fast_recs = best_time(fast, 2)
-        if "generated" in name and args.skip_naive_1m:
-            t_naive, same, ties = float("nan"), float("nan"), "-"
-        else:
-            t_naive, naive_recs = best_time(lambda: naive_top_k(model, train, 10).toPandas(), 1)
-            same_fast, ties_fast = compare_lists(fast_recs, naive_recs)
-            same_spark, ties_spark = compare_lists(spark_recs, naive_recs)
-            same = min(same_fast, same_spark)
-            ties = "yes" if ties_fast and ties_spark else "NO"
-        rows.append(
-            [
-                name,
-                f"{len(ratings):,}",
-                t_fit,
-                t_naive,
-                t_spark,
-                t_fast,
-                t_naive / t_spark,
-                t_naive / t_fast,
-                same,
-                ties,
-            ]
-        )
-        train.unpersist()
+    rows = [measure(spark, name, ratings, args.skip_naive_1m) for name, ratings in sets]
     print_table(
         [
             "data",

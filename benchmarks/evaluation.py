@@ -89,14 +89,18 @@ def main() -> None:
         strue.count(), spred.count()
         spark_eval = seval
     for name in METRICS:
-        t_ours, v_ours = best_time(lambda: getattr(ranking, name)(true, pred, k=K), args.repeat)
+        t_ours, v_ours = best_time(
+            lambda name=name: getattr(ranking, name)(true, pred, k=K), args.repeat
+        )
         t_ref, v_ref = best_time(
-            lambda: getattr(ref, name)(true, pred, k=K), max(1, args.repeat - 1)
+            lambda name=name: getattr(ref, name)(true, pred, k=K), max(1, args.repeat - 1)
         )
         sum_ref += t_ref
         t_spark = float("nan")
         if spark_eval:
-            t_spark, v_spark = best_time(lambda: getattr(spark_eval, name)(strue, spred, k=K), 2)
+            t_spark, v_spark = best_time(
+                lambda name=name: getattr(spark_eval, name)(strue, spred, k=K), 2
+            )
             assert abs(v_spark - v_ours) < 1e-9, (name, v_spark, v_ours)
         assert abs(v_ours - v_ref) < 1e-9, (name, v_ours, v_ref)
         ours_values[name] = v_ours

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -47,7 +49,7 @@ def _cache_option(f):
     )(f)
 
 
-def _run_download(fn, size: str, cache_dir: str | None) -> None:
+def _run_download(fn: Callable[..., Any], size: str, cache_dir: str | None) -> None:
     try:
         paths = fn(size, cache_dir)
     except (ValueError, OSError, RuntimeError) as e:
@@ -211,7 +213,9 @@ def _sweep_options(f):
     return f
 
 
-def _run_tuning(objective, test, space, tags: dict, jobs: int = 1, **opts) -> None:
+def _run_tuning(
+    objective: Any, test: Any, space: dict, tags: dict, jobs: int = 1, **opts: Any
+) -> None:
     from recommenders_kit.tuning.sweep import run_sweep
 
     try:
@@ -255,7 +259,7 @@ def _run_tuning(objective, test, space, tags: dict, jobs: int = 1, **opts) -> No
     help="Spark ALS, or ALS on one machine with the implicit package.",
 )
 @_sweep_options
-def tune_als(size: str, k: int, engine: str, **opts) -> None:
+def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
     """Sweep ALS on MovieLens (nDCG@k on a validation split carved from train)."""
     from recommenders_kit.tuning.objectives import movielens_als
     from recommenders_kit.tuning.space import ALS_IMPLICIT_SPACE, ALS_SPACE
@@ -291,7 +295,7 @@ def tune_als(size: str, k: int, engine: str, **opts) -> None:
     help="Trials run in parallel (threads).",
 )
 @_sweep_options
-def tune_lightgbm(data: str, rows: int, jobs: int, **opts) -> None:
+def tune_lightgbm(data: str, rows: int, jobs: int, **opts: Any) -> None:
     """Sweep the LightGBM click model on Criteo (validation AUC, last 20% of train rows)."""
     from recommenders_kit.tuning.objectives import criteo_lightgbm
     from recommenders_kit.tuning.space import LIGHTGBM_SPACE

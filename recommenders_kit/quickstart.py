@@ -36,7 +36,8 @@ class _Steps:
     """Times named steps and tells ``on_step`` when each starts."""
 
     def __init__(self, on_step: Callable[[str], None] | None):
-        self.on_step, self.timings = on_step, {}
+        self.on_step = on_step
+        self.timings: dict[str, float] = {}
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:

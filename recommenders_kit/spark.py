@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag
 
@@ -120,4 +120,15 @@ def _warn_missing_packages(spark: SparkSession, packages: Sequence[str] | None) 
 
 def is_local(spark: SparkSession) -> bool:
     """Whether the session runs on this machine only (driver and executors share a disk)."""
-    return spark.sparkContext.master.startswith("local")
+    return (spark.sparkContext.master or "").startswith("local")
+
+
+def hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """(Hadoop FileSystem, Hadoop Path) of ``uri`` through the session's configuration: any
+    scheme the cluster knows (``dbfs:``, ``abfss:``, ``hdfs:``, ``s3a:``, ``file:``)."""
+    context = spark.sparkContext
+    jvm, jsc = context._jvm, context._jsc
+    if jvm is None or jsc is None:
+        raise RuntimeError("the Spark session is stopped")
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(jsc.hadoopConfiguration()), path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,13 +41,13 @@ def read_delimited(
             files whose trailing empty fields were stripped); more fields is always an error.
     """
     usecols = list(usecols or names)
-    kwargs = dict(
-        header=None,
-        skiprows=1 if header else None,
-        encoding=encoding,
-        dtype=dict(dtypes),
-        nrows=nrows,
-    )
+    kwargs: dict[str, Any] = {
+        "header": None,
+        "skiprows": 1 if header else None,
+        "encoding": encoding,
+        "dtype": dict(dtypes),
+        "nrows": nrows,
+    }
     # One sentinel column past the last field catches rows with too many fields, which the
     # C parser would otherwise drop silently. (``usecols`` cannot be combined with it: the
     # parser then rejects files in which no row reaches the sentinel.)
@@ -89,9 +90,8 @@ def _raise_first_bad_line(
             if header and number == 1:
                 continue
             line = raw.rstrip("\r\n")
-            if not line and not allow_short_rows:
-                problem = "is empty"
-            else:
+            problem: str | None = "is empty"
+            if line or allow_short_rows:
                 problem = _line_problem(line.split(sep), names, dtypes, allow_short_rows)
             if problem:
                 raise ValueError(
@@ -104,7 +104,7 @@ def _line_problem(
 ) -> str | None:
     if len(fields) > len(names) or (len(fields) < len(names) and not allow_short):
         return f"expected {len(names)} fields, found {len(fields)}"
-    for name, value in zip(names, fields):
+    for name, value in zip(names, fields, strict=False):
         kind = str(dtypes.get(name, "object"))
         if value == "":
             if kind in _INT_KINDS and not kind[0].isupper():

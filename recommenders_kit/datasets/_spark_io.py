@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recommenders_kit.settings import SPARK_DATA_ENV
+from recommenders_kit.spark import hadoop_path, is_local
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -24,7 +25,7 @@ def spark_readable_path(
     """A URI of ``local_path`` that every executor of ``spark`` can read."""
     shared = spark_data_path or os.environ.get(SPARK_DATA_ENV)
     if not shared:
-        if spark.sparkContext.master.startswith("local"):
+        if is_local(spark):
             return local_path.resolve().as_uri()
         raise ValueError(
             f"spark_data_path is required on a cluster (master "
@@ -32,16 +33,13 @@ def spark_readable_path(
             f"Pass a shared directory such as 'dbfs:/tmp/recommenders_kit' or set "
             f"${SPARK_DATA_ENV}"
         )
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    hadoop_path = jvm.org.apache.hadoop.fs.Path
     relative = f"{local_path.parent.name}/{local_path.name}"  # e.g. ml-20m/ratings.csv
-    target = hadoop_path(shared.rstrip("/") + "/" + relative)
-    fs = target.getFileSystem(conf)
+    fs, target = hadoop_path(spark, shared.rstrip("/") + "/" + relative)
     size = local_path.stat().st_size
     if not (fs.exists(target) and fs.getFileStatus(target).getLen() == size):
-        staging = hadoop_path(target.toString() + f".{os.getpid()}.tmp")
-        fs.copyFromLocalFile(False, True, hadoop_path(local_path.resolve().as_uri()), staging)
+        _, staging = hadoop_path(spark, target.toString() + f".{os.getpid()}.tmp")
+        _, source = hadoop_path(spark, local_path.resolve().as_uri())
+        fs.copyFromLocalFile(False, True, source, staging)
         fs.delete(target, False)
         if not fs.rename(staging, target):
             raise OSError(f"could not move {staging} to {target}")

@@ -36,6 +36,7 @@ from recommenders_kit.datasets._spark_io import spark_readable_path
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import SparkSession
+    from pyspark.sql.types import StructType
 
 N_INT = 13
 N_CAT = 26
@@ -118,8 +119,8 @@ def read_file(
     """
     names = _header(header)
     dtypes = {names[0]: "int8"}
-    dtypes.update({c: "Int64" for c in names[1 : 1 + N_INT]})
-    dtypes.update({c: "object" for c in names[1 + N_INT :]})
+    dtypes.update(dict.fromkeys(names[1 : 1 + N_INT], "Int64"))
+    dtypes.update(dict.fromkeys(names[1 + N_INT :], "object"))
     frame = read_delimited(
         Path(path), sep="\t", names=names, dtypes=dtypes, allow_short_rows=True, nrows=nrows
     )
@@ -151,13 +152,13 @@ def load_pandas_df(
     return read_file(download(size, local_cache_path, sha256), header=header, nrows=nrows)
 
 
-def spark_schema(header: Sequence[str] | None = None):
+def spark_schema(header: Sequence[str] | None = None) -> StructType:
     """The Spark schema of a Criteo file: label int, 13 longs, 26 strings (all nullable)."""
     from pyspark.sql import types as T
 
     names = _header(header)
     kinds = [T.IntegerType()] + [T.LongType()] * N_INT + [T.StringType()] * N_CAT
-    return T.StructType([T.StructField(n, k, True) for n, k in zip(names, kinds)])
+    return T.StructType([T.StructField(n, k, True) for n, k in zip(names, kinds, strict=True)])
 
 
 def load_spark_df(

@@ -123,48 +123,70 @@ def generate(
         raise ValueError(f"n_rows must be an int >= 1, got {n_rows!r}")
     if not 0 < base_rate < 1:
         raise ValueError(f"base_rate must be in (0, 1), got {base_rate}")
-    rng = np.random.default_rng(seed)
-    columns: dict[str, object] = {}
-    ints = {}
-    for name, scale, miss in zip(INT_COLS, INT_SCALES, INT_MISSING):
+    rng = np.random.default_rng(seed)  # one stream, drawn in this order: same seed, same rows
+    ints, columns = _numeric_columns(rng, n_rows)
+    cats, categorical = _categorical_columns(rng, n_rows)
+    p = _click_probability(_planted_logit(rng, ints, cats), base_rate)
+    label = (rng.random(n_rows) < p).astype(np.int8)
+    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **columns, **categorical})
+    return frame[list(DEFAULT_HEADER)], p
+
+
+Drawn = dict[str, tuple[np.ndarray, np.ndarray]]  # column -> (values or codes, missing)
+
+
+def _numeric_columns(rng: np.random.Generator, n_rows: int) -> tuple[Drawn, dict[str, object]]:
+    """Heavy-tailed counts with Criteo's missing rates (a few negatives in ``int01``)."""
+    drawn, columns = {}, {}
+    for name, scale, miss in zip(INT_COLS, INT_SCALES, INT_MISSING, strict=True):
         values = np.floor(rng.lognormal(np.log(scale), 1.3, n_rows)).astype(np.int64)
         if name == "int01":
             values -= rng.integers(0, 3, n_rows) * (rng.random(n_rows) < 0.05)  # some negatives
         missing = rng.random(n_rows) < miss
-        ints[name] = (values, missing)
+        drawn[name] = (values, missing)
         columns[name] = pd.arrays.IntegerArray(values, missing)
-    cats = {}
-    for salt, (name, card, miss) in enumerate(zip(CAT_COLS, CARDINALITIES, CAT_MISSING)):
+    return drawn, columns
+
+
+def _categorical_columns(rng: np.random.Generator, n_rows: int) -> tuple[Drawn, dict[str, object]]:
+    """Zipf-distributed codes of each column's cardinality, written as 8-hex-digit hashes."""
+    drawn, columns = {}, {}
+    columns_and_rates = zip(CAT_COLS, CARDINALITIES, CAT_MISSING, strict=True)
+    for salt, (name, card, miss) in enumerate(columns_and_rates):
         codes = _zipf_codes(rng, n_rows, card)
         missing = rng.random(n_rows) < miss
-        cats[name] = (codes, missing)
+        drawn[name] = (codes, missing)
         columns[name] = _hex_categories(codes, missing, salt * 7919)
+    return drawn, columns
 
-    logit = np.zeros(n_rows)
+
+def _planted_logit(rng: np.random.Generator, ints: Drawn, cats: Drawn) -> np.ndarray:
+    """Main effects of three numeric and four categorical columns, a popular-head effect,
+    and two interactions (a categorical slope on a count, a categorical pair)."""
     x0 = np.log1p(np.where(ints["int00"][1], 0, ints["int00"][0]))
-    logit += 0.6 * x0 - 0.35 * np.log1p(np.where(ints["int04"][1], 0, ints["int04"][0]) / 100)
+    logit = 0.6 * x0 - 0.35 * np.log1p(np.where(ints["int04"][1], 0, ints["int04"][0]) / 100)
     logit += np.where(ints["int02"][1], 0.5, 0.0)
-    effects = {}
     for name, strength in [("cat05", 0.8), ("cat08", 0.7), ("cat13", 0.5), ("cat19", 0.6)]:
         codes, missing = cats[name]
-        effects[name] = rng.normal(0, strength, CARDINALITIES[CAT_COLS.index(name)] + 1)
-        logit += effects[name][np.where(missing, -1, codes)]
+        effect = rng.normal(0, strength, CARDINALITIES[CAT_COLS.index(name)] + 1)
+        logit += effect[np.where(missing, -1, codes)]
     head = rng.normal(0, 0.9, 200)
     codes, missing = cats["cat02"]
     logit += np.where((codes < 200) & ~missing, head[np.minimum(codes, 199)], 0.0)
     slope = rng.normal(0, 0.5, CARDINALITIES[CAT_COLS.index("cat05")] + 1)
     logit += slope[np.where(cats["cat05"][1], -1, cats["cat05"][0])] * (x0 - x0.mean())
     pair = rng.normal(0, 0.7, (4, 5))
-    logit += pair[cats["cat08"][0] % 4, np.where(cats["cat19"][1], 4, cats["cat19"][0])]
+    return logit + pair[cats["cat08"][0] % 4, np.where(cats["cat19"][1], 4, cats["cat19"][0])]
 
-    low, high = -20.0, 20.0  # intercept by bisection: mean click probability = base_rate
+
+def _click_probability(logit: np.ndarray, base_rate: float) -> np.ndarray:
+    """``sigmoid(logit + b)`` with the intercept ``b`` found by bisection so that the mean
+    click probability is ``base_rate``."""
+    low, high = -20.0, 20.0
     for _ in range(60):
         mid = (low + high) / 2
         if np.mean(1 / (1 + np.exp(-(logit + mid)))) < base_rate:
             low = mid
         else:
             high = mid
-    p = 1 / (1 + np.exp(-(logit + (low + high) / 2)))
-    label = (rng.random(n_rows) < p).astype(np.int8)
-    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **columns})[list(DEFAULT_HEADER)]
-    return frame, p
+    return 1 / (1 + np.exp(-(logit + (low + high) / 2)))

@@ -41,6 +41,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag
@@ -164,10 +165,28 @@ def fetch(
         ChecksumError: the bytes do not match the digest (no file is left behind).
         DownloadError: a non-retryable HTTP answer (e.g. 404) or retries exhausted.
     """
-    if not isinstance(url, str) or not url:
-        raise ValueError(f"url must be a non-empty string, got {url!r}")
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
+    path = _target(url, dest, cache_dir)
+    expected = _expected_digest(sha256, md5)
+    offline = env_flag(OFFLINE_ENV) if offline is None else offline
+    with _locked(path):
+        if _cached(path, expected, offline):
+            return path
+        if offline:
+            raise _offline_error(url, path, expected)
+        if expected is None:
+            log.warning("no checksum known for %s: only its length will be checked", url)
+        source = resolve_url(url, path.name, mirror)
+        _download_with_retries(source, path, expected, retries, backoff, timeout, progress)
+    return path
+
+
+def _target(url: str, dest: str | os.PathLike | None, cache_dir: str | os.PathLike | None) -> Path:
+    """Where ``url`` is kept: ``dest`` (absolute, or relative to the cache), else the cache
+    and the URL's file name; its folder exists."""
+    if not isinstance(url, str) or not url:
+        raise ValueError(f"url must be a non-empty string, got {url!r}")
     name = Path(urlsplit(url).path).name if dest is None else dest
     if not name:
         raise ValueError(f"dest is required: cannot derive a file name from url {url!r}")
@@ -175,30 +194,29 @@ def fetch(
     if not path.is_absolute():
         path = get_cache_dir(cache_dir) / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    expected = _expected_digest(sha256, md5)
-    offline = env_flag(OFFLINE_ENV) if offline is None else offline
-    source = resolve_url(url, path.name, mirror)
-
-    with _locked(path):
-        if path.exists():
-            if expected is None or file_digest(path, expected[0]) == expected[1]:
-                log.debug("cache hit: %s", path)
-                return path
-            if offline:
-                actual = file_digest(path, expected[0])
-                raise ChecksumError(path, expected[0], expected[1], actual)
-            log.warning("cached %s does not match its checksum; downloading it again", path)
-        if offline:
-            digest = f" ({expected[0]} {expected[1]})" if expected else ""
-            raise OfflineError(
-                f"offline mode: {path.name} is not in the cache. Download it from {url}"
-                f"{digest} and place it at {path} (or unset ${OFFLINE_ENV} and set "
-                f"${MIRROR_ENV} to a host that serves {path.name})"
-            )
-        if expected is None:
-            log.warning("no checksum known for %s: only its length will be checked", url)
-        _download_with_retries(source, path, expected, retries, backoff, timeout, progress)
     return path
+
+
+def _cached(path: Path, expected: tuple[str, str] | None, offline: bool) -> bool:
+    """Whether ``path`` already holds the verified file (a mismatch offline is an error)."""
+    if not path.exists():
+        return False
+    if expected is None or file_digest(path, expected[0]) == expected[1]:
+        log.debug("cache hit: %s", path)
+        return True
+    if offline:
+        raise ChecksumError(path, expected[0], expected[1], file_digest(path, expected[0]))
+    log.warning("cached %s does not match its checksum; downloading it again", path)
+    return False
+
+
+def _offline_error(url: str, path: Path, expected: tuple[str, str] | None) -> OfflineError:
+    digest = f" ({expected[0]} {expected[1]})" if expected else ""
+    return OfflineError(
+        f"offline mode: {path.name} is not in the cache. Download it from {url}"
+        f"{digest} and place it at {path} (or unset ${OFFLINE_ENV} and set "
+        f"${MIRROR_ENV} to a host that serves {path.name})"
+    )
 
 
 def _download_with_retries(
@@ -330,11 +348,11 @@ def extract(archive: Path, members: list[str], dest_dir: Path) -> dict[str, Path
                 names = set(tf.getnames())
                 _require_members(archive, todo, names)
                 for m in todo:
-                    src = tf.extractfile(m)
-                    if src is None:
+                    member = tf.extractfile(m)
+                    if member is None:
                         raise ArchiveError(f"{archive}: member {m} is not a regular file")
-                    with src:
-                        _atomic_copy(src, targets[m])
+                    with member:
+                        _atomic_copy(member, targets[m])
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as e:
         archive.unlink(missing_ok=True)
         raise ArchiveError(
@@ -350,7 +368,7 @@ def _require_members(archive: Path, wanted: list[str], names: set[str]) -> None:
         raise ArchiveError(f"archive {archive} has no member(s) {missing}")
 
 
-def _atomic_copy(src, target: Path) -> None:
+def _atomic_copy(src: IO[bytes], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
     try:

@@ -217,7 +217,7 @@ def load_pandas_df(
         files["ratings"],
         sep=fmt.ratings_sep,
         names=list(DEFAULT_HEADER),
-        dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES)),
+        dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES, strict=True)),
         header=fmt.header,
         encoding=fmt.encoding,
         usecols=list(DEFAULT_HEADER[: len(names)]),
@@ -328,7 +328,7 @@ def load_spark_df(
         names = _header(header)
         full = names + list(DEFAULT_HEADER[len(names) :])
         kinds = [T.IntegerType(), T.IntegerType(), T.FloatType(), T.LongType()]
-        schema = T.StructType([T.StructField(n, k) for n, k in zip(full, kinds)])
+        schema = T.StructType([T.StructField(n, k) for n, k in zip(full, kinds, strict=True)])
     files = download(size, local_cache_path)
     path = spark_readable_path(spark, files["ratings"], spark_data_path)
     df = (

@@ -78,7 +78,7 @@ class Autoscale:
 
 def model_entity(
     path: str | Path, name: str, *, description: str = "", tags: dict[str, str] | None = None
-):
+) -> Any:
     """A ``custom_model`` asset for a saved model folder (checked to hold a model)."""
     from azure.ai.ml.constants import AssetTypes
     from azure.ai.ml.entities import Model
@@ -99,7 +99,7 @@ def model_entity(
     )
 
 
-def register_model(ml_client: Any, path: str | Path, name: str, **kwargs: Any):
+def register_model(ml_client: Any, path: str | Path, name: str, **kwargs: Any) -> Any:
     """Upload and register the folder ``path`` as model ``name`` (a new version each call)."""
     return ml_client.models.create_or_update(model_entity(path, name, **kwargs))
 
@@ -166,7 +166,7 @@ def environment_entity(
     image: str = DEFAULT_IMAGE,
     version: str | None = None,
     description: str = "recommenders_kit scoring environment",
-):
+) -> Any:
     """An Azure ML Environment: ``image`` + :func:`conda_spec` of ``extras``."""
     from azure.ai.ml.entities import Environment
 
@@ -208,7 +208,7 @@ def endpoint_entity(
     compute: str | None = None,
     auth_mode: str = "key",
     description: str = "",
-):
+) -> Any:
     """A managed online endpoint, or a Kubernetes one on the attached ``compute``."""
     from azure.ai.ml.entities import KubernetesOnlineEndpoint, ManagedOnlineEndpoint
 
@@ -241,7 +241,7 @@ def deployment_entity(
     request_timeout_ms: int = 5000,
     max_concurrent_requests_per_instance: int = 4,
     environment_variables: dict[str, str] | None = None,
-):
+) -> Any:
     """A deployment of ``model`` behind ``endpoint_name`` running the scoring service.
 
     ``model`` and ``environment`` are entities (or ``"azureml:name:version"`` references);
@@ -251,36 +251,20 @@ def deployment_entity(
     (e.g. ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` for top-k lookups from Cosmos DB; pass keys
     through Key Vault references, not literals).
     """
-    from azure.ai.ml.entities import (
-        CodeConfiguration,
-        KubernetesOnlineDeployment,
-        ManagedOnlineDeployment,
-        OnlineRequestSettings,
-        ResourceRequirementsSettings,
-        ResourceSettings,
-        TargetUtilizationScaleSettings,
-    )
+    from azure.ai.ml.entities import KubernetesOnlineDeployment, ManagedOnlineDeployment
 
     require_choice(kind, ENDPOINT_KINDS, "kind")
     require_positive_int(instance_count, "instance_count")
-    if not (Path(code) / "score.py").exists():
-        raise FileNotFoundError(
-            f"{Path(code) / 'score.py'} is missing: build code with code_folder"
-        )
-    common = dict(
-        name=name,
-        endpoint_name=endpoint_name,
-        model=model,
-        environment=environment,
-        code_configuration=CodeConfiguration(
-            code=str(Path(code).resolve()), scoring_script="score.py"
-        ),
-        instance_count=instance_count,
-        request_settings=OnlineRequestSettings(
-            request_timeout_ms=request_timeout_ms,
-            max_concurrent_requests_per_instance=max_concurrent_requests_per_instance,
-        ),
-        environment_variables={"OMP_NUM_THREADS": "1", **(environment_variables or {})},
+    common = _deployment_settings(
+        name,
+        endpoint_name,
+        model,
+        environment,
+        code,
+        instance_count,
+        request_timeout_ms,
+        max_concurrent_requests_per_instance,
+        environment_variables,
     )
     if kind == "managed":
         if autoscale is not None:
@@ -292,24 +276,71 @@ def deployment_entity(
         if not instance_type:
             raise ValueError("instance_type is required for a managed deployment")
         return ManagedOnlineDeployment(instance_type=instance_type, **common)
-    scale = None
-    if autoscale is not None:
-        if not autoscale.min_instances <= instance_count <= autoscale.max_instances:
-            raise ValueError(
-                f"instance_count ({instance_count}) must lie within autoscale's "
-                f"[{autoscale.min_instances}, {autoscale.max_instances}]"
-            )
-        scale = TargetUtilizationScaleSettings(
-            min_instances=autoscale.min_instances,
-            max_instances=autoscale.max_instances,
-            target_utilization_percentage=autoscale.target_utilization,
-            polling_interval=autoscale.polling_interval,
-        )
     return KubernetesOnlineDeployment(
-        scale_settings=scale,
-        resources=ResourceRequirementsSettings(requests=ResourceSettings(cpu=cpu, memory=memory)),
+        scale_settings=_scale_settings(autoscale, instance_count),
+        resources=_resources(cpu, memory),
         **common,
     )
+
+
+def _deployment_settings(
+    name: str,
+    endpoint_name: str,
+    model: Any,
+    environment: Any,
+    code: str | Path,
+    instance_count: int,
+    request_timeout_ms: int,
+    max_concurrent_requests_per_instance: int,
+    environment_variables: dict[str, str] | None,
+) -> dict[str, Any]:
+    """What managed and Kubernetes deployments share: model, environment, code, requests."""
+    from azure.ai.ml.entities import CodeConfiguration, OnlineRequestSettings
+
+    if not (Path(code) / "score.py").exists():
+        raise FileNotFoundError(
+            f"{Path(code) / 'score.py'} is missing: build code with code_folder"
+        )
+    return {
+        "name": name,
+        "endpoint_name": endpoint_name,
+        "model": model,
+        "environment": environment,
+        "code_configuration": CodeConfiguration(
+            code=str(Path(code).resolve()), scoring_script="score.py"
+        ),
+        "instance_count": instance_count,
+        "request_settings": OnlineRequestSettings(
+            request_timeout_ms=request_timeout_ms,
+            max_concurrent_requests_per_instance=max_concurrent_requests_per_instance,
+        ),
+        "environment_variables": {"OMP_NUM_THREADS": "1", **(environment_variables or {})},
+    }
+
+
+def _scale_settings(autoscale: Autoscale | None, instance_count: int) -> Any:
+    """Kubernetes target-utilisation scaling, or None for a fixed instance count."""
+    from azure.ai.ml.entities import TargetUtilizationScaleSettings
+
+    if autoscale is None:
+        return None
+    if not autoscale.min_instances <= instance_count <= autoscale.max_instances:
+        raise ValueError(
+            f"instance_count ({instance_count}) must lie within autoscale's "
+            f"[{autoscale.min_instances}, {autoscale.max_instances}]"
+        )
+    return TargetUtilizationScaleSettings(
+        min_instances=autoscale.min_instances,
+        max_instances=autoscale.max_instances,
+        target_utilization_percentage=autoscale.target_utilization,
+        polling_interval=autoscale.polling_interval,
+    )
+
+
+def _resources(cpu: str, memory: str) -> Any:
+    from azure.ai.ml.entities import ResourceRequirementsSettings, ResourceSettings
+
+    return ResourceRequirementsSettings(requests=ResourceSettings(cpu=cpu, memory=memory))
 
 
 def to_dict(entity: Any) -> dict:
@@ -329,7 +360,7 @@ def write_yaml(entity: Any, path: str | Path) -> Path:
 # ------------------------------------------------------------------ deploying
 
 
-def deploy(ml_client: Any, endpoint: Any, deployment: Any, *, traffic_percent: int = 100):
+def deploy(ml_client: Any, endpoint: Any, deployment: Any, *, traffic_percent: int = 100) -> Any:
     """Create or update ``endpoint`` and ``deployment``, then route ``traffic_percent`` to it.
 
     The other deployments share the remaining traffic in proportion to what they had
@@ -375,7 +406,7 @@ def _shares(others: dict[str, int], name: str, percent: int) -> dict[str, int]:
     return {name: percent, **shares}
 
 
-def set_traffic(ml_client: Any, endpoint_name: str, traffic: dict[str, int]):
+def set_traffic(ml_client: Any, endpoint_name: str, traffic: dict[str, int]) -> Any:
     """Route traffic between existing deployments, e.g. ``{"blue": 90, "green": 10}``."""
     if any(not isinstance(v, int) or v < 0 for v in traffic.values()):
         raise ValueError(f"traffic shares must be integers >= 0, got {traffic}")

@@ -33,9 +33,9 @@ _Category = StrictStr | None
 
 def click_request_model(numeric: list[str], categorical: list[str]) -> type[BaseModel]:
     """The request model for a click model with these input features."""
-    fields: dict[str, Any] = {name: (_Number, ...) for name in numeric}
-    fields.update({name: (_Category, ...) for name in categorical})
-    row = create_model("Row", __config__=ConfigDict(extra="forbid"), **fields)
+    fields: dict[str, Any] = dict.fromkeys(numeric, (_Number, ...))
+    fields.update(dict.fromkeys(categorical, (_Category, ...)))
+    row: Any = create_model("Row", __config__=ConfigDict(extra="forbid"), **fields)
     return create_model(
         "ClickRequest",
         __config__=ConfigDict(extra="forbid"),
@@ -55,7 +55,7 @@ class TopKRequest(BaseModel):
 
 
 class Item(BaseModel):
-    itemId: StrictStr | StrictInt
+    itemId: StrictStr | StrictInt  # noqa: N815 - the documented JSON field
     score: float
     rank: int
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import Any
 
 from recommenders_kit.serving.scorers import RequestError, load_scorer
 
@@ -33,13 +34,13 @@ def init() -> None:
     logger.info("loaded %s model version %s", _scorer.kind, _scorer.model_version)
 
 
-def _reply(body: dict, status: int):
+def _reply(body: dict, status: int) -> Any:
     from azureml_inference_server_http.api.aml_response import AMLResponse
 
     return AMLResponse(body, status, json_str=True)
 
 
-def run(raw_data: str):
+def run(raw_data: str) -> Any:
     """Score one request body (JSON text); see :mod:`recommenders_kit.serving.schema`."""
     if not raw_data or not raw_data.strip():
         return _reply(
@@ -49,6 +50,8 @@ def run(raw_data: str):
         payload = json.loads(raw_data)
     except (json.JSONDecodeError, TypeError) as e:
         return _reply({"error": f"malformed JSON: {e}"}, 400)
+    if _scorer is None:
+        return _reply({"error": "the service is starting: no model is loaded yet"}, 503)
     try:
         return _scorer.score(payload)
     except RequestError as e:

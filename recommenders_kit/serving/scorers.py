@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -58,7 +58,10 @@ def _location(loc: tuple) -> str:
     return out
 
 
-def validate(model: type[BaseModel], payload: Any) -> BaseModel:
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], payload: Any) -> M:
     """``model.model_validate(payload)`` with errors turned into a :class:`RequestError`."""
     try:
         return model.model_validate(payload)
@@ -71,9 +74,10 @@ def validate(model: type[BaseModel], payload: Any) -> BaseModel:
         raise RequestError(422, "the request does not match the schema", _details(errors)) from None
 
 
-def _details(errors: list[dict[str, Any]], limit: int = 20) -> list[dict[str, str]]:
+def _details(errors: list[Any], limit: int = 20) -> list[dict[str, str]]:
     """One entry per problem, with the missing fields of one object folded into one entry."""
-    details, missing = [], {}
+    details: list[dict[str, str]] = []
+    missing: dict[tuple, list[str]] = {}
     for err in errors:
         if err["type"] == "missing" and len(err["loc"]) > 1:
             missing.setdefault(err["loc"][:-1], []).append(str(err["loc"][-1]))
@@ -102,7 +106,7 @@ class ClickScorer:
         self.model_version = (meta.model_version if meta else None) or Path(folder).name
 
     def score(self, payload: Any) -> dict[str, Any]:
-        request = validate(self.request_model, payload)
+        request: Any = validate(self.request_model, payload)
         probabilities = self.model.predict_proba([row.__dict__ for row in request.rows])
         return ClickResponse(
             probabilities=probabilities.tolist(), model_version=self.model_version
@@ -126,11 +130,11 @@ class TopKScorer:
     def score(self, payload: Any) -> dict[str, Any]:
         request = validate(TopKRequest, payload)
         doc = self.store.get(request.user_id, self.model_version)
-        items, source = (doc["items"], "personal") if doc else (self.popular, "popular")
+        items = doc["items"] if doc else self.popular
         return TopKResponse(
             user_id=str(request.user_id),
             model_version=self.model_version,
-            source=source,
+            source="personal" if doc else "popular",
             items=items[: request.k],
         ).model_dump()
 

@@ -46,7 +46,7 @@ def random_split(
     values, not exact counts as in the pandas version."""
     shares = cumulative_shares(ratio)
     _check_frame(data, [])
-    weights = [b - a for a, b in zip([0.0, *shares[:-1]], shares)]
+    weights = [b - a for a, b in zip([0.0, *shares[:-1]], shares, strict=True)]
     return data.randomSplit(weights, seed=seed)
 
 

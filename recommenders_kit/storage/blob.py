@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -58,7 +59,8 @@ class _Progress:
     """A tqdm bar fed by the SDK's ``progress_hook(current, total)``."""
 
     def __init__(self, desc: str, enabled: bool):
-        self.desc, self.enabled, self.bar = desc, enabled, None
+        self.desc, self.enabled = desc, enabled
+        self.bar: Any = None
 
     def __call__(self, current: int, total: int | None) -> None:
         if not self.enabled:
@@ -131,17 +133,15 @@ class BlobStore:
         self.progress = progress
         self._container = service.get_container_client(container)
         if create_container:
-            try:
+            with contextlib.suppress(ResourceExistsError):
                 self._call(self._container.create_container)
-            except ResourceExistsError:
-                pass
 
     def __repr__(self) -> str:
         return f"BlobStore(account={self.account!r}, container={self.container_name!r})"
 
     # ------------------------------------------------------------ errors
 
-    def _call(self, fn, *args, name: str | None = None, **kwargs):
+    def _call(self, fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         """Run an SDK call, turning its errors into ones that name the blob and the fix."""
         from azure.core.exceptions import (
             ClientAuthenticationError,
@@ -155,18 +155,18 @@ class BlobStore:
             return fn(*args, **kwargs)
         except ClientAuthenticationError as e:
             raise PermissionError(
-                f"Blob Storage refused the credentials for {where} ({e.reason or e.error_code}): "
+                f"Blob Storage refused the credentials for {where} ({e.reason or _code(e)}): "
                 "check the account key, SAS token (expiry, permissions) or identity"
             ) from None
         except ResourceNotFoundError as e:
-            if e.error_code == "ContainerNotFound":
+            if _code(e) == "ContainerNotFound":
                 raise FileNotFoundError(
                     f"container {self.container_name!r} does not exist in account "
                     f"{self.account!r}: create it or pass create_container=True"
                 ) from None
             raise FileNotFoundError(f"no blob {where}") from None
         except ResourceExistsError as e:
-            if e.error_code == "ContainerAlreadyExists":
+            if _code(e) == "ContainerAlreadyExists":
                 raise
             raise FileExistsError(
                 f"blob {where} exists: pass overwrite=True to replace it"
@@ -174,7 +174,7 @@ class BlobStore:
         except HttpResponseError as e:
             if e.status_code == 403:
                 raise PermissionError(
-                    f"Blob Storage refused access to {where} ({e.error_code}): check the "
+                    f"Blob Storage refused access to {where} ({_code(e)}): check the "
                     "credentials and their permissions"
                 ) from None
             raise
@@ -284,7 +284,7 @@ class BlobStore:
             raise FileNotFoundError(f"{folder} is not a folder")
         prefix = prefix.strip("/")
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        manifest = {"files": {}}
+        manifest: dict[str, dict[str, Any]] = {"files": {}}
         stored = set(self.list(prefix + "/"))
         if f"{prefix}/{MANIFEST}" in stored:
             if not overwrite:
@@ -382,3 +382,8 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
+
+
+def _code(error: Exception) -> str | None:
+    """The service's error code of an Azure SDK error (``error_code``, set at run time)."""
+    return getattr(error, "error_code", None)

@@ -127,7 +127,7 @@ class RecommendationStore:
         s = settings
         if not s.connection_verify:
             _quiet_unverified_tls(s.endpoint)
-        credential = s.key
+        credential: Any = s.key
         if credential is None:
             from azure.identity import DefaultAzureCredential
 
@@ -242,7 +242,7 @@ class RecommendationStore:
         )
         settings, updated_at = self.settings, now_iso()
 
-        def write_partition(rows: Iterator) -> Iterator[tuple[int, int, int]]:
+        def write_partition(rows: Iterable[Any]) -> Iterator[tuple[int, int, int]]:
             docs = (
                 make_document(row[0], ((e[1], e[2]) for e in row[1]), model_version, updated_at)
                 for row in rows

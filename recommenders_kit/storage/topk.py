@@ -105,8 +105,10 @@ def topk_documents(
     scores = ordered[col_prediction].to_numpy(dtype=np.float64)
     if np.isnan(scores).any():
         raise ValueError(f"column {col_prediction!r} holds missing scores")
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else []
-    ends = np.r_[starts[1:], len(users)] if len(users) else []
+    starts = (
+        np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.array([], int)
+    )
+    ends = np.r_[starts[1:], len(users)]
     docs = []
     for s, e in zip(starts, ends, strict=True):
         e = e if k is None else min(e, s + k)
@@ -161,7 +163,9 @@ class LocalTopKStore:
                     try:
                         docs.append(json.loads(line))
                     except json.JSONDecodeError as e:
-                        raise ValueError(f"{path}, line {line_no}: not a JSON document ({e})")
+                        raise ValueError(
+                            f"{path}, line {line_no}: not a JSON document ({e})"
+                        ) from None
         return cls(docs)
 
     def save(self, path: str | Path) -> Path:

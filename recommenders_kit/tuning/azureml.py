@@ -22,15 +22,17 @@ from recommenders_kit.tuning.objectives import ALSObjective, LightGBMObjective
 from recommenders_kit.tuning.space import SPACES, Dimension, Uniform
 
 #: kind -> (objective, the trial's extras, its conda packages)
-KINDS = {
+KINDS: dict[
+    str, tuple[type[ALSObjective] | type[LightGBMObjective], tuple[str, ...], tuple[str, ...]]
+] = {
     "als": (ALSObjective, ("spark", "tuning"), ("openjdk=17",)),
     "lightgbm": (LightGBMObjective, ("lightgbm", "tuning"), ()),
 }
 SAMPLING = ("random", "bayesian", "grid")
-EARLY_TERMINATION = ("bandit", "median", "truncation", None)
+EARLY_TERMINATION = ("bandit", "median", "truncation")  # or None
 
 
-def sweep_environment(kind: str, name: str | None = None):
+def sweep_environment(kind: str, name: str | None = None) -> Any:
     """The trial environment: the extras the objective needs (and Java for Spark)."""
     from recommenders_kit.deploy.azureml import environment_entity
 
@@ -60,7 +62,7 @@ def sweep_job(
     timeout_s: int = 4 * 3600,
     trial_timeout_s: int | None = None,
     experiment_name: str = "recommenders-kit-sweep",
-):
+) -> Any:
     """An Azure ML ``SweepJob`` over ``space`` (default: the kind's space) for ``kind``.
 
     Args:
@@ -75,49 +77,19 @@ def sweep_job(
         early_termination: ``bandit``, ``median``, ``truncation`` or None.
     """
     from azure.ai.ml.entities import CommandJob
-    from azure.ai.ml.sweep import (
-        BanditPolicy,
-        MedianStoppingPolicy,
-        Objective,
-        SweepJob,
-        SweepJobLimits,
-        TruncationSelectionPolicy,
-    )
+    from azure.ai.ml.sweep import Objective, SweepJob, SweepJobLimits
 
-    require_choice(kind, tuple(KINDS), "kind")
-    require_choice(sampling, SAMPLING, "sampling")
-    require_choice(early_termination, EARLY_TERMINATION, "early_termination")
+    space = _checked_space(kind, space, sampling, early_termination)
     require_positive_int(max_total_trials, "max_total_trials")
     require_positive_int(max_concurrent_trials, "max_concurrent_trials")
-    if sampling == "bayesian" and early_termination is not None:
-        raise ValueError(
-            "Azure ML's bayesian sampling takes no early termination policy: "
-            "pass early_termination=None or sampling='random'"
-        )
-    objective = KINDS[kind][0]
-    space = space or SPACES[kind]
-    unknown = sorted(set(space) - set(SPACES[kind]))
-    if unknown:
-        raise ValueError(
-            f"space: {unknown} are not {kind} parameters; known: {sorted(SPACES[kind])}"
-        )
-    if sampling == "grid" and any(isinstance(d, Uniform) for d in space.values()):
-        raise ValueError("grid sampling needs discrete dimensions (Choice, IntUniform)")
     if not (Path(code) / "recommenders_kit").is_dir():
         raise FileNotFoundError(f"{code} holds no recommenders_kit package: use ml.code_folder")
-    words = ["python -m recommenders_kit.tuning.trial", kind]
-    words += [f"--{k} {v}" for k, v in (data_args or {}).items()]
-    words += [f"--param {name}=${{{{search_space.{name}}}}}" for name in space]
-    policies = {
-        "bandit": lambda: BanditPolicy(slack_factor=0.1, evaluation_interval=1, delay_evaluation=5),
-        "median": lambda: MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
-        "truncation": lambda: TruncationSelectionPolicy(
-            truncation_percentage=20, evaluation_interval=1, delay_evaluation=5
-        ),
-    }
+    objective = KINDS[kind][0]
     return SweepJob(
         trial=CommandJob(
-            code=str(Path(code).resolve()), command=" ".join(words), environment=environment
+            code=str(Path(code).resolve()),
+            command=_trial_command(kind, space, data_args),
+            environment=environment,
         ),
         search_space={name: dim.to_azure() for name, dim in space.items()},
         objective=Objective(goal=objective.direction, primary_metric=objective.metric),
@@ -128,8 +100,58 @@ def sweep_job(
             timeout=timeout_s,
             trial_timeout=trial_timeout_s,
         ),
-        early_termination=policies[early_termination]() if early_termination else None,
+        early_termination=_policy(early_termination),
         compute=compute,
         experiment_name=experiment_name,
         display_name=f"{kind}-sweep",
     )
+
+
+def _checked_space(
+    kind: str,
+    space: dict[str, Dimension] | None,
+    sampling: str,
+    early_termination: str | None,
+) -> dict[str, Dimension]:
+    """The sweep's space (the kind's by default), after the checks Azure ML would fail on."""
+    require_choice(kind, tuple(KINDS), "kind")
+    require_choice(sampling, SAMPLING, "sampling")
+    if early_termination is not None:
+        require_choice(early_termination, EARLY_TERMINATION, "early_termination")
+    if sampling == "bayesian" and early_termination is not None:
+        raise ValueError(
+            "Azure ML's bayesian sampling takes no early termination policy: "
+            "pass early_termination=None or sampling='random'"
+        )
+    space = space or SPACES[kind]
+    unknown = sorted(set(space) - set(SPACES[kind]))
+    if unknown:
+        raise ValueError(
+            f"space: {unknown} are not {kind} parameters; known: {sorted(SPACES[kind])}"
+        )
+    if sampling == "grid" and any(isinstance(d, Uniform) for d in space.values()):
+        raise ValueError("grid sampling needs discrete dimensions (Choice, IntUniform)")
+    return space
+
+
+def _trial_command(kind: str, space: dict[str, Dimension], data_args: dict[str, Any] | None) -> str:
+    """The trial's command line: the data options and one ``--param`` per dimension."""
+    words = ["python -m recommenders_kit.tuning.trial", kind]
+    words += [f"--{k} {v}" for k, v in (data_args or {}).items()]
+    words += [f"--param {name}=${{{{search_space.{name}}}}}" for name in space]
+    return " ".join(words)
+
+
+def _policy(early_termination: str | None) -> Any:
+    """Azure ML's early termination policy of that name (each after 5 trials, every trial)."""
+    from azure.ai.ml.sweep import BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy
+
+    if early_termination == "bandit":
+        return BanditPolicy(slack_factor=0.1, evaluation_interval=1, delay_evaluation=5)
+    if early_termination == "median":
+        return MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5)
+    if early_termination == "truncation":
+        return TruncationSelectionPolicy(
+            truncation_percentage=20, evaluation_interval=1, delay_evaluation=5
+        )
+    return None

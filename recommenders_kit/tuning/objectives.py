@@ -172,7 +172,7 @@ class LightGBMObjective:
         callbacks = []
         if report is not None:
 
-            def check(env) -> None:
+            def check(env: Any) -> None:
                 step = env.iteration + 1
                 if step % self.report_every == 0:
                     auc = next(v for d, m, v, _ in env.evaluation_result_list if m == "auc")
@@ -190,7 +190,7 @@ class LightGBMObjective:
         metrics = model.evaluate(self.valid)
         return TrialResult(metrics[self.metric], metrics, model)
 
-    def evaluate(self, model, data: pd.DataFrame) -> dict[str, float]:
+    def evaluate(self, model: Any, data: pd.DataFrame) -> dict[str, float]:
         """The objective's metrics of ``model`` on ``data`` (e.g. the test rows)."""
         return model.evaluate(data)
 

@@ -136,7 +136,14 @@ class _Tracker:
             tags["mlflow.parentRunId"] = parent
         return self.client.create_run(self.experiment_id, tags=tags).info.run_id
 
-    def log(self, run_id: str, params=None, metrics=None, tags=None, step: int = 0) -> None:
+    def log(
+        self,
+        run_id: str,
+        params: dict[str, Any] | None = None,
+        metrics: dict[str, float] | None = None,
+        tags: dict[str, Any] | None = None,
+        step: int = 0,
+    ) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
         now = int(time.time() * 1000)
@@ -213,7 +220,7 @@ def run_sweep(
     _finish(tracker, parent, objective.metric, best)
     return SweepResult(
         best.params,
-        float(best.value),
+        float(best.value or 0.0),  # _finish raised if no trial completed
         best.metrics,
         best.model,
         _trials_table(study),
@@ -236,7 +243,7 @@ def _check_budget(
 
 
 def _create_study(
-    direction: str, seed: int, prune: bool, storage: str | None, study_name: str | None
+    direction: Any, seed: int, prune: bool, storage: str | None, study_name: str | None
 ) -> Any:
     import optuna
 

@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         params = parse(SPACES[args.kind], args.param)
     except ValueError as e:
         parser.error(str(e))
+    objective: objectives.ALSObjective | objectives.LightGBMObjective
     if args.kind == "als":
         from recommenders_kit.spark import start_or_get_spark
 

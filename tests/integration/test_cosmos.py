@@ -60,7 +60,8 @@ def test_two_thousand_users_written_read_back_and_rewritten_idempotently(setting
     docs = store.get_many(range(1, N_USERS + 1), "v1")
     assert len(docs) == N_USERS
     assert {u: d["items"] for u, d in docs.items()} == expected
-    assert docs["7"]["id"] == "7|v1" and docs["7"]["model_version"] == "v1"
+    assert docs["7"]["id"] == "7|v1"
+    assert docs["7"]["model_version"] == "v1"
     assert store.get(7, "v1")["items"] == expected["7"]
     assert store.get(N_USERS + 1, "v1") is None  # unknown user: None, not an error
     assert store.get(7, "v2") is None
@@ -83,7 +84,8 @@ def test_versions_side_by_side_and_delete_one(settings):
     assert store.versions() == {"v1": 30, "v2": 20}
     assert store.delete_version("v1") == 30
     assert store.versions() == {"v2": 20}
-    assert store.get(1, "v1") is None and store.get(1, "v2") is not None
+    assert store.get(1, "v1") is None
+    assert store.get(1, "v2") is not None
     with pytest.raises(ValueError, match="model_version"):
         store.delete_version("bad/version")
 

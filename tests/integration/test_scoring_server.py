@@ -33,13 +33,14 @@ def test_click_scores_equal_direct_model_calls(click_url, click_model_dir, crite
     with requests.Session() as http:
         one = http.post(click_url + "/score", json={"rows": rows[:1]})
         batch = http.post(click_url + "/score", json={"rows": rows})
-    assert one.status_code == 200 and batch.status_code == 200
+    assert one.status_code == 200
+    assert batch.status_code == 200
     np.testing.assert_allclose(one.json()["probabilities"], direct[:1], atol=1e-12)
     np.testing.assert_allclose(batch.json()["probabilities"], direct, atol=1e-12)
 
 
 @pytest.mark.parametrize(
-    "body, status, text",
+    ("body", "status", "text"),
     [
         ("{not json", 400, "malformed JSON"),
         ('{"rows": []}', 422, "does not match the schema"),
@@ -65,7 +66,8 @@ def test_missing_feature_and_huge_batch(click_url, criteo_rows):
         {"field": "rows[1]", "problem": "missing: cat13 (send null for a missing value)"}
     ]
     r = requests.post(click_url + "/score", json={"rows": rows[:1] * (MAX_ROWS + 1)})
-    assert r.status_code == 413 and f"at most {MAX_ROWS:,}" in r.json()["error"]
+    assert r.status_code == 413
+    assert f"at most {MAX_ROWS:,}" in r.json()["error"]
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +82,18 @@ def topk_bundle(tmp_path_factory, ml100k):
 def test_topk_from_the_local_store(topk_bundle):
     folder, recs = topk_bundle
     user = int(recs.userID.iloc[0])
-    expected = [d for d in topk_documents(recs[recs.userID == user], "v1", k=5)][0]["items"]
+    expected = list(topk_documents(recs[recs.userID == user], "v1", k=5))[0]["items"]
     with scoring_server(folder) as url:
         r = requests.post(url + "/score", json={"user_id": user, "k": 5})
         unknown = requests.post(url + "/score", json={"user_id": 10**9})
         bad = requests.post(url + "/score", json={"user_id": user, "k": 0})
     assert r.status_code == 200
-    assert r.json()["items"] == expected and r.json()["source"] == "personal"
-    assert unknown.json()["source"] == "popular" and len(unknown.json()["items"]) == 10
-    assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "k"
+    assert r.json()["items"] == expected
+    assert r.json()["source"] == "personal"
+    assert unknown.json()["source"] == "popular"
+    assert len(unknown.json()["items"]) == 10
+    assert bad.status_code == 422
+    assert bad.json()["details"][0]["field"] == "k"
 
 
 def test_topk_from_cosmos(tmp_path, cosmos_endpoint):
@@ -111,5 +116,6 @@ def test_topk_from_cosmos(tmp_path, cosmos_endpoint):
     with scoring_server(folder, env=env) as url:
         five = requests.post(url + "/score", data=json.dumps({"user_id": "5"})).json()
         other = requests.post(url + "/score", json={"user_id": 7}).json()
-    assert [i["itemId"] for i in five["items"]] == [1, 2] and five["source"] == "personal"
+    assert [i["itemId"] for i in five["items"]] == [1, 2]
+    assert five["source"] == "personal"
     assert other["items"] == [{"itemId": 42, "score": 1.0, "rank": 1}]

@@ -31,7 +31,9 @@ def test_movielens_spark_with_titles_and_custom_schema(spark):
     schema = T.StructType([T.StructField(n, T.LongType()) for n in ["u", "i", "r", "t"]])
     sdf = movielens.load_spark_df(spark, "1m", schema=schema, col_title="title", col_year="y")
     row = sdf.filter("u = 1 and i = 1193").first()
-    assert row["r"] == 5 and row["title"].startswith("One Flew") and row["y"] == 1975
+    assert row["r"] == 5
+    assert row["title"].startswith("One Flew")
+    assert row["y"] == 1975
     with pytest.raises(ValueError, match="schema must have 4 fields"):
         movielens.load_spark_df(spark, "100k", schema=T.StructType(schema.fields[:2]))
 
@@ -46,7 +48,8 @@ def test_criteo_spark_equals_pandas_including_short_rows(spark):
     sdf = criteo.load_spark_df(spark, "sample")
     got = sdf.toPandas()
     want = criteo.load_pandas_df("sample")
-    assert got.shape == (1000, 40) and got["label"].sum() == 205
+    assert got.shape == (1000, 40)
+    assert got["label"].sum() == 205
     for col in want.columns:
         left = [None if pd.isna(v) else v for v in want[col].tolist()]
         right = [None if pd.isna(v) else v for v in got[col].tolist()]

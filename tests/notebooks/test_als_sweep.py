@@ -29,7 +29,8 @@ def monkeypatch_module():
 
 def test_sweep_record(executed):
     record, tmp = executed
-    assert record["n_trials"] == 3 and record["states"] == {"COMPLETE": 3}
+    assert record["n_trials"] == 3
+    assert record["states"] == {"COMPLETE": 3}
     assert record["best_valid_ndcg"] == max(record["trial_values"])
     assert set(record["best_params"]) == {
         "rank",
@@ -40,7 +41,8 @@ def test_sweep_record(executed):
     }
     for name in ("recommended", "sweep's best"):
         test = record["test"][name]
-        assert 0.05 < test["ndcg_at_k"] < 1 and 0 < test["map_at_k"] < test["precision_at_k"]
+        assert 0.05 < test["ndcg_at_k"] < 1
+        assert 0 < test["map_at_k"] < test["precision_at_k"]
     # the recommended configuration scores as in the quick start's test
     assert record["test"]["recommended"]["ndcg_at_k"] >= 0.37
 

@@ -17,8 +17,10 @@ def test_native_notebook_on_the_real_rows(offline_cache, tmp_path):
         DATA="sample",
         MODEL_DIR=str(tmp_path / "model"),
     )
-    assert record["data"] == "sample" and record["rows"] == 1000
-    assert 0.5 < record["metrics"]["auc"] <= 1 and 0 < record["metrics"]["logloss"] < 1
+    assert record["data"] == "sample"
+    assert record["rows"] == 1000
+    assert 0.5 < record["metrics"]["auc"] <= 1
+    assert 0 < record["metrics"]["logloss"] < 1
     assert (tmp_path / "model" / "model.txt").exists()
 
 
@@ -43,6 +45,7 @@ def test_synapseml_notebook_on_the_real_rows(offline_cache, tmp_path):
         SPARK_MASTER="local[2]",
         MODEL_DIR=str(tmp_path / "model"),
     )
-    assert record["data"] == "sample" and 600 < record["rows"] < 1000
+    assert record["data"] == "sample"
+    assert 600 < record["rows"] < 1000
     assert 0.5 < record["metrics"]["auc"] <= 1
     assert record["export_max_difference"] < 1e-9

@@ -29,8 +29,10 @@ def test_als_lists_through_cosmos_to_the_web_service(offline_cache, cosmos_endpo
     assert users == 943
     assert record["cosmos"]["first"] == {"users": users, "written": users, "unchanged": 0}
     assert record["cosmos"]["second"] == {"users": users, "written": 0, "unchanged": users}
-    assert record["served_source"] == "personal" and record["served_equals_computed"]
-    assert record["unknown_source"] == "popular" and record["bad_status"] == 422
+    assert record["served_source"] == "personal"
+    assert record["served_equals_computed"]
+    assert record["unknown_source"] == "popular"
+    assert record["bad_status"] == 422
     assert record["metrics"]["precision_at_k"] > 0.3  # the recommended configuration's level
 
 
@@ -43,10 +45,14 @@ def test_click_model_through_blob_specs_and_local_scoring(offline_cache, azurite
         BUILD_DIR=str(tmp_path / "build"),
         BLOB_CONNECTION_STRING=azurite,
     )
-    assert record["rows_scored"] == 200 and record["max_difference"] < 1e-12
-    assert record["blob_round_trip"] is True and record["bad_status"] == 422
+    assert record["rows_scored"] == 200
+    assert record["max_difference"] < 1e-12
+    assert record["blob_round_trip"] is True
+    assert record["bad_status"] == 422
     assert record["p99_ms"] > 0
     deployment = load_online_deployment(source=record["specs"]["aks_deployment"])
     assert deployment.scale_settings.max_instances == 4
-    spec = yaml.safe_load(open(record["specs"]["deployment"]))
-    assert spec["instance_type"] == "Standard_DS3_v2" and spec["endpoint_name"] == "criteo-ctr"
+    with open(record["specs"]["deployment"]) as f:
+        spec = yaml.safe_load(f)
+    assert spec["instance_type"] == "Standard_DS3_v2"
+    assert spec["endpoint_name"] == "criteo-ctr"

@@ -51,12 +51,14 @@ def test_download_criteo_through_the_mirror(tmp_path, mirror):
     result = _cli("datasets", "download", "criteo", "--cache-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip().splitlines()[-1])
-    assert path.name == "dac_sample.txt" and len(path.read_text().splitlines()) == 1000
+    assert path.name == "dac_sample.txt"
+    assert len(path.read_text().splitlines()) == 1000
 
 
 def test_unknown_size_is_a_usage_error():
     result = _cli("datasets", "download", "movielens", "--size", "7k")
-    assert result.returncode == 2 and "7k" in result.stderr
+    assert result.returncode == 2
+    assert "7k" in result.stderr
 
 
 def test_tune_lightgbm_prints_the_best_trials(tmp_path):
@@ -81,10 +83,13 @@ def test_tune_lightgbm_prints_the_best_trials(tmp_path):
     table = out.split("(auc on validation):\n")[1].split("\nbest trial")[0].splitlines()
     assert table[0].split()[:4] == ["trial", "state", "value", "seconds"]
     values = [float(line.split()[2]) for line in table[1:]]
-    assert len(values) == 3 and values == sorted(values, reverse=True)
-    assert "best trial on the test split: auc 0." in out and tracking in out
+    assert len(values) == 3
+    assert values == sorted(values, reverse=True)
+    assert "best trial on the test split: auc 0." in out
+    assert tracking in out
 
 
 def test_tune_rejects_a_bad_budget():
     result = _cli("tune", "lightgbm", "--trials", "0")
-    assert result.returncode == 2 and "--trials" in result.stderr
+    assert result.returncode == 2
+    assert "--trials" in result.stderr

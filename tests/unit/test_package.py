@@ -27,4 +27,5 @@ def test_version_and_help():
     runner = CliRunner()
     assert recommenders_kit.__version__ in runner.invoke(main, ["--version"]).output
     result = runner.invoke(main, ["datasets", "download", "movielens", "--help"])
-    assert result.exit_code == 0 and "--size" in result.output
+    assert result.exit_code == 0
+    assert "--size" in result.output

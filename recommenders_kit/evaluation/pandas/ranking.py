@@ -82,7 +82,9 @@ class _Hits:
     hit: np.ndarray
     n_relevant: np.ndarray
 
-    def per_user(self, values: np.ndarray | None = None, mask: np.ndarray | None = None):
+    def per_user(
+        self, values: np.ndarray | None = None, mask: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per-user sum of ``values`` (or count) over rows where ``mask`` (default: hits)."""
         mask = self.hit if mask is None else mask
         weights = None if values is None else values[mask]

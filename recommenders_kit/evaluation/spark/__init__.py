@@ -14,7 +14,7 @@ from recommenders_kit.evaluation.spark.classification import auc, logloss
 from recommenders_kit.evaluation.spark.evaluate import evaluate
 from recommenders_kit.evaluation.spark.ranking import (
     hit_ratio_at_k,
-    map,
+    map,  # noqa: A004 - the metric's established name
     map_at_k,
     mrr_at_k,
     ndcg_at_k,

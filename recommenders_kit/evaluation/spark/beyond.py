@@ -20,6 +20,7 @@ from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_ITEM_COL, DEFAULT_USER_COL
 
 if TYPE_CHECKING:
+    from pyspark.sql import Column
     from pyspark.sql import DataFrame as SparkDataFrame
 
 __all__ = ["catalog_coverage", "distributional_coverage", "diversity", "novelty"]
@@ -51,8 +52,8 @@ def catalog_coverage(
 
     _check("train_df", train_df, [col_item])
     _check("reco_df", reco_df, [col_item])
-    n_reco = reco_df.agg(F.countDistinct(col_item)).first()[0]
-    n_train = train_df.agg(F.countDistinct(col_item)).first()[0]
+    n_reco = reco_df.agg(F.countDistinct(col_item)).collect()[0][0]
+    n_train = train_df.agg(F.countDistinct(col_item)).collect()[0][0]
     return float(n_reco / n_train)
 
 
@@ -76,7 +77,7 @@ def distributional_coverage(reco_df: SparkDataFrame, col_item: str = DEFAULT_ITE
     counts = reco_df.groupBy(col_item).count()
     row = counts.agg(
         F.sum("count").alias("n"), F.sum(F.col("count") * F.log2("count")).alias("s")
-    ).first()
+    ).collect()[0]
     # H = -sum p log2 p with p = c / n  =  log2 n - sum(c log2 c) / n
     return float(math.log2(row["n"]) - row["s"] / row["n"])
 
@@ -105,12 +106,12 @@ def novelty(
     _check("train_df", train_df, [col_item])
     _check("reco_df", reco_df, [col_item])
     counts = train_df.groupBy(col_item).agg(F.count(F.lit(1)).alias("_n"))
-    total = counts.agg(F.sum("_n")).first()[0]
+    total = counts.agg(F.sum("_n")).collect()[0][0]
     row = (
         reco_df.select(col_item)
         .join(counts, on=col_item)
         .agg(F.count(F.lit(1)).alias("rows"), F.avg(-F.log2(F.col("_n") / total)).alias("v"))
-        .first()
+        .collect()[0]
     )
     if not row["rows"]:
         raise ValueError("no recommended item appears in train_df")
@@ -169,7 +170,7 @@ def diversity(
         .groupBy("u")
         .agg(F.avg(F.coalesce("sim", F.lit(0.0))).alias("sim"))
     )
-    row = per_user.agg(F.count(F.lit(1)).alias("n"), F.avg("sim").alias("sim")).first()
+    row = per_user.agg(F.count(F.lit(1)).alias("n"), F.avg("sim").alias("sim")).collect()[0]
     if not row["n"]:
         raise ValueError("diversity needs users with at least 2 recommended items")
     return float(1.0 - row["sim"])
@@ -215,7 +216,7 @@ def _feature_similarity(
     if missing:
         raise ValueError(f"item_feature_df lacks features for {missing} items")
 
-    def dot(a: str, b: str):
+    def dot(a: str, b: str) -> Column:
         return F.aggregate(F.zip_with(a, b, lambda x, y: x * y), F.lit(0.0), lambda s, v: s + v)
 
     fi = feats.select(F.col("x").alias("i"), F.col("f").alias("fi"))

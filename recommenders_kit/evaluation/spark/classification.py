@@ -36,7 +36,7 @@ def _checked(data: SparkDataFrame, col_label: str, col_prediction: str) -> Spark
         F.sum(F.when(~label.isin(0.0, 1.0) | label.isNull(), 1).otherwise(0)).alias("bad"),
         F.sum((F.isnan("score") | F.col("score").isNull()).cast("int")).alias("nan"),
         F.sum(label).alias("pos"),
-    ).first()
+    ).collect()[0]
     if not row["n"]:
         raise ValueError("data is empty")
     if row["bad"]:
@@ -112,7 +112,7 @@ def logloss(
         F.sum(F.when(~label.isin(0.0, 1.0) | label.isNull(), 1).otherwise(0)).alias("bad"),
         F.sum(F.when((score < 0) | (score > 1), 1).otherwise(0)).alias("out"),
         F.sum((F.isnan(score) | score.isNull()).cast("int")).alias("nan"),
-    ).first()
+    ).collect()[0]
     if row["loss"] is None:
         raise ValueError("data is empty")
     if row["bad"]:

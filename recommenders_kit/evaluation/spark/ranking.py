@@ -154,7 +154,7 @@ def _means(
         F.sum("dup_true").alias("_dup_true"),
         F.sum("dup_pred").alias("_dup_pred"),
         *[F.sum(columns[m]).alias(m) for m in names],
-    ).first()
+    ).collect()[0]
     if row["_nan"]:
         raise ValueError(
             f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "

@@ -57,7 +57,7 @@ def rating_values(
         F.avg(F.abs(y - p)).alias("mae"),
         F.var_pop(y).alias("var_y"),
         F.var_pop(y - p).alias("var_res"),
-    ).first()
+    ).collect()[0]
     if not row["n"]:
         raise ValueError("rating_true and rating_pred share no (user, item) pair")
     if row["nan"]:

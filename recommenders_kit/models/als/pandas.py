@@ -58,9 +58,13 @@ __all__ = ["RECOMMENDED_TOP_K", "ALSRecommender"]
 #: This engine's configuration for top-k ranking on MovieLens-like ratings, chosen by a grid
 #: on a validation split carved from the training part of MovieLens 100k (never the test
 #: part): rank 32-128 did about as well; regularisation mattered most.
-RECOMMENDED_TOP_K: dict[str, Any] = dict(
-    rank=64, max_iter=15, reg_param=40.0, implicit_prefs=True, alpha=1.0
-)
+RECOMMENDED_TOP_K: dict[str, Any] = {
+    "rank": 64,
+    "max_iter": 15,
+    "reg_param": 40.0,
+    "implicit_prefs": True,
+    "alpha": 1.0,
+}
 _FORMAT = 1
 _FACTORS, _META = "factors.npz", "meta.json"
 
@@ -124,7 +128,8 @@ class ALSRecommender(Params):
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
-        users, items, ratings = self._checked(train, with_rating=True)
+        users, items, checked = self._checked(train, with_rating=True)
+        ratings = np.asarray(checked)
         user_ids, user_rows = np.unique(users, return_inverse=True)
         item_ids, item_cols = np.unique(items, return_inverse=True)
         # Spark's confidence: 1 + alpha |r| (a negative rating: disliked, with that confidence)
@@ -331,5 +336,10 @@ def _load_factors(path: Path) -> Factors:
         seen = sparse.csr_matrix(
             (np.ones(len(indices), bool), indices, arrays["seen_indptr"]), shape=shape
         )
-    names = ("user_ids", "item_ids", "user_factors", "item_factors")
-    return Factors(*[arrays[n] for n in names], seen=seen)
+    return Factors(
+        arrays["user_ids"],
+        arrays["item_ids"],
+        arrays["user_factors"],
+        arrays["item_factors"],
+        seen=seen,
+    )

@@ -44,6 +44,7 @@ from recommenders_kit.constants import (
 )
 from recommenders_kit.models.als._common import Fingerprint, check_params, top_k_block
 from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.spark import hadoop_path, is_local
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -55,9 +56,13 @@ __all__ = ["RECOMMENDED_TOP_K", "ALSRecommender"]
 #: The library's configuration for top-k ranking on MovieLens-like explicit ratings: implicit
 #: feedback (ratings as confidence), chosen by a sweep on MovieLens 100k (see the quickstart
 #: notebook). The reference quickstart's explicit settings are the constructor's defaults.
-RECOMMENDED_TOP_K: dict[str, Any] = dict(
-    rank=20, max_iter=15, reg_param=0.1, implicit_prefs=True, alpha=1.0
-)
+RECOMMENDED_TOP_K: dict[str, Any] = {
+    "rank": 20,
+    "max_iter": 15,
+    "reg_param": 0.1,
+    "implicit_prefs": True,
+    "alpha": 1.0,
+}
 #: Users and items per block of the executors' top-k scoring (a block pair is a float32
 #: matrix of USER_BLOCK x ITEM_BLOCK scores: 32 MiB).
 USER_BLOCK, ITEM_BLOCK = 2048, 4096
@@ -163,7 +168,7 @@ class ALSRecommender(Params):
         if self.checkpoint_dir:
             context.setCheckpointDir(self.checkpoint_dir)
         elif context.getCheckpointDir() is None:
-            if context.master.startswith("local"):
+            if is_local(spark):
                 context.setCheckpointDir(tempfile.mkdtemp(prefix="als-checkpoints-"))
             else:
                 warnings.warn(
@@ -320,7 +325,7 @@ def _fingerprint(data: SparkDataFrame, col_user: str, col_item: str) -> Fingerpr
         F.countDistinct(col_user).alias("users"),
         F.countDistinct(col_item).alias("items"),
         F.sum(F.xxhash64(*data.columns) % (1 << 31)).alias("hash"),
-    ).first()
+    ).collect()[0]
     return Fingerprint(**{k: int(row[k] or 0) for k in ("rows", "users", "items", "hash")})
 
 
@@ -393,6 +398,5 @@ def _active_spark() -> SparkSession:
 
 
 def _delete(spark: SparkSession, uri: str) -> None:
-    jvm = spark.sparkContext._jvm
-    target = jvm.org.apache.hadoop.fs.Path(uri)
-    target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(target, True)
+    fs, target = hadoop_path(spark, uri)
+    fs.delete(target, True)

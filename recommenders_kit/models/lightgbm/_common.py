@@ -78,7 +78,7 @@ class ModelMeta:
     @classmethod
     def from_json(cls, text: str) -> ModelMeta:
         data = json.loads(text)
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -149,7 +149,7 @@ class EncoderBase(Params):
             )  # -1: rare, unseen or missing
             for method in self.methods:
                 name = col + SUFFIX[method]
-                if method == "target" and folds is not None:
+                if method == "target" and folds is not None and label is not None:
                     out[name] = self._target_oof(col, table, index, folds, label)
                 else:
                     features, if_missing = table.features[method]
@@ -203,7 +203,7 @@ class EncoderBase(Params):
         self, col: str, table: _Table, index: np.ndarray, folds: np.ndarray, label: np.ndarray
     ) -> np.ndarray:
         """Training rows' target encoding: the value's statistics over the other folds."""
-        m, prior = self.smoothing, self.prior
+        m, prior = self.smoothing, float(require_fitted(self.prior, self))
         fold_rows, fold_clicks = self._fold_stats[col]
         known = index >= 0
         value, fold = index[known], folds[known]
@@ -269,7 +269,7 @@ def partial_stats(
         size = np.bincount(keys, minlength=(len(labels) + 1) * n_folds)
         clicks = np.bincount(keys, weights=label, minlength=len(size))
         present = np.flatnonzero(size)
-        values = np.append(labels, None)[present // n_folds]
+        values = np.append(labels, np.array([None], dtype=object))[present // n_folds]
         fold = (present % n_folds).astype(np.int32)
         parts.append(
             pd.DataFrame(

@@ -215,7 +215,7 @@ class LightGBMClickModel(Params):
         return train.iloc[:cut], train.iloc[cut:]
 
     def _meta(
-        self, best: int | None, trees: int, valid: dict[str, float], trained_with: str
+        self, best: int | None, trees: int | None, valid: dict[str, float], trained_with: str
     ) -> ModelMeta:
         return ModelMeta(
             params=self.booster_params,

@@ -51,6 +51,7 @@ from recommenders_kit.models.lightgbm._encoder import (
     EncoderBase,
     partial_stats,
 )
+from recommenders_kit.spark import is_local
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -130,7 +131,7 @@ class FeatureEncoder(EncoderBase):
             )
             .where((F.col("total") >= self.min_count) | F.col("v").isNull() | _is_special())
         )
-        rows = merged.toPandas()
+        rows: Any = merged.toPandas()
         special = rows["col"].str.startswith("\x00")
         n_rows, clicks = self._check_summary(rows[special])
         per_fold = rows[~special].explode("folds", ignore_index=True)
@@ -249,7 +250,7 @@ def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batch
         bad_folds = int(((folds < 0) | (folds >= n_folds)).sum())
         ok = y.isin([0, 1]).to_numpy()
         stats = partial_stats(batch[ok].assign(**{label: y[ok]}), cats, label, folds[ok])
-        checks = [
+        checks: list[tuple[str, str | None, int, float]] = [
             ("\x00rows", None, len(batch), float(y[ok].sum())),
             ("\x00bad", None, bad, 0.0),
             ("\x00badfold", None, bad_folds, 0.0),
@@ -375,9 +376,7 @@ class LightGBMClickModel(Params):
         names = self.encoder.feature_names
         kwargs = {PARAM_NAMES[k]: v for k, v in self.booster_params.items() if k in PARAM_NAMES}
         context = train.sparkSession.sparkContext
-        if not context.master.startswith("local") and not context.getConf().get(
-            "spark.executor.cores"
-        ):
+        if not is_local(train.sparkSession) and not context.getConf().get("spark.executor.cores"):
             kwargs["numTasks"] = context.defaultParallelism
         return LightGBMClassifier(
             objective="binary",

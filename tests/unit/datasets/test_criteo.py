@@ -17,13 +17,15 @@ def real():
 def test_real_rows_parse_into_40_typed_columns(real):
     assert real.shape == (1000, 40)
     assert list(real.columns) == ["label", *criteo.INT_COLS, *criteo.CAT_COLS]
-    assert real["label"].sum() == 205 and str(real["label"].dtype) == "int8"
+    assert real["label"].sum() == 205
+    assert str(real["label"].dtype) == "int8"
     assert all(str(real[c].dtype) == "Int64" for c in criteo.INT_COLS)
     first = real.iloc[0]
     assert (
         first[criteo.INT_COLS].tolist()[:12] == [1, 1, 5, 0, 1382, 4, 15, 2, 181, 1, 2, pd.NA][:12]
     )
-    assert pd.isna(first["int11"]) and first["cat00"] == "68fd1e64"
+    assert pd.isna(first["int11"])
+    assert first["cat00"] == "68fd1e64"
 
 
 def test_stripped_trailing_fields_are_missing_not_errors(real):
@@ -37,7 +39,7 @@ def test_stripped_trailing_fields_are_missing_not_errors(real):
 
 def test_values_match_an_independent_parse(real):
     lines = read_shared("criteo/train_head.txt").decode().split("\n")
-    for row, line in zip(real.itertuples(index=False), lines):
+    for row, line in zip(real.itertuples(index=False), lines, strict=True):
         fields = line.split("\t") + [""] * (40 - len(line.split("\t")))
         expected = (
             [int(fields[0])]

@@ -13,13 +13,13 @@ from tests.support.http_server import FileServer
 PAYLOAD = os.urandom(3 * (1 << 20) + 123)  # a bit over 3 MiB: several read chunks
 
 
-@pytest.fixture()
+@pytest.fixture
 def server():
     with FileServer({"data.bin": PAYLOAD, "other.bin": b"x" * 1000}) as s:
         yield s
 
 
-@pytest.fixture()
+@pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.delenv(dl.MIRROR_ENV, raising=False)
     monkeypatch.delenv(dl.OFFLINE_ENV, raising=False)
@@ -37,7 +37,8 @@ def _leftovers(cache):
 
 def test_first_download_then_cache_hit(server, cache):
     path = _fetch(server, cache)
-    assert path == cache / "data.bin" and path.read_bytes() == PAYLOAD
+    assert path == cache / "data.bin"
+    assert path.read_bytes() == PAYLOAD
     assert _leftovers(cache) == ["data.bin"]
     assert len(server.requests) == 1
     assert _fetch(server, cache) == path
@@ -96,7 +97,9 @@ def test_checksum_mismatch_names_file_and_digests_and_keeps_nothing(server, cach
     with pytest.raises(dl.ChecksumError) as info:
         _fetch(server, cache, sha256=wrong)
     message = str(info.value)
-    assert "data.bin" in message and wrong in message and sha256(PAYLOAD) in message
+    assert "data.bin" in message
+    assert wrong in message
+    assert sha256(PAYLOAD) in message
     assert _leftovers(cache) == []
 
 
@@ -117,7 +120,8 @@ def test_offline_mode_names_the_file_to_place(server, cache, monkeypatch):
     monkeypatch.setenv(dl.OFFLINE_ENV, "1")
     with pytest.raises(dl.OfflineError) as info:
         _fetch(server, cache)
-    assert str(cache / "data.bin") in str(info.value) and sha256(PAYLOAD) in str(info.value)
+    assert str(cache / "data.bin") in str(info.value)
+    assert sha256(PAYLOAD) in str(info.value)
     assert server.requests == []
     # once the file is placed there, offline mode uses it
     (cache / "data.bin").write_bytes(PAYLOAD)

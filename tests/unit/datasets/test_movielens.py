@@ -17,15 +17,18 @@ from tests.support.http_server import FileServer
 def test_100k_has_the_published_shape(ml100k):
     assert ml100k.shape == (100_000, 4)
     assert list(ml100k.columns) == ["userID", "itemID", "rating", "timestamp"]
-    assert ml100k["userID"].nunique() == 943 and ml100k["itemID"].nunique() == 1682
+    assert ml100k["userID"].nunique() == 943
+    assert ml100k["itemID"].nunique() == 1682
     assert sorted(ml100k["rating"].unique()) == [1, 2, 3, 4, 5]
     assert ml100k.iloc[0].tolist() == [196, 242, 3, 881250949]  # first row of u.data
-    assert str(ml100k["userID"].dtype) == "int32" and str(ml100k["timestamp"].dtype) == "int64"
+    assert str(ml100k["userID"].dtype) == "int32"
+    assert str(ml100k["timestamp"].dtype) == "int64"
 
 
 def test_100k_custom_header_and_fewer_columns():
     df = movielens.load_pandas_df("100k", header=["u", "i", "r"])
-    assert list(df.columns) == ["u", "i", "r"] and len(df) == 100_000
+    assert list(df.columns) == ["u", "i", "r"]
+    assert len(df) == 100_000
 
 
 def test_100k_titles_genres_and_years():
@@ -36,7 +39,8 @@ def test_100k_titles_genres_and_years():
     assert len(items) == 1682
     toy = items.set_index("itemID").loc[1]
     assert toy["title"] == "Toy Story (1995)"
-    assert toy["genres"] == "Animation|Children's|Comedy" and toy["year"] == 1995
+    assert toy["genres"] == "Animation|Children's|Comedy"
+    assert toy["year"] == 1995
     # u.item has a placeholder row 267 "unknown" without a date, and one title lacks a year
     assert items["year"].isna().sum() == 2
     assert items["title"].str.contains("é").any(), "latin-1 titles must decode"
@@ -44,7 +48,8 @@ def test_100k_titles_genres_and_years():
 
 def test_1m_double_colon_format_and_latin1_movies():
     df = movielens.load_pandas_df("1m", col_title="title", col_year="year")
-    assert len(df) == 487_650 and df["userID"].nunique() == 2999  # the partial file
+    assert len(df) == 487_650
+    assert df["userID"].nunique() == 2999
     assert df.iloc[0][["userID", "itemID", "rating", "timestamp"]].tolist() == [
         1,
         1193,
@@ -53,18 +58,21 @@ def test_1m_double_colon_format_and_latin1_movies():
     ]
     assert df.iloc[0]["title"] == "One Flew Over the Cuckoo's Nest (1975)"
     items = movielens.load_item_df("1m")
-    assert len(items) == 3883 and items["itemID"].is_unique
+    assert len(items) == 3883
+    assert items["itemID"].is_unique
     assert items.set_index("itemID").loc[1, "genres"] == "Animation|Children's|Comedy"
 
 
 def test_csv_format_with_header_and_half_stars():
     # The ml-20m archive layout, filled with the real ml-latest-small csv files (CRLF endings).
     df = movielens.load_pandas_df("20m", col_genres="genres")
-    assert len(df) == 100_836 and df["userID"].nunique() == 610
+    assert len(df) == 100_836
+    assert df["userID"].nunique() == 610
     assert set(np.unique(df["rating"])) == {x / 2 for x in range(1, 11)}
     assert df["genres"].notna().all()
     items = movielens.load_item_df("20m")
-    assert len(items) == 9742 and items["year"].notna().mean() > 0.99
+    assert len(items) == 9742
+    assert items["year"].notna().mean() > 0.99
 
 
 def test_unknown_size_lists_the_valid_ones():
@@ -78,7 +86,7 @@ def test_bad_header(header):
         movielens.load_pandas_df("100k", header=header)
 
 
-@pytest.fixture()
+@pytest.fixture
 def serve_100k_variant(monkeypatch, tmp_path):
     """Serve an ml-100k.zip whose u.data is replaced, with a registry entry for it."""
 
@@ -100,7 +108,7 @@ def serve_100k_variant(monkeypatch, tmp_path):
         )
         return server
 
-    yield serve
+    return serve
 
 
 def test_malformed_row_names_file_and_line(serve_100k_variant):
@@ -155,4 +163,5 @@ def test_extracted_files_in_the_cache_are_used_offline(monkeypatch, tmp_path):
     monkeypatch.setenv(dl.OFFLINE_ENV, "1")
     seed_movielens_100k(tmp_path)
     df = movielens.load_pandas_df("100k", col_title="title", local_cache_path=tmp_path)
-    assert len(df) == 100_000 and not (tmp_path / "ml-100k.zip").exists()
+    assert len(df) == 100_000
+    assert not (tmp_path / "ml-100k.zip").exists()

@@ -43,7 +43,8 @@ def test_requirements_are_the_packages_own():
     expected = [str(Requirement(r)) for r in declared]
     assert ml.requirements(("serving",)) == expected
     azure = ml.requirements(("azure",))  # nested extra expanded, no self-reference
-    assert set(expected) < set(azure) and "azure-ai-ml>=1.15" in azure
+    assert set(expected) < set(azure)
+    assert "azure-ai-ml>=1.15" in azure
     assert not any(r.startswith("recommenders") for r in azure)
 
 
@@ -154,7 +155,8 @@ def test_register_deploy_and_blue_green(parts):
     client = RecordingMLClient()
     model, env, code = parts
     registered = ml.register_model(client, model.path, "criteo-ctr")
-    assert registered.version == "1" and client.call_names() == ["models.create_or_update"]
+    assert registered.version == "1"
+    assert client.call_names() == ["models.create_or_update"]
 
     endpoint = ml.endpoint_entity("criteo-ctr")
     blue = ml.deployment_entity("blue", "criteo-ctr", registered, env, code)

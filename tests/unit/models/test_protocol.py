@@ -69,12 +69,14 @@ def test_recommender_protocol(cls, engine, tmp_path, request):
     assert model.fit(train) is model
     recs = _pandas(model.recommend_k_items(k=3))
     assert list(recs.columns) == ["userID", "itemID", "prediction"]
-    assert recs.groupby("userID").size().le(3).all() and recs["userID"].nunique() == 12
+    assert recs.groupby("userID").size().le(3).all()
+    assert recs["userID"].nunique() == 12
     assert recs.merge(RATINGS, on=["userID", "itemID"]).empty  # seen items left out
     pairs = _frame(engine, RATINGS[["userID", "itemID"]].head(5), request)
     assert list(_pandas(model.predict(pairs)).columns) == ["userID", "itemID", "prediction"]
     where = model.save(tmp_path / "model")
-    assert isinstance(where, str) and Path(where).exists()
+    assert isinstance(where, str)
+    assert Path(where).exists()
     loaded = cls.load(where).set_seen(train)
     key = ["userID", "itemID"]
     got = _pandas(loaded.recommend_k_items(k=3)).sort_values(key).reset_index(drop=True)
@@ -96,7 +98,8 @@ def test_click_model_protocol(cls, engine, tmp_path, request):
         train, test = criteo.to_spark(spark, train), criteo.to_spark(spark, test)
     assert model.fit(train) is model
     scores = model.evaluate(test)
-    assert sorted(scores) == ["auc", "logloss"] and 0.5 < scores["auc"] <= 1
+    assert sorted(scores) == ["auc", "logloss"]
+    assert 0.5 < scores["auc"] <= 1
     assert set(model.feature_importance().index) == set(model.encoder.feature_names)
     where = model.save(tmp_path / "model")
     assert isinstance(where, str)

@@ -41,7 +41,8 @@ def _shares(ratio):
 
 def _assert_partition(data, splits):
     joined = pd.concat(splits)
-    assert len(joined) == len(data) and joined.index.is_unique
+    assert len(joined) == len(data)
+    assert joined.index.is_unique
     pd.testing.assert_frame_equal(joined.sort_index(), data.sort_index())
     for s in splits:  # each split keeps the input's row order
         assert s.index.is_monotonic_increasing
@@ -54,10 +55,10 @@ def test_random_split_partitions_with_exact_counts(data, ratio, seed):
     _assert_partition(data, splits)
     shares = _shares(ratio)
     assert len(splits) == len(shares)
-    for s, share in zip(splits, shares):
+    for s, share in zip(splits, shares, strict=True):
         assert abs(len(s) - share * len(data)) <= 1
     again = random_split(data, ratio, seed=seed)
-    assert all(a.index.equals(b.index) for a, b in zip(splits, again))
+    assert all(a.index.equals(b.index) for a, b in zip(splits, again, strict=True))
 
 
 @settings(max_examples=60, deadline=None)
@@ -67,11 +68,11 @@ def test_stratified_split_per_group_shares(data, ratio, seed, filter_by):
     _assert_partition(data, splits)
     group = "userID" if filter_by == "user" else "itemID"
     sizes = data.groupby(group).size()
-    for s, share in zip(splits, _shares(ratio)):
+    for s, share in zip(splits, _shares(ratio), strict=True):
         got = s.groupby(group).size().reindex(sizes.index, fill_value=0)
         assert (abs(got - share * sizes) <= 1 + 1e-9).all()
     again = stratified_split(data, ratio, seed=seed, filter_by=filter_by)
-    assert all(a.index.equals(b.index) for a, b in zip(splits, again))
+    assert all(a.index.equals(b.index) for a, b in zip(splits, again, strict=True))
 
 
 @settings(max_examples=60, deadline=None)
@@ -80,10 +81,10 @@ def test_chronological_split_never_puts_the_future_first(data, ratio):
     splits = chronological_split(data, ratio)
     _assert_partition(data, splits)
     sizes = data.groupby("userID").size()
-    for s, share in zip(splits, _shares(ratio)):
+    for s, share in zip(splits, _shares(ratio), strict=True):
         got = s.groupby("userID").size().reindex(sizes.index, fill_value=0)
         assert (abs(got - share * sizes) <= 1 + 1e-9).all()
-    for earlier, later in zip(splits, splits[1:]):
+    for earlier, later in zip(splits, splits[1:], strict=False):
         last = earlier.groupby("userID")["timestamp"].max()
         first = later.groupby("userID")["timestamp"].min()
         common = last.index.intersection(first.index)
@@ -94,7 +95,8 @@ def test_counts_follow_the_documented_rounding():
     # user 1 has 5 rows: floor(0.75 * 5 + 0.5) = 4 to train; user 2 has 2 rows: 2 to train
     df = pd.DataFrame({"userID": [1] * 5 + [2] * 2, "itemID": range(7), "timestamp": range(7)})
     train, test = chronological_split(df, 0.75)
-    assert train["itemID"].tolist() == [0, 1, 2, 3, 5, 6] and test["itemID"].tolist() == [4]
+    assert train["itemID"].tolist() == [0, 1, 2, 3, 5, 6]
+    assert test["itemID"].tolist() == [4]
     a, b, c = stratified_split(df, [0.6, 0.2, 0.2], seed=1)
     # user 1: floor(3.5)=3, floor(4.5)=4 -> 3/1/1; user 2: floor(1.7)=1, floor(2.1)=2 -> 1/1/0
     assert (len(a), len(b), len(c)) == (4, 2, 1)

@@ -26,10 +26,10 @@ def test_stratified_partitions_and_matches_pandas_counts(sdf, ml100k, ratio):
     joined = pd.concat(splits)
     assert len(joined) == len(ml100k)
     assert not joined.duplicated(["userID", "itemID"]).any()
-    for got, want in zip(splits, psplit.stratified_split(ml100k, ratio, seed=7)):
+    for got, want in zip(splits, psplit.stratified_split(ml100k, ratio, seed=7), strict=True):
         pd.testing.assert_series_equal(_per_user(got).sort_index(), _per_user(want).sort_index())
     again = [s.toPandas() for s in ssplit.stratified_split(sdf.repartition(7), ratio, seed=7)]
-    for a, b in zip(splits, again):  # same rows whatever the partitioning
+    for a, b in zip(splits, again, strict=True):  # same rows whatever the partitioning
         key = ["userID", "itemID"]
         pd.testing.assert_frame_equal(
             a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
@@ -58,7 +58,7 @@ def test_random_split_shares(sdf):
     parts = ssplit.random_split(sdf, [0.5, 0.3, 0.2], seed=3)
     counts = [p.count() for p in parts]
     assert sum(counts) == 100_000
-    assert all(abs(c / 100_000 - w) < 0.01 for c, w in zip(counts, [0.5, 0.3, 0.2]))
+    assert all(abs(c / 100_000 - w) < 0.01 for c, w in zip(counts, [0.5, 0.3, 0.2], strict=True))
 
 
 def test_bad_input(spark, sdf):

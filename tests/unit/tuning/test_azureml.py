@@ -34,7 +34,8 @@ def test_als_sweep_job(code, tmp_path):
         max_total_trials=40,
     )
     back, as_yaml = _reload(job, tmp_path)
-    assert as_yaml["type"] == "sweep" and as_yaml["compute"] == "azureml:cpu-cluster"
+    assert as_yaml["type"] == "sweep"
+    assert as_yaml["compute"] == "azureml:cpu-cluster"
     assert as_yaml["objective"] == {"goal": "maximize", "primary_metric": "ndcg_at_k"}
     assert as_yaml["sampling_algorithm"] == "random"
     assert as_yaml["early_termination"]["type"] == "bandit"
@@ -56,7 +57,8 @@ def test_als_sweep_job(code, tmp_path):
     ]
     assert parse(ALS_SPACE, received)["implicit_prefs"] is True
     deps = as_yaml["trial"]["environment"]["conda_file"]["dependencies"]
-    assert "openjdk=17" in deps and "azureml-mlflow" in deps[-1]["pip"]
+    assert "openjdk=17" in deps
+    assert "azureml-mlflow" in deps[-1]["pip"]
     assert any(r.startswith("optuna") for r in deps[-1]["pip"])
     assert any(r.startswith("pyspark") for r in deps[-1]["pip"])
 
@@ -73,7 +75,8 @@ def test_lightgbm_sweep_job_with_other_sampling_and_policy(code, tmp_path):
     )
     back, as_yaml = _reload(job, tmp_path)
     assert as_yaml["objective"]["primary_metric"] == "auc"
-    assert as_yaml["sampling_algorithm"] == "bayesian" and "early_termination" not in as_yaml
+    assert as_yaml["sampling_algorithm"] == "bayesian"
+    assert "early_termination" not in as_yaml
     assert set(as_yaml["search_space"]) == set(LIGHTGBM_SPACE)
     assert "--data generated --rows 1000000" in back.trial.command
 
@@ -92,7 +95,7 @@ def test_lightgbm_sweep_job_with_other_sampling_and_policy(code, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kwargs, error, message",
+    ("kwargs", "error", "message"),
     [
         ({"sampling": "bayesian"}, ValueError, "takes no early termination"),
         ({"sampling": "grid"}, ValueError, "grid sampling needs discrete"),

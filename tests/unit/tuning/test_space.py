@@ -44,14 +44,18 @@ def _draws(space, n=400):
 def test_draws_stay_in_bounds_with_the_right_types_and_scale():
     draws = _draws(SPACE)
     ranks = [d["rank"] for d in draws]
-    assert all(isinstance(r, int) for r in ranks) and set(ranks) == {5, 6, 7, 8, 9}
+    assert all(isinstance(r, int) for r in ranks)
+    assert set(ranks) == {5, 6, 7, 8, 9}
     reg = np.array([d["reg"] for d in draws])
-    assert reg.min() >= 1e-3 and reg.max() <= 1.0
+    assert reg.min() >= 1e-3
+    assert reg.max() <= 1.0
     # log-uniform: the median of the draws sits near the geometric mean (0.0316), far below
     # the arithmetic mean of the bounds (0.5)
     assert 0.01 < np.median(reg) < 0.1
     frac = np.array([d["frac"] for d in draws])
-    assert 0.5 <= frac.min() and frac.max() <= 1.0 and 0.7 < np.median(frac) < 0.8
+    assert frac.min() >= 0.5
+    assert frac.max() <= 1.0
+    assert 0.7 < np.median(frac) < 0.8
     assert {d["implicit"] for d in draws} == {True, False}
 
 
@@ -66,18 +70,22 @@ def test_azure_distributions():
     from azure.ai.ml.sweep import Uniform as AzureUniform
 
     rank, reg, frac, implicit = (SPACE[n].to_azure() for n in SPACE)
-    assert isinstance(rank, AzureChoice) and rank.values == [5, 6, 7, 8, 9]
+    assert isinstance(rank, AzureChoice)
+    assert rank.values == [5, 6, 7, 8, 9]
     # Azure ML's LogUniform takes the natural-log bounds: exp(uniform(min, max))
     assert isinstance(reg, AzureLogUniform)
     assert (reg.min_value, reg.max_value) == pytest.approx((math.log(1e-3), 0.0))
-    assert isinstance(frac, AzureUniform) and (frac.min_value, frac.max_value) == (0.5, 1.0)
-    assert isinstance(implicit, AzureChoice) and implicit.values == ["true", "false"]
+    assert isinstance(frac, AzureUniform)
+    assert (frac.min_value, frac.max_value) == (0.5, 1.0)
+    assert isinstance(implicit, AzureChoice)
+    assert implicit.values == ["true", "false"]
 
 
 def test_parse_reads_what_an_azure_trial_receives():
     got = parse(SPACE, ["rank=7.0", "reg=0.002", "frac=0.75", "implicit=true"])
     assert got == {"rank": 7, "reg": 0.002, "frac": 0.75, "implicit": True}
-    assert type(got["rank"]) is int and parse(SPACE, ["implicit=False"]) == {"implicit": False}
+    assert type(got["rank"]) is int
+    assert parse(SPACE, ["implicit=False"]) == {"implicit": False}
     with pytest.raises(ValueError, match="unknown parameter 'rnk'"):
         parse(SPACE, ["rnk=3"])
     with pytest.raises(ValueError, match="parameter rank: '7.5' is not an integer"):
@@ -89,7 +97,7 @@ def test_parse_reads_what_an_azure_trial_receives():
 
 
 @pytest.mark.parametrize(
-    "make, message",
+    ("make", "message"),
     [
         (lambda: Uniform(1.0, 1.0), "low < high"),
         (lambda: IntUniform(5, 2), "low < high"),

@@ -83,11 +83,14 @@ def test_lightgbm_sweep_tracks_every_trial_and_keeps_the_best_model(tracking, tm
     )
 
     client, parents, children = _runs(tracking, "lgbm")
-    assert len(parents) == 1 and len(children) == 4
+    assert len(parents) == 1
+    assert len(children) == 4
     parent = parents[0]
-    assert parent.info.run_id == result.run_id and parent.info.status == "FINISHED"
+    assert parent.info.run_id == result.run_id
+    assert parent.info.status == "FINISHED"
     assert parent.data.metrics["best_auc"] == pytest.approx(result.best_value)
-    assert parent.data.params["n_trials"] == "4" and parent.data.tags["dataset"] == "generated-4000"
+    assert parent.data.params["n_trials"] == "4"
+    assert parent.data.tags["dataset"] == "generated-4000"
     by_trial = {int(r.data.tags["trial"]): r for r in children}
     for trial in result.study.trials:
         run = by_trial[trial.number]
@@ -143,7 +146,8 @@ def test_the_optimizer_finds_the_optimum(tracking):
     random_best = max(-((x - 0.3) ** 2) for x in np.random.default_rng(0).random(10))
     assert result.best_value >= random_best - 1e-12  # at least as good as 10 random draws
     importance = result.param_importance()  # the value depends on x only, never on n
-    assert list(importance.index) == ["x", "n"] and importance.sum() == pytest.approx(1.0)
+    assert list(importance.index) == ["x", "n"]
+    assert importance.sum() == pytest.approx(1.0)
     assert importance["x"] > 0.9
 
 
@@ -221,9 +225,8 @@ def test_parallel_trials_run_at_the_same_time(tracking):
     overlap = max(sum(s < t < e for s, e in spans) for t in (s + 0.15 for s, _ in spans))
     assert overlap == 2
     _, parents, children = _runs(tracking, "parallel")
-    assert len(parents) == 1 and sorted(int(r.data.tags["trial"]) for r in children) == list(
-        range(6)
-    )
+    assert len(parents) == 1
+    assert sorted(int(r.data.tags["trial"]) for r in children) == list(range(6))
 
 
 def test_a_failing_trial_fails_the_sweep_and_its_runs(tracking):
@@ -241,7 +244,7 @@ def test_a_failing_trial_fails_the_sweep_and_its_runs(tracking):
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    ("kwargs", "message"),
     [
         ({"n_trials": 0}, "n_trials"),
         ({"n_jobs": 0}, "n_jobs"),
@@ -289,7 +292,8 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
         progress=False,
     )
     assert result.best_metrics == objective.evaluate(result.best_model, objective.valid)
-    assert 0.05 < result.best_value < 1.0 and result.best_metrics["precision_at_k"] > 0.05
+    assert 0.05 < result.best_value < 1.0
+    assert result.best_metrics["precision_at_k"] > 0.05
     client, _, children = _runs(tracking, "als")
     for run in children:  # reported at the end, and first at a third for 6+ iterations
         history = client.get_metric_history(run.info.run_id, "ndcg_at_k_intermediate")

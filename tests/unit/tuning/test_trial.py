@@ -41,13 +41,15 @@ def test_lightgbm_trial_logs_parameters_history_and_metrics(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
-    assert 0.5 < metrics["auc"] < 1.0 and metrics["logloss"] > 0
+    assert 0.5 < metrics["auc"] < 1.0
+    assert metrics["logloss"] > 0
     client = MlflowClient(tracking)
     (run,) = client.search_runs(["0"])
     assert run.data.params == {"num_leaves": "15", "learning_rate": "0.2", "min_count": "5"}
     assert run.data.metrics["auc"] == metrics["auc"]
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "auc")]
-    assert steps[:2] == [10, 20] and steps[-1] > steps[-2]  # every 10 rounds, then the final
+    assert steps[:2] == [10, 20]
+    assert steps[-1] > steps[-2]
 
 
 def test_bad_parameter_is_named(tmp_path):

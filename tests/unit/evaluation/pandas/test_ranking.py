@@ -78,10 +78,12 @@ def test_k_larger_than_the_lists():
 def brute_force(true: pd.DataFrame, pred: pd.DataFrame, k: int) -> dict[str, float]:
     """The definitions, user by user, in plain Python."""
     relevant: dict = {}
-    for u, i in zip(true["userID"], true["itemID"]):
+    for u, i in zip(true["userID"], true["itemID"], strict=True):
         relevant.setdefault(u, set()).add(i)
     lists: dict = {}
-    for pos, (u, i, s) in enumerate(zip(pred["userID"], pred["itemID"], pred["prediction"])):
+    for pos, (u, i, s) in enumerate(
+        zip(pred["userID"], pred["itemID"], pred["prediction"], strict=True)
+    ):
         lists.setdefault(u, []).append((-s, pos, i))
     users = [u for u in lists if u in relevant]
     sums = dict.fromkeys(HAND, 0.0)
@@ -156,7 +158,7 @@ def test_no_common_user_gives_zero():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    ("kwargs", "message"),
     [
         ({"k": 0}, "k must be >= 1"),
         ({"k": 2.5}, "k must be an int"),

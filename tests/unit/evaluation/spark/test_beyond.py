@@ -55,6 +55,8 @@ def test_errors(spark):
         sev.novelty(train, spark.createDataFrame(RECO.assign(itemID=99)))
     with pytest.raises(ValueError, match=r"missing column\(s\) \['itemID'\]"):
         sev.distributional_coverage(reco.drop("itemID"))
+    feats = spark.createDataFrame(
+        pd.DataFrame({"itemID": [1, 2], "features": [[1.0, 0.0], [0.0, 1.0]]})
+    )
     with pytest.raises(ValueError, match="lacks features for 1 items"):
-        feats = pd.DataFrame({"itemID": [1, 2], "features": [[1.0, 0.0], [0.0, 1.0]]})
-        sev.diversity(train, reco, item_feature_df=spark.createDataFrame(feats))
+        sev.diversity(train, reco, item_feature_df=feats)

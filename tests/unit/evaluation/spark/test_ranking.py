@@ -28,7 +28,7 @@ def test_hand_worked_example(spark):
 
 
 def test_by_threshold(spark):
-    kw = dict(k=3, relevancy_method="by_threshold", threshold=0.75)
+    kw = {"k": 3, "relevancy_method": "by_threshold", "threshold": 0.75}
     want = pev.evaluate(TRUE, PRED, metrics=RANKING, **kw)
     got = sev.evaluate(
         spark.createDataFrame(TRUE), spark.createDataFrame(PRED), metrics=RANKING, **kw

@@ -47,7 +47,7 @@ def brute_force(model: ALSRecommender, train: pd.DataFrame, k: int) -> pd.DataFr
     """Score every item for every user with numpy, drop seen ones, sort by (-score, item)."""
     f = model.factors
     scores = f.user_factors @ f.item_factors.T
-    seen = set(zip(train["userID"], train["itemID"]))
+    seen = set(zip(train["userID"], train["itemID"], strict=True))
     rows = []
     for r, user in enumerate(f.user_ids):
         ranked = sorted(
@@ -116,7 +116,8 @@ def test_quality_next_to_spark_on_real_movielens(spark, split):
 def test_save_and_load_round_trip(tmp_path, split, model):
     folder = model.save(tmp_path / "als")
     loaded = ALSRecommender.load(folder)
-    assert loaded.get_params() == model.get_params() and loaded.fingerprint == model.fingerprint
+    assert loaded.get_params() == model.get_params()
+    assert loaded.fingerprint == model.fingerprint
     pd.testing.assert_frame_equal(loaded.recommend_k_items(k=5), model.recommend_k_items(k=5))
     assert sorted(p.name for p in (tmp_path / "als").iterdir()) == ["factors.npz", "meta.json"]
 

@@ -64,7 +64,9 @@ def test_recommendations_match_brute_force(data, model, factors, monkeypatch):
     uf, itf = factors
     want = brute_force_top_k(train, uf, itf, 10)
     scores_matrix = np.array(uf["features"].tolist()) @ np.array(itf["features"].tolist()).T
-    scores = {u: dict(zip(itf.index, scores_matrix[r])) for r, u in enumerate(uf.index)}
+    scores = {
+        u: dict(zip(itf.index, scores_matrix[r], strict=True)) for r, u in enumerate(uf.index)
+    }
     one_block = model.recommend_k_items(k=10).toPandas()
     # small blocks: several user and item blocks, merged per user
     monkeypatch.setattr(als_spark, "USER_BLOCK", 100)
@@ -94,14 +96,16 @@ def test_predict_drops_or_flags_cold_start_pairs(spark, data, model):
     assert model.predict(pairs).count() == 1
     nan_model = ALSRecommender(rank=4, max_iter=2, cold_start_strategy="nan").fit(data[0])
     got = nan_model.predict(pairs).toPandas()
-    assert len(got) == 3 and got["prediction"].isna().sum() == 2
+    assert len(got) == 3
+    assert got["prediction"].isna().sum() == 2
 
 
 def test_save_and_load_round_trip(tmp_path, data, model):
     path = str(tmp_path / "als")
     model.save(path)
     loaded = ALSRecommender.load(path)
-    assert loaded.get_params() == model.get_params() and loaded.fingerprint == model.fingerprint
+    assert loaded.get_params() == model.get_params()
+    assert loaded.fingerprint == model.fingerprint
     assert loaded.fingerprint.rows == data[0].count()
     test = data[1].limit(500)
     a = model.predict(test).toPandas().sort_values(["userID", "itemID"]).reset_index(drop=True)

@@ -45,9 +45,12 @@ def test_hand_worked_ordinal_and_count():
     out = enc.transform(NEW)
     assert list(out.columns) == ["n", "c", "c_count"]
     # a is most frequent -> 1, b -> 2, unseen -> 0, missing -> NaN (LightGBM's missing)
-    assert out["c"].tolist()[:3] == [2, 1, 0] and np.isnan(out["c"].iloc[3])
-    assert out["c_count"].tolist()[:3] == [2.0, 3.0, 0.0] and np.isnan(out["c_count"].iloc[3])
-    assert out["n"].iloc[0] == 1.5 and np.isnan(out["n"].iloc[1])
+    assert out["c"].tolist()[:3] == [2, 1, 0]
+    assert np.isnan(out["c"].iloc[3])
+    assert out["c_count"].tolist()[:3] == [2.0, 3.0, 0.0]
+    assert np.isnan(out["c_count"].iloc[3])
+    assert out["n"].iloc[0] == 1.5
+    assert np.isnan(out["n"].iloc[1])
     assert enc.transform(TRAIN)["c"].tolist()[:6] == [1, 1, 1, 2, 2, 0]  # z is rare -> 0
 
 
@@ -120,13 +123,13 @@ def test_records_encode_exactly_as_frames():
     np.testing.assert_array_equal(
         enc.transform_records(rows[800:].to_dict("records")), enc.transform(rows[800:]).to_numpy()
     )
+    enc = encoder().fit(TRAIN)
     with pytest.raises(ValueError, match=r"record 1 lacks column\(s\) \['c'\]"):
-        enc = encoder().fit(TRAIN)
         enc.transform_records([{"c": "a", "n": 1}, {"n": 2}])
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [
         (TRAIN.drop(columns="c"), r"missing column\(s\) \['c'\]"),
         (
@@ -162,9 +165,11 @@ def test_real_rows_through_the_whole_pipeline(tmp_path):
         progress=False,
     ).fit(train)
     scores = model.evaluate(test)
-    assert 0.5 < scores["auc"] <= 1 and 0 < scores["logloss"] < 1
+    assert 0.5 < scores["auc"] <= 1
+    assert 0 < scores["logloss"] < 1
     p = model.predict_proba(test)
-    assert p.shape == (200,) and ((p > 0) & (p < 1)).all()
+    assert p.shape == (200,)
+    assert ((p > 0) & (p < 1)).all()
     folder = Path(model.save(tmp_path / "model"))
     assert {f.name for f in folder.iterdir()} == {"model.txt", "encoder.json", "meta.json"}
     np.testing.assert_allclose(LightGBMClickModel.load(folder).predict_proba(test), p, rtol=1e-12)

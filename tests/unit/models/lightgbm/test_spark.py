@@ -21,15 +21,14 @@ def test_spark_encoding_equals_pandas(spark):
     rows = criteo.load_pandas_df("sample")
     rows["fold"] = np.arange(len(rows)) % 5
     train, test = rows.iloc[:800], rows.iloc[800:]
-    kw = dict(methods=("ordinal", "count", "target"), min_count=3, col_fold="fold")
+    kw = {"methods": ("ordinal", "count", "target"), "min_count": 3, "col_fold": "fold"}
     pandas_enc = FeatureEncoder(**kw)
     want_train, want_test = pandas_enc.fit_transform(train), pandas_enc.transform(test)
     strain = spark.createDataFrame(_spark_ready(train)).cache()
     stest = spark.createDataFrame(_spark_ready(test))
     spark_enc = SparkEncoder(**kw).fit(strain)
-    assert spark_enc.stats == pandas_enc.stats and spark_enc.prior == pytest.approx(
-        pandas_enc.prior
-    )
+    assert spark_enc.stats == pandas_enc.stats
+    assert spark_enc.prior == pytest.approx(pandas_enc.prior)
     for got, want in [
         (spark_enc.fit_transform(strain), want_train),
         (spark_enc.transform(stest), want_test),
@@ -39,7 +38,7 @@ def test_spark_encoding_equals_pandas(spark):
 
 
 def _spark_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.astype({c: "float64" for c in criteo.INT_COLS}).astype({"label": "int32"})
+    out = frame.astype(dict.fromkeys(criteo.INT_COLS, "float64")).astype({"label": "int32"})
     return out.assign(_row=np.arange(len(frame)))  # to restore the order after the joins
 
 
