@@ -61,9 +61,10 @@ def start_or_get_spark(
     one machine), Arrow transfers on, driver bound to 127.0.0.1, Python workers using this
     interpreter.
 
-    Example:
-        >>> from recommenders_kit.spark import start_or_get_spark
-        >>> spark = start_or_get_spark(master="local[2]")  # doctest: +SKIP
+    Example::
+
+        from recommenders_kit.spark import start_or_get_spark
+        spark = start_or_get_spark(master="local[2]")
     """
     from pyspark.sql import SparkSession
 

@@ -11,11 +11,12 @@ original download page is gone: set ``RECOMMENDERS_KIT_MIRROR`` to a host that s
 names the path). Rows whose trailing empty fields were stripped (as in many copies of the
 data) are read as missing values; a row with more than 40 fields is an error naming its line.
 
-Example:
-    >>> from recommenders_kit.datasets import criteo
-    >>> df = criteo.load_pandas_df("sample")  # doctest: +SKIP
-    >>> df.shape  # doctest: +SKIP
-    (100000, 40)
+Example::
+
+    from recommenders_kit.datasets import criteo
+    df = criteo.load_pandas_df("sample")
+    df.shape
+    # (100000, 40)
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ Settings, each a parameter first and an environment variable second:
                                ``<mirror>/<cached file name>`` (e.g. ``ml-100k.zip``)
 =============================  ======================================================
 
-Example:
-    >>> from recommenders_kit.datasets.download import fetch
-    >>> path = fetch("https://example.org/data.zip", sha256="9f86d0...")  # doctest: +SKIP
+Example::
+
+    from recommenders_kit.datasets.download import fetch
+    path = fetch("https://example.org/data.zip", sha256="9f86d0...")
 """
 
 from __future__ import annotations

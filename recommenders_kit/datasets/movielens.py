@@ -13,11 +13,12 @@ size    ratings                    movies                  encoding
 20m+    ``ratings.csv``, header    ``movies.csv``, header  utf-8
 ======  =========================  ======================  ==========
 
-Example:
-    >>> from recommenders_kit.datasets import movielens
-    >>> df = movielens.load_pandas_df("100k", col_title="title")  # doctest: +SKIP
-    >>> df.columns.tolist()  # doctest: +SKIP
-    ['userID', 'itemID', 'rating', 'timestamp', 'title']
+Example::
+
+    from recommenders_kit.datasets import movielens
+    df = movielens.load_pandas_df("100k", col_title="title")
+    df.columns.tolist()
+    # ['userID', 'itemID', 'rating', 'timestamp', 'title']
 """
 
 from __future__ import annotations

@@ -21,16 +21,16 @@ Autoscaling of *managed* endpoints is configured in Azure Monitor (an autoscale 
 deployment's resource id), not through this SDK: :func:`deployment_entity` says so instead of
 silently ignoring ``autoscale``.
 
-Example:
-    >>> from azure.ai.ml import MLClient                                   # doctest: +SKIP
-    >>> from azure.identity import DefaultAzureCredential                  # doctest: +SKIP
-    >>> ml = MLClient(DefaultAzureCredential(), sub, group, workspace)     # doctest: +SKIP
-    >>> model = register_model(ml, "criteo_model", "criteo-lightgbm")      # doctest: +SKIP
-    >>> endpoint = endpoint_entity("criteo-ctr")                           # doctest: +SKIP
-    >>> green = deployment_entity("green", endpoint.name, model,
-    ...     environment_entity("recommenders-kit-serving"), code_folder("build/code"))
-    ...                                                                    # doctest: +SKIP
-    >>> deploy(ml, endpoint, green, traffic_percent=10)                    # doctest: +SKIP
+Example::
+
+    from azure.ai.ml import MLClient
+    from azure.identity import DefaultAzureCredential
+    ml = MLClient(DefaultAzureCredential(), sub, group, workspace)
+    model = register_model(ml, "criteo_model", "criteo-lightgbm")
+    endpoint = endpoint_entity("criteo-ctr")
+    green = deployment_entity("green", endpoint.name, model,
+        environment_entity("recommenders-kit-serving"), code_folder("build/code"))
+    deploy(ml, endpoint, green, traffic_percent=10)
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ Authentication, with no secret in code or logs: a connection string (argument or
 ``AZURE_STORAGE_CONNECTION_STRING``), a SAS token with the account URL, or, with the
 account URL alone, ``DefaultAzureCredential`` (managed identity, ``az login``, ...).
 
-Example:
-    >>> store = BlobStore("models", account_url="https://myaccount.blob.core.windows.net")
-    ...                                                                 # doctest: +SKIP
-    >>> store.upload_folder("criteo_model", "criteo/v3")                # doctest: +SKIP
-    >>> store.download_folder("criteo/v3", "/tmp/criteo_model")         # doctest: +SKIP
+Example::
+
+    store = BlobStore("models", account_url="https://myaccount.blob.core.windows.net")
+    store.upload_folder("criteo_model", "criteo/v3")
+    store.download_folder("criteo/v3", "/tmp/criteo_model")
 """
 
 from __future__ import annotations

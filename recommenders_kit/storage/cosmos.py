@@ -14,14 +14,15 @@ concurrently; throttled requests (HTTP 429) are retried by the client after the
 From Spark, :meth:`RecommendationStore.write_spark` groups the lists on the executors and
 each partition writes its own users with its own client: nothing goes through the driver.
 
-Example:
-    >>> settings = CosmosSettings(endpoint="https://<account>.documents.azure.com:443/",
-    ...                           key=os.environ["COSMOS_KEY"])            # doctest: +SKIP
-    >>> store = RecommendationStore(settings, create=True)                  # doctest: +SKIP
-    >>> store.write(topk_frame, model_version="als-2026-11-22")            # doctest: +SKIP
-    WriteStats(users=943, written=943, unchanged=0)
-    >>> store.get(196, "als-2026-11-22")["items"][0]                        # doctest: +SKIP
-    {'itemId': 50, 'score': 1.02, 'rank': 1}
+Example::
+
+    settings = CosmosSettings(endpoint="https://<account>.documents.azure.com:443/",
+                              key=os.environ["COSMOS_KEY"])
+    store = RecommendationStore(settings, create=True)
+    store.write(topk_frame, model_version="als-2026-11-22")
+    # WriteStats(users=943, written=943, unchanged=0)
+    store.get(196, "als-2026-11-22")["items"][0]
+    # {'itemId': 50, 'score': 1.02, 'rank': 1}
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ dimension, over the space translated by each dimension's ``to_azure()``: one sea
 definition serves both. Azure ML reads the primary metric from the MLflow metrics each trial
 logs. Nothing is sent: submit with ``ml_client.jobs.create_or_update(job)``.
 
-Example:
-    >>> job = sweep_job("als", compute="cpu-cluster", code=ml.code_folder("build/code"),
-    ...                 environment=sweep_environment("als"))             # doctest: +SKIP
-    >>> ml_client.jobs.create_or_update(job)                               # doctest: +SKIP
+Example::
+
+    job = sweep_job("als", compute="cpu-cluster", code=ml.code_folder("build/code"),
+                    environment=sweep_environment("als"))
+    ml_client.jobs.create_or_update(job)
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ Trials run one at a time by default. ``n_jobs > 1`` runs trials in parallel thre
 LightGBM on pandas (its training releases the GIL and the threads share one copy of the
 data); not for Spark, where each trial is already spread over the cluster.
 
-Example:
-    >>> objective = ALSObjective(train)                                    # doctest: +SKIP
-    >>> result = run_sweep(objective, ALS_SPACE, n_trials=30, timeout=1800,
-    ...                    tags={"dataset": "movielens-100k"})             # doctest: +SKIP
-    >>> result.best_params                                                 # doctest: +SKIP
+Example::
+
+    objective = ALSObjective(train)
+    result = run_sweep(objective, ALS_SPACE, n_trials=30, timeout=1800,
+                       tags={"dataset": "movielens-100k"})
+    result.best_params
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ Every metric is a few aggregations computed by the executors; only their totals 
 driver. Diversity by co-occurrence joins each recommended item pair with the training users of
 its first item, so its cost grows with (recommended pairs) x (users per item).
 
-Example (needs a Spark session):
-    >>> from recommenders_kit.evaluation.spark import novelty
-    >>> novelty(train_sdf, top_k_sdf)  # doctest: +SKIP
-    9.1
+Example (needs a Spark session)::
+
+    from recommenders_kit.evaluation.spark import novelty
+    novelty(train_sdf, top_k_sdf)
+    # 9.1
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def catalog_coverage(
     Returns:
         A float >= 0 (above 1 only if items outside the training data are recommended).
 
-    Example:
-        >>> catalog_coverage(train_sdf, top_k_sdf)  # doctest: +SKIP
+    Example::
+
+        catalog_coverage(train_sdf, top_k_sdf)
     """
     from pyspark.sql import functions as F
 
@@ -68,8 +70,9 @@ def distributional_coverage(reco_df: SparkDataFrame, col_item: str = DEFAULT_ITE
     Returns:
         A float >= 0, in bits.
 
-    Example:
-        >>> distributional_coverage(top_k_sdf)  # doctest: +SKIP
+    Example::
+
+        distributional_coverage(top_k_sdf)
     """
     from pyspark.sql import functions as F
 
@@ -98,8 +101,9 @@ def novelty(
     Returns:
         A float >= 0. Raises ``ValueError`` when no recommended item is in ``train_df``.
 
-    Example:
-        >>> novelty(train_sdf, top_k_sdf)  # doctest: +SKIP
+    Example::
+
+        novelty(train_sdf, top_k_sdf)
     """
     from pyspark.sql import functions as F
 
@@ -144,8 +148,9 @@ def diversity(
         A float, 1 for lists of unrelated items. Raises ``ValueError`` when no user has 2
         recommended items.
 
-    Example:
-        >>> diversity(train_sdf, top_k_sdf)  # doctest: +SKIP
+    Example::
+
+        diversity(train_sdf, top_k_sdf)
     """
     from pyspark.sql import functions as F
 

@@ -1,10 +1,11 @@
 """Classification metrics on Spark DataFrames: the twins of
 :mod:`recommenders_kit.evaluation.pandas.classification`.
 
-Example (needs a Spark session):
-    >>> from recommenders_kit.evaluation.spark import auc
-    >>> auc(scored_sdf, col_prediction="probability")  # doctest: +SKIP
-    0.79
+Example (needs a Spark session)::
+
+    from recommenders_kit.evaluation.spark import auc
+    auc(scored_sdf, col_prediction="probability")
+    # 0.79
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def auc(
     Returns:
         A float in [0, 1]. Raises ``ValueError`` unless both classes are present.
 
-    Example:
-        >>> auc(scored_sdf, col_prediction="probability")  # doctest: +SKIP
+    Example::
+
+        auc(scored_sdf, col_prediction="probability")
     """
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
 
@@ -97,8 +99,9 @@ def logloss(
     Returns:
         A float >= 0.
 
-    Example:
-        >>> logloss(scored_sdf, col_prediction="probability")  # doctest: +SKIP
+    Example::
+
+        logloss(scored_sdf, col_prediction="probability")
     """
     from pyspark.sql import functions as F
 

@@ -52,9 +52,10 @@ def evaluate(
     Returns:
         ``{metric name: value}`` in the order asked.
 
-    Example:
-        >>> evaluate(test_sdf, top_k_sdf, metrics=["ndcg_at_k", "map"], k=10)  # doctest: +SKIP
-        {'ndcg_at_k': 0.41, 'map': 0.12}
+    Example::
+
+        evaluate(test_sdf, top_k_sdf, metrics=["ndcg_at_k", "map"], k=10)
+        # {'ndcg_at_k': 0.41, 'map': 0.12}
     """
     names = check_metric_names(metrics)
     values: dict[str, float] = {}

@@ -19,10 +19,11 @@ Differences that follow from Spark:
 * duplicate (user, item) pairs in ``rating_true``, duplicate recommendations and NaN
   predictions raise ``ValueError`` as in pandas, detected in the same aggregation.
 
-Example (needs a Spark session):
-    >>> from recommenders_kit.evaluation.spark import ndcg_at_k
-    >>> ndcg_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
-    0.41
+Example (needs a Spark session)::
+
+    from recommenders_kit.evaluation.spark import ndcg_at_k
+    ndcg_at_k(test_sdf, top_k_sdf, k=10)
+    # 0.41
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def precision_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> precision_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        precision_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -227,8 +229,9 @@ def recall_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> recall_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        recall_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -262,8 +265,9 @@ def ndcg_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> ndcg_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        ndcg_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -297,8 +301,9 @@ def map_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> map_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        map_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -332,8 +337,9 @@ def map(  # noqa: A001 - the metric's established name
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> map(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        map(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -366,8 +372,9 @@ def r_precision_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> r_precision_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        r_precision_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -398,8 +405,9 @@ def hit_ratio_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> hit_ratio_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        hit_ratio_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
@@ -432,8 +440,9 @@ def mrr_at_k(
     Returns:
         A float in [0, 1]; 0.0 when no user is in both frames.
 
-    Example:
-        >>> mrr_at_k(test_sdf, top_k_sdf, k=10)  # doctest: +SKIP
+    Example::
+
+        mrr_at_k(test_sdf, top_k_sdf, k=10)
     """
     per_user = _rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold

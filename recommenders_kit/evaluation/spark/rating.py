@@ -5,10 +5,11 @@ One join of the two frames on (user, item) and one aggregation per call; only th
 row reaches the driver. ``rating_true`` and ``rating_pred`` must hold one row per (user,
 item): Spark does not check it (a duplicate would count twice), the pandas twins raise.
 
-Example (needs a Spark session):
-    >>> from recommenders_kit.evaluation.spark import rmse
-    >>> rmse(test_sdf, predictions_sdf)  # doctest: +SKIP
-    0.93
+Example (needs a Spark session)::
+
+    from recommenders_kit.evaluation.spark import rmse
+    rmse(test_sdf, predictions_sdf)
+    # 0.93
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ def rmse(
     Returns:
         A float >= 0, in rating units. Raises ``ValueError`` when the frames share no pair.
 
-    Example:
-        >>> rmse(test_sdf, predictions_sdf)  # doctest: +SKIP
+    Example::
+
+        rmse(test_sdf, predictions_sdf)
     """
     values = rating_values(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction)
     return values["rmse"]
@@ -116,8 +118,9 @@ def mae(
     Returns:
         A float >= 0, in rating units. Raises ``ValueError`` when the frames share no pair.
 
-    Example:
-        >>> mae(test_sdf, predictions_sdf)  # doctest: +SKIP
+    Example::
+
+        mae(test_sdf, predictions_sdf)
     """
     values = rating_values(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction)
     return values["mae"]
@@ -141,8 +144,9 @@ def rsquared(
     Returns:
         A float <= 1. Raises ``ValueError`` when the frames share no pair.
 
-    Example:
-        >>> rsquared(test_sdf, predictions_sdf)  # doctest: +SKIP
+    Example::
+
+        rsquared(test_sdf, predictions_sdf)
     """
     values = rating_values(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction)
     return values["rsquared"]
@@ -166,8 +170,9 @@ def exp_var(
     Returns:
         A float <= 1. Raises ``ValueError`` when the frames share no pair.
 
-    Example:
-        >>> exp_var(test_sdf, predictions_sdf)  # doctest: +SKIP
+    Example::
+
+        exp_var(test_sdf, predictions_sdf)
     """
     values = rating_values(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction)
     return values["exp_var"]

@@ -16,10 +16,11 @@ Users or items not seen in training: :meth:`predict` drops those pairs (Spark's
 NaN. :meth:`recommend_k_items` returns no rows for unknown users; serve them a popularity
 fallback.
 
-Example:
-    >>> from recommenders_kit.models.als.spark import ALSRecommender
-    >>> model = ALSRecommender(rank=10, reg_param=0.05).fit(train_sdf)  # doctest: +SKIP
-    >>> top10 = model.recommend_k_items(test_sdf, k=10)  # doctest: +SKIP
+Example::
+
+    from recommenders_kit.models.als.spark import ALSRecommender
+    model = ALSRecommender(rank=10, reg_param=0.05).fit(train_sdf)
+    top10 = model.recommend_k_items(test_sdf, k=10)
 """
 
 from __future__ import annotations
