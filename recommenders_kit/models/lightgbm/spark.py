@@ -20,8 +20,12 @@ standalone cluster, see the notes in the docs):
   unless ``params`` says otherwise: SynapseML 1.1.0 bundles LightGBM 3.3.5, whose distributed
   many-vs-many categorical splits crash an executor (LightGBM issue 6491);
 * when the session does not set ``spark.executor.cores`` (a standalone cluster started
-  without it), the LightGBM task count is the session's parallelism instead of SynapseML's
-  guess from the executor JVM's processors, which made the tasks wait for each other forever.
+  without it), the LightGBM task count is the number of cores the executors registered,
+  instead of SynapseML's guess from the executor JVM's processors: with more tasks than slots
+  the running tasks waited forever for the others to join the LightGBM network.
+
+The executors need this package importable (Databricks: a cluster library; a standalone
+cluster: ``PYSPARK_PYTHON`` naming a Python that has it).
 
 The session needs the SynapseML jars:
 ``start_or_get_spark(packages=[recommenders_kit.spark.SYNAPSEML_PACKAGE])``.
@@ -377,7 +381,7 @@ class LightGBMClickModel(Params):
         kwargs = {PARAM_NAMES[k]: v for k, v in self.booster_params.items() if k in PARAM_NAMES}
         context = train.sparkSession.sparkContext
         if not is_local(train.sparkSession) and not context.getConf().get("spark.executor.cores"):
-            kwargs["numTasks"] = context.defaultParallelism
+            kwargs["numTasks"] = _task_slots(context)
         return LightGBMClassifier(
             objective="binary",
             featuresCol="_features",
@@ -437,6 +441,16 @@ class LightGBMClickModel(Params):
         obj.model = model.setFeaturesCol("_features").setParams(**_INTERNAL_COLUMNS)
         obj.meta = meta
         return obj
+
+
+def _task_slots(context: Any) -> int:
+    """The cores the executors registered: as many LightGBM tasks can run at once.
+
+    (``defaultParallelism`` is no measure: ``spark.default.parallelism`` may say anything.)"""
+    try:
+        return max(int(context._jsc.sc().schedulerBackend().totalCoreCount()), 1)
+    except Exception:  # not a coarse-grained backend: Spark's own estimate
+        return int(context.defaultParallelism)
 
 
 def _assemble(encoded: SparkDataFrame, encoder: EncoderBase) -> SparkDataFrame:
