@@ -4,11 +4,12 @@
 Same names, arguments and definitions (see that module's table); values agree with pandas to
 1e-9 on the same data. Only one aggregated row per call reaches the driver.
 
-The plan, per call: each input is grouped by user once (one shuffle each: the predictions
-into one array of ``(-score, input order, item)`` per user, the truth into one array of items
-per user); the two small per-user frames are joined; each user's top k is the first k
-entries of the sorted array, and hits, DCG, average precision and the first hit's rank are
-array expressions over those k entries. No window function, no per-item join.
+The plan, per call, one shuffle per input: the predictions are ranked per user with a window
+whose ``row_number <= k`` Spark cuts to a top k per partition before the shuffle (so only
+about k rows per user and partition move), and collected into one array per user; the truth
+is collected into one array of items per user; the two per-user frames, partitioned alike,
+are joined without a further shuffle. Hits, DCG, average precision and the first hit's rank
+are array expressions over each user's k entries; one aggregation sums them.
 
 Differences that follow from Spark:
 
@@ -41,7 +42,6 @@ from recommenders_kit.constants import (
 from recommenders_kit.evaluation._common import check_ranking_args, ideal_dcg
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column
     from pyspark.sql import DataFrame as SparkDataFrame
 
 __all__ = [
@@ -69,43 +69,43 @@ def _rank_hits(
     """One row per user present in both frames with what every ranking metric needs:
     ``n_rel`` (relevant items), ``ranks`` (the ranks of the hits, ascending), and the problem
     counts ``nan`` (NaN or null predictions), ``dup_true`` and ``dup_pred`` (duplicates)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     check_ranking_args(k, relevancy_method)
     require_spark_frame(rating_true, [col_user, col_item], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    item = F.col(col_item).cast(_common_type(rating_true, rating_pred, col_item))
+    item = F.col(col_item).cast(_common_type(rating_true, rating_pred, col_item)).alias("_i")
     score = F.col(col_prediction).cast("double")
-    # one shuffle for both inputs: their rows side by side, grouped by user
-    order = F.monotonically_increasing_id()  # the input order, for ties
-    no_score, no_order = F.lit(None).cast("double"), F.lit(None).cast("bigint")
-    rows = rating_true.select(
-        col_user, item.alias("_i"), no_score.alias("_s"), no_order.alias("_o")
+    # by_threshold: the items under it rank last and are not recommended, so a user with none
+    # above it still counts (with no hits); NaN passes any threshold in Spark
+    recommended = score >= threshold if relevancy_method == "by_threshold" else F.lit(True)
+    scored = rating_pred.select(
+        col_user,
+        item,
+        score.alias("_s"),
+        recommended.alias("_rec"),
+        F.monotonically_increasing_id().alias("_o"),  # the input order, for ties
     )
-    rows = rows.unionByName(
-        rating_pred.select(col_user, item.alias("_i"), score.alias("_s"), order.alias("_o"))
+    # NaN ranks above every number and nulls go first: a user's bad scores are in the top k.
+    # Spark plans "row_number <= k" as a top k per partition before the shuffle.
+    by_score = Window.partitionBy(col_user).orderBy(
+        F.col("_rec").desc(), F.col("_s").desc_nulls_first(), F.col("_o")
     )
-    is_pred = F.col("_o").isNotNull()
-    entry = F.struct((-F.col("_s")).alias("s"), F.col("_o").alias("o"), F.col("_i").alias("i"))
-    if relevancy_method == "by_threshold":
-        recommend = is_pred & (F.col("_s") >= threshold)
-    else:
-        recommend = is_pred
-    grouped = rows.groupBy(col_user).agg(
-        F.collect_list(F.when(~is_pred, F.col("_i"))).alias("_truth"),
-        F.slice(F.array_sort(F.collect_list(F.when(recommend, entry))), 1, k).alias("_top"),
-        F.count(F.when(is_pred, 1)).alias("_n_pred"),
-        F.count(F.when(is_pred & (F.isnan("_s") | F.col("_s").isNull()), 1)).alias("nan"),
+    top = (
+        scored.withColumn("_r", F.row_number().over(by_score))
+        .where(F.col("_r") <= k)
+        .groupBy(col_user)
+        .agg(F.expr("array_sort(collect_list(struct(_r, _i, _s, _rec))) AS _top"))
     )
-    items = F.transform("_top", lambda e: e["i"])
-    hit = F.transform(items, lambda i: F.array_contains("_truth", i))
-    ranks = F.filter(F.transform(hit, lambda h, r: F.when(h, r + 1)), lambda r: r.isNotNull())
-    return grouped.where((F.size("_truth") > 0) & (F.col("_n_pred") > 0)).select(
-        F.size("_truth").alias("n_rel"),
-        ranks.alias("ranks"),
-        "nan",
-        (F.size("_truth") - F.size(F.array_distinct("_truth"))).alias("dup_true"),
-        (F.size(items) - F.size(F.array_distinct(items))).alias("dup_pred"),
+    truth = rating_true.groupBy(col_user).agg(F.collect_list(item).alias("_truth"))
+    return top.join(truth, on=col_user).selectExpr(
+        "size(_truth) AS n_rel",
+        "filter(transform(_top, e -> if(e._rec AND array_contains(_truth, e._i), e._r, NULL)),"
+        " r -> r IS NOT NULL) AS ranks",
+        "size(filter(_top, e -> isnan(e._s) OR e._s IS NULL)) AS nan",
+        "size(_truth) - size(array_distinct(_truth)) AS dup_true",
+        "size(_top) - size(array_distinct(transform(_top, e -> e._i))) AS dup_pred",
     )
 
 
@@ -116,29 +116,21 @@ def _common_type(rating_true: SparkDataFrame, rating_pred: SparkDataFrame, col_i
     return "bigint" if kinds <= integral else "string"
 
 
-def _per_user(k: int) -> dict[str, Column]:
-    """Each ranking metric's per-user value as a column over a :func:`_rank_hits` frame."""
-    from pyspark.sql import functions as F
-
-    ranks, n_rel = F.col("ranks"), F.col("n_rel")
-    hits = F.size(ranks)
-
-    def total(values: Column) -> Column:
-        return F.aggregate(values, F.lit(0.0), lambda acc, v: acc + v)
-
-    idcg = F.element_at(
-        F.array(*[F.lit(v) for v in ideal_dcg(k)]), (F.least(F.lit(k), n_rel) + 1).cast("int")
-    )
-    ap_sum = total(F.transform(ranks, lambda r, i: (i + 1) / r))  # hits so far / rank
+def _per_user(k: int) -> dict[str, str]:
+    """Each ranking metric's per-user value as a SQL expression over a :func:`_rank_hits`
+    frame (``ranks``: the hits' ranks, ascending; ``n_rel``: relevant items)."""
+    ideal = ", ".join(f"{v!r}D" for v in ideal_dcg(k))
+    idcg = f"element_at(array({ideal}), least({k}, n_rel) + 1)"
+    ap_sum = "aggregate(transform(ranks, (r, i) -> (i + 1) / r), 0D, (acc, v) -> acc + v)"
     return {
-        "precision_at_k": hits / k,
-        "recall_at_k": hits / n_rel,
-        "ndcg_at_k": total(F.transform(ranks, lambda r: 1.0 / F.log2(r + 1))) / idcg,
-        "map_at_k": ap_sum / F.least(F.lit(k), n_rel),
-        "map": ap_sum / n_rel,
-        "r_precision_at_k": F.size(F.filter(ranks, lambda r: r <= n_rel)) / n_rel,
-        "hit_ratio_at_k": (hits > 0).cast("double"),
-        "mrr_at_k": F.when(hits > 0, 1.0 / F.element_at(ranks, 1)).otherwise(0.0),
+        "precision_at_k": f"size(ranks) / {k}",
+        "recall_at_k": "size(ranks) / n_rel",
+        "ndcg_at_k": f"aggregate(ranks, 0D, (acc, r) -> acc + 1D / log2(r + 1)) / {idcg}",
+        "map_at_k": f"{ap_sum} / least({k}, n_rel)",
+        "map": f"{ap_sum} / n_rel",
+        "r_precision_at_k": "size(filter(ranks, r -> r <= n_rel)) / n_rel",
+        "hit_ratio_at_k": "if(size(ranks) > 0, 1D, 0D)",
+        "mrr_at_k": "if(size(ranks) > 0, 1D / element_at(ranks, 1), 0D)",
     }
 
 
@@ -154,7 +146,7 @@ def _means(
         F.sum("nan").alias("_nan"),
         F.sum("dup_true").alias("_dup_true"),
         F.sum("dup_pred").alias("_dup_pred"),
-        *[F.sum(columns[m]).alias(m) for m in names],
+        *[F.sum(F.expr(columns[m])).alias(m) for m in names],
     ).collect()[0]
     if row["_nan"]:
         raise ValueError(

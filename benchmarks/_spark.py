@@ -1,0 +1,61 @@
+"""Spark sessions for the benchmarks: local[2], then the loopback standalone cluster.
+
+One SparkContext per process: the local session is stopped before the cluster's starts. Both
+get the same driver settings (the first one launches the driver JVM), the SynapseML jars and
+few shuffle partitions (2 cores either way).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+MASTERS = ("local[2]", "cluster")
+
+
+@contextlib.contextmanager
+def session(master: str, memory: str = "6g") -> Iterator[Any]:
+    """A session on ``local[2]`` or on a fresh loopback cluster of two 1-core workers; stopped
+    (with its cluster) on exit."""
+    from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
+    from tests.support.spark_cluster import cluster_session, standalone_cluster
+
+    if master != "cluster":
+        spark = start_or_get_spark(
+            "bench",
+            master=master,
+            memory=memory,
+            packages=[SYNAPSEML_PACKAGE],
+            config={"spark.driver.extraJavaOptions": "-Xss16m"},
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="bench-checkpoints-"))
+        try:
+            yield spark
+        finally:
+            spark.stop()
+        return
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        standalone_cluster(Path(tmp), workers=2, memory="4g") as cluster,
+    ):
+        spark = cluster_session(cluster, "bench-cluster", **{"spark.executor.memory": "3g"})
+        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setCheckpointDir(Path(tmp, "checkpoints").as_uri())
+        try:
+            yield spark
+        finally:
+            spark.stop()
+
+
+def parquet_frame(spark: Any, frame: Any, folder: Path, name: str) -> Any:
+    """``frame`` written as parquet and read back by Spark (how a job's input arrives), cached."""
+    path = folder / f"{name}.parquet"
+    if not path.exists():
+        frame.to_parquet(path, index=False)
+    data = spark.read.parquet(str(path)).cache()
+    data.count()
+    return data
