@@ -134,27 +134,46 @@ class EncoderBase(Params):
     def _encode_frame(self, data: pd.DataFrame, folds: np.ndarray | None) -> pd.DataFrame:
         """The feature frame of ``data``; ``folds`` (one per row) asks for the out-of-fold
         target encoding of training rows, from the fold statistics of the last fit."""
+        numeric = {c: pd.to_numeric(data[c], errors="raise") for c in self.numeric_cols}
+        codes = {c: value_codes(data[c]) for c in self.categorical_cols}
+        return pd.DataFrame(self._encode_columns(numeric, codes, folds), index=data.index)
+
+    def _encode_columns(
+        self,
+        numeric: Mapping[str, Any],
+        codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        folds: np.ndarray | None,
+    ) -> dict[str, np.ndarray]:
+        """The kernel both engines run: every feature column, in :attr:`feature_names`
+        order, from the numeric columns (array-likes, NaN: missing) and each categorical
+        column's ``(codes, labels)`` (see :func:`value_codes`)."""
         require_fitted(self.stats, self)
-        out = {
-            c: pd.to_numeric(data[c], errors="raise").astype("float64") for c in self.numeric_cols
-        }
-        label = data[self.col_label].to_numpy(dtype=np.float64) if folds is not None else None
-        for col in self.categorical_cols:  # look each value up once, then apply every method
-            table = self._table(col)
-            codes, labels = value_codes(data[col])
-            position = table.index.get_indexer(labels)
-            missing = codes < 0
-            index = np.where(
-                missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
-            )  # -1: rare, unseen or missing
-            for method in self.methods:
-                name = col + SUFFIX[method]
-                if method == "target" and folds is not None and label is not None:
-                    out[name] = self._target_oof(col, table, index, folds, label)
-                else:
-                    features, if_missing = table.features[method]
-                    out[name] = np.where(missing, if_missing, features[index])
-        return pd.DataFrame(out, index=data.index)[self.feature_names]
+        out = {c: np.asarray(numeric[c], dtype=np.float64) for c in self.numeric_cols}
+        for col in self.categorical_cols:
+            out.update(self._column_features(col, *codes[col], folds))
+        return {name: out[name] for name in self.feature_names}
+
+    def _column_features(
+        self, col: str, codes: np.ndarray, labels: np.ndarray, folds: np.ndarray | None
+    ) -> dict[str, np.ndarray]:
+        """Every method's feature of one categorical column, given its values as ``codes``
+        (-1: missing) into ``labels`` (the distinct values, as strings): each distinct value
+        is looked up once, then every method reads the same position."""
+        table = self._table(col)
+        position = table.index.get_indexer(labels)
+        missing = codes < 0
+        index = np.where(
+            missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
+        )  # -1: rare, unseen or missing
+        out = {}
+        for method in self.methods:
+            name = col + SUFFIX[method]
+            if method == "target" and folds is not None:
+                out[name] = self._target_oof(col, table, index, folds)
+            else:
+                features, if_missing = table.features[method]
+                out[name] = np.where(missing, if_missing, features[index])
+        return out
 
     def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
@@ -200,7 +219,7 @@ class EncoderBase(Params):
         return tables[col]
 
     def _target_oof(
-        self, col: str, table: _Table, index: np.ndarray, folds: np.ndarray, label: np.ndarray
+        self, col: str, table: _Table, index: np.ndarray, folds: np.ndarray
     ) -> np.ndarray:
         """Training rows' target encoding: the value's statistics over the other folds."""
         m, prior = self.smoothing, float(require_fitted(self.prior, self))
@@ -251,20 +270,18 @@ class EncoderBase(Params):
 
 
 def partial_stats(
-    data: pd.DataFrame,
-    categorical_cols: Sequence[str],
-    col_label: str,
+    columns: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    label: np.ndarray,
     folds: np.ndarray | None,
 ) -> pd.DataFrame:
     """Rows and clicks per (column, value, fold) of a block of training rows, as
-    :data:`STATS_SCHEMA` rows (value None: missing; fold 0 without ``folds``). Summaries of
-    disjoint blocks add up to the summary of their union."""
-    label = data[col_label].to_numpy(dtype=np.float64)
-    folds = np.zeros(len(data), dtype=np.int64) if folds is None else folds
+    :data:`STATS_SCHEMA` rows (value None: missing; fold 0 without ``folds``). ``columns``
+    maps each categorical column to its ``(codes, labels)`` (see :func:`value_codes`).
+    Summaries of disjoint blocks add up to the summary of their union."""
+    folds = np.zeros(len(label), dtype=np.int64) if folds is None else folds
     n_folds = int(folds.max()) + 1 if len(folds) else 1
     parts = []
-    for col in categorical_cols:
-        codes, labels = value_codes(data[col])
+    for col, (codes, labels) in columns.items():
         keys = np.where(codes < 0, len(labels), codes) * n_folds + folds
         size = np.bincount(keys, minlength=(len(labels) + 1) * n_folds)
         clicks = np.bincount(keys, weights=label, minlength=len(size))
@@ -324,6 +341,17 @@ class _Table(NamedTuple):
 def is_missing(value: Any) -> bool:
     """None, NaN or ``pd.NA``: what pandas would read as missing in a record."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def arrow_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`value_codes` of a pyarrow string array (the Spark path's Arrow batches):
+    dictionary-encoded in Arrow, so each distinct value becomes a Python string once."""
+    encoded = column.dictionary_encode()
+    if hasattr(encoded, "combine_chunks"):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    labels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    return codes, labels
 
 
 def value_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ from recommenders_kit.models.lightgbm._common import (
     read_folder,
     write_folder,
 )
-from recommenders_kit.models.lightgbm._encoder import EncoderBase, partial_stats
+from recommenders_kit.models.lightgbm._encoder import EncoderBase, partial_stats, value_codes
 
 __all__ = ["FeatureEncoder", "LightGBMClickModel"]
 
@@ -84,7 +84,9 @@ class FeatureEncoder(EncoderBase):
         empty = [c for c in self.categorical_cols + self.numeric_cols if train[c].isna().all()]
         if empty:
             raise ValueError(f"column(s) {empty} are missing in every training row")
-        rows = partial_stats(train, self.categorical_cols, self.col_label, self._folds(train))
+        columns = {c: value_codes(train[c]) for c in self.categorical_cols}
+        label = train[self.col_label].to_numpy(dtype=np.float64)
+        rows = partial_stats(columns, label, self._folds(train))
         self._set_stats(rows, len(train), float(train[self.col_label].sum()))
         return self
 

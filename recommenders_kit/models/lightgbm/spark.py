@@ -3,9 +3,10 @@
 The twins of :mod:`recommenders_kit.models.lightgbm.pandas`, on Spark DataFrames:
 
 * :class:`FeatureEncoder`: the same encodings and statistics. ``fit`` summarises every
-  partition with the pandas kernel (rows and clicks per value of all 26 columns in one pass)
+  partition with the numpy kernel (rows and clicks per value of all 26 columns in one pass)
   and merges the summaries with one aggregation; ``transform`` runs the numpy kernel on each
-  Arrow batch in the executors (``mapInPandas``), so the numbers equal the pandas twin's.
+  Arrow batch in the executors (``mapInArrow``: strings are dictionary-encoded in Arrow, never
+  turned into a pandas frame), so the numbers equal the pandas twin's.
   Only the kept values (at most ``rows / min_count`` per column) reach the driver.
 * :class:`LightGBMClickModel`: the encoded columns assembled into a vector (missing values
   kept as NaN) and SynapseML's ``LightGBMClassifier`` with the same hyperparameters (mapped
@@ -53,6 +54,7 @@ from recommenders_kit.models.lightgbm._common import (
 from recommenders_kit.models.lightgbm._encoder import (
     STATS_SCHEMA,
     EncoderBase,
+    arrow_codes,
     partial_stats,
 )
 from recommenders_kit.spark import is_local
@@ -126,29 +128,41 @@ class FeatureEncoder(EncoderBase):
         strings = [F.col(c).cast("string").alias(c) for c in cats]
         source = train.select(*strings, *nums, label, folds)
         summarize = functools.partial(_summarize, cats, nums, label, self.n_folds)
+        # one row per (column, value): fixed-width sums per fold, so Spark aggregates them
+        # in a hash table on each side of the one shuffle
+        n_folds = self.n_folds if "target" in self.methods else 1
+        fold, size, clicks = F.col("fold"), F.col("size"), F.col("clicks")
         merged = (
-            source.mapInPandas(summarize, STATS_SCHEMA)
+            source.mapInArrow(summarize, STATS_SCHEMA)
             .groupBy("col", "v")
             .agg(
-                F.sum("size").alias("total"),
-                F.collect_list(F.struct("fold", "size", "clicks")).alias("folds"),
+                F.sum(size).alias("total"),
+                F.sum(clicks).alias("total_clicks"),
+                *[F.sum(F.when(fold == f, size)).alias(f"size{f}") for f in range(n_folds)],
+                *[F.sum(F.when(fold == f, clicks)).alias(f"clicks{f}") for f in range(n_folds)],
             )
             .where((F.col("total") >= self.min_count) | F.col("v").isNull() | _is_special())
         )
         rows: Any = merged.toPandas()
         special = rows["col"].str.startswith("\x00")
-        n_rows, clicks = self._check_summary(rows[special])
-        per_fold = rows[~special].explode("folds", ignore_index=True)
-        per_fold = pd.DataFrame(
-            {
-                "col": per_fold["col"],
-                "v": per_fold["v"],
-                "fold": [f["fold"] for f in per_fold["folds"]],
-                "size": [f["size"] for f in per_fold["folds"]],
-                "clicks": [f["clicks"] for f in per_fold["folds"]],
-            }
+        n_rows, n_clicks = self._check_summary(rows[special])
+        kept = rows[~special]
+        per_fold = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "col": kept["col"],
+                        "v": kept["v"],
+                        "fold": f,
+                        "size": kept[f"size{f}"].fillna(0),
+                        "clicks": kept[f"clicks{f}"].fillna(0),
+                    }
+                )
+                for f in range(n_folds)
+            ],
+            ignore_index=True,
         )
-        self._set_stats(per_fold, n_rows, clicks)
+        self._set_stats(per_fold, n_rows, n_clicks)
         return self
 
     def transform(self, data: SparkDataFrame) -> SparkDataFrame:
@@ -176,7 +190,7 @@ class FeatureEncoder(EncoderBase):
         schema = self._output_schema(data.schema)
         fold_stats = self._fold_stats if folds is not None else None
         encode = functools.partial(_encode_batches, self.to_json(), fold_stats, schema.names)
-        return source.mapInPandas(encode, schema)
+        return source.mapInArrow(encode, schema)
 
     def _output_schema(self, schema: StructType) -> StructType:
         from pyspark.sql import types as T
@@ -217,11 +231,10 @@ class FeatureEncoder(EncoderBase):
 
     def _check_summary(self, special: pd.DataFrame) -> tuple[int, float]:
         """(rows, clicks) of the training data, after the checks that need its summary."""
-        clicks_of = [sum(f["clicks"] for f in folds) for folds in special["folds"]]
         value = {
             (c, v): (size, clicks)
             for c, v, size, clicks in zip(
-                special["col"], special["v"], special["total"], clicks_of, strict=True
+                special["col"], special["v"], special["total"], special["total_clicks"], strict=True
             )
         }
         n_rows, clicks = value.get(("\x00rows", None), (0, 0.0))
@@ -245,25 +258,51 @@ def _is_special() -> Column:
 
 
 def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batches: Any) -> Any:
-    """mapInPandas: each batch's :func:`partial_stats` rows, plus its row count and clicks,
+    """mapInArrow: a partition's :func:`partial_stats` rows, plus its row count and clicks,
     bad labels and folds, and non-missing counts per column (the ``\\x00`` rows)."""
-    for batch in batches:
-        y = pd.to_numeric(batch[label], errors="coerce")
-        bad = int((~y.isin([0, 1])).sum())
-        folds = batch[_FOLD].to_numpy()
-        bad_folds = int(((folds < 0) | (folds >= n_folds)).sum())
-        ok = y.isin([0, 1]).to_numpy()
-        stats = partial_stats(batch[ok].assign(**{label: y[ok]}), cats, label, folds[ok])
-        checks: list[tuple[str, str | None, int, float]] = [
-            ("\x00rows", None, len(batch), float(y[ok].sum())),
-            ("\x00bad", None, bad, 0.0),
-            ("\x00badfold", None, bad_folds, 0.0),
+    import pyarrow as pa
+
+    batches = list(batches)  # the whole partition: one summary row per value, not per batch
+    if not batches:
+        return
+    table = pa.Table.from_batches(batches)
+    y = pd.to_numeric(table.column(label).to_pandas(), errors="coerce").to_numpy()
+    folds = table.column(_FOLD).fill_null(-1).to_numpy()
+    good_label, good_fold = np.isin(y, (0, 1)), (folds >= 0) & (folds < n_folds)
+    ok = good_label & good_fold  # the rows that count (any other fails the fit)
+    columns = {c: arrow_codes(table.column(c).filter(ok)) for c in cats}
+    stats = partial_stats(columns, y[ok], folds[ok])
+    checks: list[tuple[str, str | None, int, float]] = [
+        ("\x00rows", None, len(y), float(y[ok].sum())),
+        ("\x00bad", None, int((~good_label).sum()), 0.0),
+        ("\x00badfold", None, int((~good_fold).sum()), 0.0),
+    ]
+    checks += [("\x00present", c, _present(table.column(c)), 0.0) for c in cats + nums]
+    rows = pd.concat(
+        [stats, pd.DataFrame(checks, columns=["col", "v", "size", "clicks"]).assign(fold=0)],
+        ignore_index=True,
+    )
+    schema = pa.schema(
+        [
+            ("col", pa.string()),
+            ("v", pa.string()),
+            ("fold", pa.int32()),
+            ("size", pa.int64()),
+            ("clicks", pa.float64()),
         ]
-        checks += [("\x00present", c, int(batch[c].notna().sum()), 0.0) for c in cats + nums]
-        yield pd.concat(
-            [stats, pd.DataFrame(checks, columns=["col", "v", "size", "clicks"]).assign(fold=0)],
-            ignore_index=True,
-        )[["col", "v", "fold", "size", "clicks"]]
+    )  # STATS_SCHEMA
+    yield pa.RecordBatch.from_pandas(rows, schema=schema, preserve_index=False)
+
+
+def _present(column: Any) -> int:
+    """Values of an Arrow column that are neither null nor NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    present = len(column) - column.null_count
+    if pa.types.is_floating(column.type):
+        present -= pc.sum(pc.is_nan(column)).as_py() or 0
+    return int(present)
 
 
 @functools.lru_cache(maxsize=4)
@@ -274,15 +313,22 @@ def _worker_encoder(text: str) -> EncoderBase:
 
 
 def _encode_batches(text: str, fold_stats: dict | None, names: list[str], batches: Any) -> Any:
-    """mapInPandas: each batch with its encoded features (the pandas kernel)."""
+    """mapInArrow: each batch with its encoded features (the numpy kernel). Categorical
+    values are dictionary-encoded in Arrow, so each distinct value of a batch becomes a
+    Python string once."""
+    import pyarrow as pa
+
     encoder = _worker_encoder(text)
     for batch in batches:
         folds = None
         if fold_stats is not None:
             encoder._fold_stats = fold_stats
-            folds = batch.pop(_FOLD).to_numpy().astype(np.int64)
-        features = encoder._encode_frame(batch, folds)
-        yield batch.assign(**{c: features[c] for c in features.columns})[names]
+            folds = batch.column(_FOLD).to_numpy().astype(np.int64)
+        numeric = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in encoder.numeric_cols}
+        codes = {c: arrow_codes(batch.column(c)) for c in encoder.categorical_cols}
+        features = encoder._encode_columns(numeric, codes, folds)
+        arrays = [pa.array(features[n]) if n in features else batch.column(n) for n in names]
+        yield pa.RecordBatch.from_arrays(arrays, names=names)
 
 
 class LightGBMClickModel(Params):

@@ -7,12 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pyspark.sql import functions as F
 
 from recommenders_kit.datasets import criteo
 from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
 from recommenders_kit.models.lightgbm.spark import LightGBMClickModel as SparkModel
+from tests.unit.models.lightgbm.test_pandas import TRAIN
+from tests.unit.models.lightgbm.test_pandas import encoder as pandas_encoder
 
 pytestmark = pytest.mark.spark
 
@@ -35,6 +38,33 @@ def test_spark_encoding_equals_pandas(spark):
     ]:
         got = got.toPandas().sort_values("_row").reset_index(drop=True)[want.columns]
         pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_dtype=False)
+
+
+def test_hand_worked_frame_and_bad_training_rows(spark):
+    """The pandas twin's hand-worked frame gives the same numbers; bad rows fail the fit with
+    the pandas twin's messages (NaN and null both count as missing)."""
+    methods = {"methods": ("ordinal", "count", "target")}
+    want = pandas_encoder(**methods).fit_transform(TRAIN)
+    train = spark.createDataFrame(TRAIN.astype({"n": "float64"}).assign(_row=range(7)))
+    got = spark_encoder(**methods).fit_transform(train).toPandas().sort_values("_row")
+    pd.testing.assert_frame_equal(
+        got[want.columns].reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
+    )
+    bad = [
+        (train.withColumn("label", F.when(F.col("_row") == 2, 2).otherwise(1)), "label must"),
+        (train.withColumn("fold", F.lit(5)), r"fold must hold integers 0 .. 1"),
+        (train.withColumn("fold", F.lit(None).cast("int")), r"fold must hold integers 0 .. 1"),
+        (train.withColumn("n", F.lit(float("nan"))), r"\['n'\] are missing in every"),
+        (train.withColumn("n", F.lit("x")), r"\['n'\] hold \['string'\], not numbers"),
+        (train.drop("c"), r"missing column\(s\) \['c'\]"),
+    ]
+    for frame, message in bad:
+        with pytest.raises(ValueError, match=message):
+            spark_encoder(**methods).fit(frame)
+
+
+def spark_encoder(**kw):
+    return SparkEncoder(**{**pandas_encoder().get_params(), **kw})
 
 
 def _spark_ready(frame: pd.DataFrame) -> pd.DataFrame:
