@@ -2,10 +2,13 @@
 
 A LightGBM click model (trained on 100k generated Criteo rows) is served by
 ``recommenders-kit serve`` on 127.0.0.1; clients send single-row and 100-row requests built
-from real Criteo rows, sequentially and from 8 concurrent clients (keep-alive connections).
-Reported: requests/s, rows/s, p50/p99 latency, failed requests. The baseline is the same
-requests scored in-process by the same scorer (``scorer.score(payload)``, no HTTP), so
-"x baseline" is the cost of the web service around the model.
+from real Criteo rows, sequentially and from 8 concurrent clients (keep-alive connections:
+the "connections" column counts the sockets the clients opened, one per client when the
+server keeps them alive), and from 8 clients while 2 idle sockets are held open (clients that
+connected and send nothing). Reported: requests/s, rows/s, p50/p99 latency, failed
+requests. The baseline is the same requests scored in-process by the same scorer
+(``scorer.score(payload)``, no HTTP), so "x baseline" is the cost of the web service around
+the model.
 
 Run:  .venv/bin/python -m benchmarks.serving [--requests 3000] [--workers 1 2]
 """
@@ -15,11 +18,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import socket
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,8 +49,28 @@ def request_bodies(n_rows: int, count: int, seed: int = 0) -> list[bytes]:
     ]
 
 
-def client(port: int, bodies: list[bytes], latencies: list[float], failures: list[int]) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port)
+class _Connection(http.client.HTTPConnection):
+    """An HTTP connection that counts the sockets it opened (it reopens one the server
+    closed)."""
+
+    opened = 0
+
+    def connect(self) -> None:
+        self.opened += 1
+        super().connect()
+
+
+class Result(NamedTuple):
+    latencies: list[float]
+    failed: int
+    wall: float
+    connections: int | str
+
+
+def client(
+    port: int, bodies: list[bytes], latencies: list[float], failures: list[int], opened: list[int]
+) -> None:
+    conn = _Connection("127.0.0.1", port)
     headers = {"Content-Type": "application/json"}
     for body in bodies:
         start = time.perf_counter()
@@ -55,46 +80,55 @@ def client(port: int, bodies: list[bytes], latencies: list[float], failures: lis
         latencies.append(time.perf_counter() - start)
         if response.status != 200:
             failures.append(response.status)
+    opened.append(conn.opened)
     conn.close()
 
 
-def over_http(port: int, bodies: list[bytes], clients: int) -> tuple[list[float], int, float]:
+def over_http(port: int, bodies: list[bytes], clients: int, idle: int = 0) -> Result:
+    """``clients`` threads share ``bodies``; ``idle`` sockets are connected and stay silent."""
     latencies: list[float] = []
     failures: list[int] = []
+    opened: list[int] = []
     share = [bodies[i::clients] for i in range(clients)]
-    threads = [threading.Thread(target=client, args=(port, s, latencies, failures)) for s in share]
+    threads = [
+        threading.Thread(target=client, args=(port, s, latencies, failures, opened)) for s in share
+    ]
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle)]
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, len(failures), time.perf_counter() - start
+    wall = time.perf_counter() - start
+    for s in silent:
+        s.close()
+    return Result(latencies, len(failures), wall, sum(opened))
 
 
-def in_process(scorer, bodies: list[bytes]) -> tuple[list[float], int, float]:
+def in_process(scorer, bodies: list[bytes]) -> Result:
     latencies = []
     start = time.perf_counter()
     for body in bodies:
         t0 = time.perf_counter()
         scorer.score(json.loads(body))
         latencies.append(time.perf_counter() - t0)
-    return latencies, 0, time.perf_counter() - start
+    return Result(latencies, 0, time.perf_counter() - start, "-")
 
 
-def row(name: str, rows: int, clients, result, base_rps: float | None) -> list:
-    latencies, failed, wall = result
-    rps = len(latencies) / wall
-    q = statistics.quantiles(latencies, n=100)
+def row(name: str, rows: int, clients, result: Result, base_rps: float | None) -> list:
+    rps = len(result.latencies) / result.wall
+    q = statistics.quantiles(result.latencies, n=100)
     return [
         name,
         rows,
         clients,
-        len(latencies),
+        len(result.latencies),
+        result.connections,
         rps,
         rps * rows,
         q[49] * 1e3,
         q[98] * 1e3,
-        failed,
+        result.failed,
         "" if base_rps is None else f"{base_rps / rps:.1f}",
     ]
 
@@ -127,12 +161,16 @@ def main() -> None:
                         result = over_http(port, bodies, clients)
                         name = f"HTTP, {workers} worker(s)"
                         table.append(row(name, n_rows, clients, result, baseline[n_rows]))
+                result = over_http(port, workloads[1], 8, idle=2)
+                name = f"HTTP, {workers} worker(s), 2 idle sockets open"
+                table.append(row(name, 1, 8, result, baseline[1]))
     print_table(
         [
             "path",
             "rows/req",
             "clients",
             "requests",
+            "connections",
             "req/s",
             "rows/s",
             "p50 ms",

@@ -7,12 +7,15 @@
     recommenders-kit tune als --size 100k --trials 20
 
 Each subcommand imports its heavy dependencies only when it runs, so ``--help`` is instant.
+
+Every expected failure (bad input, a malformed file, a missing model, a Spark job failed by
+a bad row) ends with one ``error: ...`` line on stderr and exit code 1; tracebacks only with
+``--debug`` (or ``RECOMMENDERS_KIT_DEBUG=1``).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,11 +24,44 @@ import click
 from recommenders_kit import __version__
 from recommenders_kit.constants import DEFAULT_SEED, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
 from recommenders_kit.datasets.movielens import SIZES
+from recommenders_kit.serving.server import DEFAULT_THREADS
+from recommenders_kit.settings import DEBUG_ENV, env_flag
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: turns an escaping exception into one ``error:`` line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:
+            if ctx.params.get("debug") or env_flag(DEBUG_ENV):
+                raise
+            click.echo(f"error: {explain(e)}", err=True)
+            ctx.exit(1)
+
+
+def explain(error: BaseException) -> str:
+    """One line for a failure: the library's own message, also when it comes back wrapped in
+    a Spark job failure (a Python error raised in an executor), else the error's class and
+    first line."""
+    text = str(error)
+    for line in text.splitlines():  # an executor's Python error, as Spark reports it
+        for kind in ("ValueError: ", "FileNotFoundError: ", "TypeError: "):
+            if line.startswith(kind):
+                return line[len(kind) :]
+    if isinstance(error, ValueError | OSError | RuntimeError | TypeError | KeyError):
+        return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(error).__name__}: {first[:500]} (--debug shows the traceback)"
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="recommenders-kit")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks of failures.")
+def main(debug: bool) -> None:
     """recommenders_kit: from raw interactions to a recommender web service."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
@@ -50,11 +86,7 @@ def _cache_option(f):
 
 
 def _run_download(fn: Callable[..., Any], size: str, cache_dir: str | None) -> None:
-    try:
-        paths = fn(size, cache_dir)
-    except (ValueError, OSError, RuntimeError) as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+    paths = fn(size, cache_dir)
     for path in paths.values() if isinstance(paths, dict) else [paths]:
         click.echo(str(path))
 
@@ -136,13 +168,9 @@ def quickstart_als(
         def on_step(name: str) -> None:
             bar.update(0 if name == steps[0] else 1, name)
 
-        try:
-            result = als_movielens(
-                size, k=k, seed=seed, engine=engine, local_cache_path=cache_dir, on_step=on_step
-            )
-        except (ValueError, OSError, RuntimeError) as e:
-            click.echo(f"\nerror: {e}", err=True)
-            sys.exit(1)
+        result = als_movielens(
+            size, k=k, seed=seed, engine=engine, local_cache_path=cache_dir, on_step=on_step
+        )
         bar.update(1, "done")
     share = DEFAULT_SPLIT_RATIO
     click.echo(
@@ -176,11 +204,20 @@ def quickstart_als(
     help="Interface to listen on (0.0.0.0 to accept other machines, e.g. in a container).",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-def serve(model_dir: str, port: int, host: str, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Request threads per worker (a stalled client holds one).",
+)
+def serve(model_dir: str, port: int, host: str, workers: int, threads: int) -> None:
     """Serve a model under Azure ML's inference server: POST /score, GET / (liveness)."""
+    from recommenders_kit.serving.scorers import model_folder
     from recommenders_kit.serving.server import run
 
-    run(model_dir, port=port, host=host, workers=workers)
+    model_folder(model_dir)  # a folder without a model fails here, in one line
+    run(model_dir, port=port, host=host, workers=workers, threads=threads)
 
 
 @main.group()
@@ -218,22 +255,18 @@ def _run_tuning(
 ) -> None:
     from recommenders_kit.tuning.sweep import run_sweep
 
-    try:
-        result = run_sweep(
-            objective,
-            space,
-            n_trials=opts["trials"],
-            timeout=opts["timeout"],
-            seed=opts["seed"],
-            tracking_uri=opts["tracking_uri"],
-            experiment=opts["experiment"],
-            prune=not opts["no_prune"],
-            tags=tags,
-            n_jobs=jobs,
-        )
-    except (ValueError, RuntimeError) as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+    result = run_sweep(
+        objective,
+        space,
+        n_trials=opts["trials"],
+        timeout=opts["timeout"],
+        seed=opts["seed"],
+        tracking_uri=opts["tracking_uri"],
+        experiment=opts["experiment"],
+        prune=not opts["no_prune"],
+        tags=tags,
+        n_jobs=jobs,
+    )
     states = result.trials.state.value_counts().to_dict()
     click.echo(
         f"\n{len(result.study.trials)} trials {states}; best trials "

@@ -87,6 +87,7 @@ def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
     from recommenders_kit.split.spark import random_split
 
     with steps("load"):
+        movielens.download(size, cache)  # a missing or malformed file fails before Spark starts
         spark = spark or start_or_get_spark("als-quickstart")
         data = movielens.load_spark_df(spark, size, local_cache_path=cache)
     with steps("split"):

@@ -11,6 +11,7 @@
 ``RECOMMENDERS_KIT_COSMOS_DATABASE``   its database (default ``recommendations``)
 ``RECOMMENDERS_KIT_COSMOS_CONTAINER``  its container (default ``topk``)
 ``RECOMMENDERS_KIT_COSMOS_VERIFY``     no: skip TLS verification (a local emulator only)
+``RECOMMENDERS_KIT_DEBUG``             yes: the CLI prints tracebacks (as ``--debug``)
 ``SPARK_MASTER``                       the master of sessions the library starts
 =====================================  ======================================================
 """
@@ -25,6 +26,7 @@ MIRROR_ENV = "RECOMMENDERS_KIT_MIRROR"
 SPARK_DATA_ENV = "RECOMMENDERS_KIT_SPARK_DATA"
 SPARK_UI_ENV = "RECOMMENDERS_KIT_SPARK_UI"
 COSMOS_ENV = "RECOMMENDERS_KIT_COSMOS_"  # + ENDPOINT, KEY, DATABASE, CONTAINER, VERIFY
+DEBUG_ENV = "RECOMMENDERS_KIT_DEBUG"
 SPARK_MASTER_ENV = "SPARK_MASTER"
 
 _YES = {"1", "true", "yes", "on"}

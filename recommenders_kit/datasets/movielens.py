@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Sequence
@@ -171,11 +172,17 @@ def download(
 ) -> dict[str, Path]:
     """Fetch (or reuse) the archive of ``size`` and extract its rating and movie files.
 
-    Files already extracted in the cache are used as they are: they are only ever written
-    there (atomically) from an archive whose checksum matched. Delete them to re-verify.
+    Files already extracted in the cache are reused (they are only ever written there,
+    atomically, from an archive whose checksum matched), but a rating file is read through
+    once before its first use, whoever put it there: a malformed line fails here, naming the
+    file and line, instead of deep inside a Spark job. A marker beside the file
+    (``<name>.checked``, its size and modification time) skips the check afterwards.
 
     Returns:
         ``{"ratings": path, "items": path[, "genres": path]}`` on the local disk.
+
+    Raises:
+        ValueError: a malformed rating file (names file, line and field).
     """
     fmt = _format(size)
     members = {"ratings": fmt.ratings, "items": fmt.items}
@@ -183,11 +190,31 @@ def download(
         members["genres"] = fmt.genre_names
     cache = _dl.get_cache_dir(local_cache_path)
     extracted = {key: cache / member for key, member in members.items()}
-    if all(path.exists() for path in extracted.values()):
-        return extracted  # extracted earlier from a verified archive
-    archive = _dl.fetch(fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=cache)
-    extracted = _dl.extract(archive, list(members.values()), cache)
-    return {key: extracted[member] for key, member in members.items()}
+    if not all(path.exists() for path in extracted.values()):
+        archive = _dl.fetch(fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=cache)
+        files = _dl.extract(archive, list(members.values()), cache)
+        extracted = {key: files[member] for key, member in members.items()}
+    _check_ratings(fmt, extracted["ratings"])
+    return extracted
+
+
+def _check_ratings(fmt: MovieLensFormat, path: Path) -> None:
+    """Parse ``path`` once (the pandas loader's reader) unless its marker says it was."""
+    marker = path.with_name(path.name + ".checked")
+    stat = path.stat()
+    stamp = f"{stat.st_size} {stat.st_mtime_ns}"
+    if marker.exists() and marker.read_text() == stamp:
+        return
+    read_delimited(
+        path,
+        sep=fmt.ratings_sep,
+        names=list(DEFAULT_HEADER),
+        dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES, strict=True)),
+        header=fmt.header,
+        encoding=fmt.encoding,
+    )
+    with contextlib.suppress(OSError):  # a read-only cache: check again next time
+        marker.write_text(stamp)
 
 
 def load_pandas_df(

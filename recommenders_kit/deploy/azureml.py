@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from recommenders_kit._validate import require_choice, require_positive_int
+from recommenders_kit.serving.server import gunicorn_args
 
 #: Azure ML's curated Ubuntu base image for custom environments.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
@@ -247,9 +248,11 @@ def deployment_entity(
     ``model`` and ``environment`` are entities (or ``"azureml:name:version"`` references);
     ``code`` is a folder from :func:`code_folder`. Managed deployments take
     ``instance_type``/``instance_count``; Kubernetes ones ``instance_count``, CPU/memory
-    requests and optional :class:`Autoscale`. ``environment_variables`` reach ``init()``
-    (e.g. ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` for top-k lookups from Cosmos DB; pass keys
-    through Key Vault references, not literals).
+    requests and optional :class:`Autoscale`. The service's own settings are always set
+    (``OMP_NUM_THREADS=1``; ``GUNICORN_CMD_ARGS``: threaded workers with a keep-alive timeout,
+    see :mod:`recommenders_kit.serving.server`); ``environment_variables`` add to them and
+    reach ``init()`` (e.g. ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` for top-k lookups from Cosmos
+    DB; pass keys through Key Vault references, not literals).
     """
     from azure.ai.ml.entities import KubernetesOnlineDeployment, ManagedOnlineDeployment
 
@@ -314,7 +317,11 @@ def _deployment_settings(
             request_timeout_ms=request_timeout_ms,
             max_concurrent_requests_per_instance=max_concurrent_requests_per_instance,
         ),
-        "environment_variables": {"OMP_NUM_THREADS": "1", **(environment_variables or {})},
+        "environment_variables": {
+            "OMP_NUM_THREADS": "1",
+            "GUNICORN_CMD_ARGS": gunicorn_args(),
+            **(environment_variables or {}),
+        },
     }
 
 

@@ -11,24 +11,91 @@ Two request kinds, one per model kind:
   Answer: ``{"probabilities": [0.21, ...], "model_version": "..."}``.
 
 * top-k lookup (``als-topk``): ``{"user_id": 196, "k": 10}`` with ``1 <= k <=`` :data:`MAX_K`.
-  Answer: ``{"user_id": "196", "model_version": "...", "source": "personal" | "popular",
-  "items": [{"itemId": 50, "score": 0.93, "rank": 1}, ...]}``.
+  Answer: ``{"user_id": "196", "model_version": "...", "source": "personal" | "popular" |
+  "fallback", "items": [{"itemId": 50, "score": 0.93, "rank": 1}, ...]}``: ``popular`` for
+  a user without a stored list, ``fallback`` (the same popular list) while the store of lists
+  does not answer.
+
+Limits, each answered with a 4xx and the error body ``{"error": ..., "details": [...]}``
+(never a 500, whatever the body's shape or size):
+
+* a body over :data:`MAX_BODY_BYTES`: 413; more than :data:`MAX_ROWS` rows: 413;
+* not JSON, JSON nested deeper than the parser allows (about 1,000 levels; a request needs
+  3), or an integer literal longer than :data:`MAX_NUMBER_DIGITS` digits: 400;
+* a field of the wrong type, a missing or unknown field, a non-finite number (``NaN``,
+  ``Infinity``, ``1e400``) in a numeric feature, a categorical value longer than
+  :data:`MAX_CATEGORY_LENGTH` characters: 422, with the field named in ``details``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    create_model,
+)
 
 #: Most rows accepted in one click-scoring request (larger batches: split them, or score
 #: offline with the library).
 MAX_ROWS = 10_000
 #: Largest ``k`` of a top-k request.
 MAX_K = 100
+#: Largest request body, in bytes (a full batch of Criteo rows is about 6 MB).
+MAX_BODY_BYTES = 16 * 2**20
+#: Longest integer literal, in digits (a user id or a count needs far fewer).
+MAX_NUMBER_DIGITS = 40
+#: Longest categorical value, in characters (Criteo's are 8 hexadecimal digits).
+MAX_CATEGORY_LENGTH = 256
 
-_Number = StrictFloat | None  # strict: an integer is a number, "3" is not
-_Category = StrictStr | None
+# strict: an integer is a number, "3" is not; NaN and infinities are refused
+_Number = Annotated[StrictFloat, AllowInfNan(False)] | None
+_Category = Annotated[StrictStr, StringConstraints(max_length=MAX_CATEGORY_LENGTH)] | None
+
+
+class BodyError(ValueError):
+    """A request body that is not acceptable JSON: HTTP ``status`` and a message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_body(raw: str | bytes) -> Any:
+    """The JSON value of a request body, within the limits above, or :class:`BodyError`.
+
+    >>> parse_body('{"user_id": 196, "k": 10}')
+    {'user_id': 196, 'k': 10}
+    >>> parse_body("[" * 100_000 + "]" * 100_000)
+    Traceback (most recent call last):
+    ...
+    recommenders_kit.serving.schema.BodyError: JSON nested too deeply
+    """
+    if not raw or not raw.strip():
+        raise BodyError(400, "empty request body: send JSON with Content-Type: application/json")
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
+    try:
+        value = json.loads(raw, parse_int=_integer)
+    except RecursionError:  # Python's parser stops at about 1,000 levels
+        raise BodyError(400, "JSON nested too deeply") from None
+    except (ValueError, TypeError) as e:  # JSONDecodeError, a too long number, bad bytes
+        raise BodyError(400, f"malformed JSON: {e}") from None
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS + 1:  # + 1: a minus sign
+        raise ValueError(f"an integer of {len(text):,} characters (at most {MAX_NUMBER_DIGITS})")
+    return int(text)
 
 
 def click_request_model(numeric: list[str], categorical: list[str]) -> type[BaseModel]:
@@ -48,6 +115,10 @@ class ClickResponse(BaseModel):
     model_version: str
 
 
+#: Where a top-k answer came from (see the module docstring).
+Source = Literal["personal", "popular", "fallback"]
+
+
 class TopKRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: StrictStr | StrictInt
@@ -63,5 +134,5 @@ class Item(BaseModel):
 class TopKResponse(BaseModel):
     user_id: str
     model_version: str
-    source: Literal["personal", "popular"]
+    source: Source
     items: list[Item]

@@ -1,11 +1,13 @@
-"""The Azure ML entry script: ``init()`` loads the model, ``run(raw)`` answers one request.
+"""The Azure ML entry script: ``init()`` loads the model, ``run(request)`` answers one request.
 
 Azure ML's inference server (``azmlinfsrv``, the same in the cloud and locally) imports this
 module, calls :func:`init` once per worker with ``AZUREML_MODEL_DIR`` set to the registered
-model's folder, then :func:`run` with each request body as text. The answer is the JSON
-response (status 200) or an error body ``{"error": ..., "details": [...]}`` with a 4xx
-status: 400 malformed JSON, 413 too many rows, 422 schema problems. No stack trace ever
-reaches the client; unexpected failures are logged here and answered 500 without details.
+model's folder, then :func:`run` with each HTTP request (:func:`answer` handles its body).
+The answer is the JSON response (status 200) or an error body
+``{"error": ..., "details": [...]}`` with a 4xx status: 400 malformed JSON, 405 not a POST,
+413 too large, 422 schema problems (the limits are in :mod:`recommenders_kit.serving.schema`).
+No stack trace ever reaches the client; unexpected failures are logged here and answered 500
+without details.
 
 Locally: ``recommenders-kit serve --model-dir <folder>`` (see
 :mod:`recommenders_kit.serving.server`).
@@ -13,14 +15,22 @@ Locally: ``recommenders-kit serve --model-dir <folder>`` (see
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any
 
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, BodyError, parse_body
 from recommenders_kit.serving.scorers import RequestError, load_scorer
 
 logger = logging.getLogger(__name__)
+try:  # the server's marker for an entry script that reads the raw request
+    from azureml_inference_server_http.api.aml_request import rawhttp
+except ImportError:  # not serving (docs, a unit test of the body handling)
+
+    def rawhttp(func: Any) -> Any:
+        return func
+
+
 _scorer = None
 
 
@@ -40,16 +50,28 @@ def _reply(body: dict, status: int) -> Any:
     return AMLResponse(body, status, json_str=True)
 
 
-def run(raw_data: str) -> Any:
-    """Score one request body (JSON text); see :mod:`recommenders_kit.serving.schema`."""
-    if not raw_data or not raw_data.strip():
-        return _reply(
-            {"error": "empty request body: send JSON with Content-Type: application/json"}, 400
-        )
+@rawhttp
+def run(request: Any) -> Any:
+    """Answer one HTTP request to ``/score`` (the server hands the raw request over, so that
+    every refusal, undecodable bytes and oversized bodies included, gets this module's error
+    body): a body over ``MAX_BODY_BYTES`` is refused before it is read."""
+    if request.method != "POST":
+        return _reply({"error": "POST the request as JSON to /score"}, 405)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _reply({"error": f"request body over {MAX_BODY_BYTES:,} bytes: split it"}, 413)
     try:
-        payload = json.loads(raw_data)
-    except (json.JSONDecodeError, TypeError) as e:
-        return _reply({"error": f"malformed JSON: {e}"}, 400)
+        body = request.stream.read(MAX_BODY_BYTES + 1)
+    except Exception as e:  # a broken chunked encoding, a client gone mid-body
+        return _reply({"error": f"the request body could not be read: {type(e).__name__}"}, 400)
+    return answer(body)
+
+
+def answer(raw: str | bytes) -> Any:
+    """Score one request body (JSON text); see :mod:`recommenders_kit.serving.schema`."""
+    try:
+        payload = parse_body(raw)
+    except BodyError as e:
+        return _reply({"error": str(e)}, e.status)
     if _scorer is None:
         return _reply({"error": "the service is starting: no model is loaded yet"}, 503)
     try:

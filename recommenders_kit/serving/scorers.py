@@ -8,7 +8,11 @@
   :func:`~recommenders_kit.serving.bundle.save_topk_bundle`; a user id in, the stored top-k list
   out, from Cosmos DB when the ``RECOMMENDERS_KIT_COSMOS_*`` settings are present (see
   :meth:`~recommenders_kit.storage.cosmos.CosmosSettings.from_env`), else from the bundle's own
-  ``topk.jsonl``; unknown users get the popularity list.
+  ``topk.jsonl``; unknown users get the popularity list (``source: "popular"``). When the
+  store does not answer in time (Cosmos DB down or unreachable: ``read_timeout_s``, 0.5 s by
+  default) every user gets the popularity list marked ``source: "fallback"``, so the
+  service keeps answering; a container missing at start-up fails ``init()`` (the service
+  never becomes ready), one that disappears later is treated as unavailable.
 
 :func:`load_scorer` picks the kind from the folder. A bad request raises
 :class:`RequestError` (status 4xx, a message, and per-field details), never anything else.
@@ -17,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,14 +32,16 @@ from recommenders_kit.serving.bundle import TOPK_KIND
 from recommenders_kit.serving.schema import (
     MAX_ROWS,
     ClickResponse,
+    Source,
     TopKRequest,
     TopKResponse,
     click_request_model,
 )
 from recommenders_kit.settings import COSMOS_ENV
-from recommenders_kit.storage.topk import LocalTopKStore, TopKStore
+from recommenders_kit.storage.topk import LocalTopKStore, StoreUnavailableError, TopKStore
 
 CLICK_KIND = "lightgbm-click"
+logger = logging.getLogger(__name__)
 
 
 class RequestError(Exception):
@@ -129,12 +136,17 @@ class TopKScorer:
 
     def score(self, payload: Any) -> dict[str, Any]:
         request = validate(TopKRequest, payload)
-        doc = self.store.get(request.user_id, self.model_version)
+        try:
+            doc = self.store.get(request.user_id, self.model_version)
+            source: Source = "personal" if doc else "popular"
+        except StoreUnavailableError as e:  # keep answering: the popular list, marked
+            logger.warning("top-k store unavailable, serving the popularity list: %s", e)
+            doc, source = None, "fallback"
         items = doc["items"] if doc else self.popular
         return TopKResponse(
             user_id=str(request.user_id),
             model_version=self.model_version,
-            source="personal" if doc else "popular",
+            source=source,
             items=items[: request.k],
         ).model_dump()
 

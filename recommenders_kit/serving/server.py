@@ -2,10 +2,15 @@
 
 ``azmlinfsrv`` (package ``azureml-inference-server-http``) is the server Azure ML runs in its
 containers; running the entry script under it locally is the closest thing to the cloud.
-Three settings differ from its defaults: it listens on ``127.0.0.1`` unless told otherwise
+Settings that differ from its defaults: it listens on ``127.0.0.1`` unless told otherwise
 (the server has no flag for this and binds every interface), gunicorn's control socket is off
-(it would write ``~/.gunicorn``), and ``OMP_NUM_THREADS=1`` per worker (LightGBM's threads
-on single-row requests tripled the p99 latency in measurements here).
+(it would write ``~/.gunicorn``), ``OMP_NUM_THREADS=1`` per worker (LightGBM's threads on
+single-row requests tripled the p99 latency in measurements here), and each worker serves
+requests from a pool of threads (:func:`gunicorn_args`): with the default one-thread worker,
+one client that opened a socket and sent nothing froze the whole service, and every answer
+closed its connection. Now a connection that sends nothing waits in the worker's poller and
+is closed after :data:`KEEP_ALIVE_S` seconds, a client that stops mid-request holds one
+thread, and clients that keep their connection alive reuse it.
 
     python -m recommenders_kit.serving.server --model-dir models/criteo --port 5001
     recommenders-kit serve --model-dir models/criteo --port 5001     # the same
@@ -34,6 +39,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
+#: Request threads per worker process.
+DEFAULT_THREADS = 8
+#: Seconds an idle connection (kept alive, or never sending) stays open.
+KEEP_ALIVE_S = 5
+
+
+def gunicorn_args(threads: int = DEFAULT_THREADS) -> str:
+    """The gunicorn settings the service runs with, as ``$GUNICORN_CMD_ARGS`` holds them
+    (here and in the Azure ML deployments the library writes): threaded workers with a
+    keep-alive timeout."""
+    return f"--worker-class gthread --threads {threads} --keep-alive {KEEP_ALIVE_S}"
 
 
 def run(
@@ -41,15 +57,17 @@ def run(
     port: int = 5001,
     host: str = "127.0.0.1",
     workers: int = 1,
-    threads_per_worker: int = 1,
+    threads: int = DEFAULT_THREADS,
 ) -> None:
-    """Start the server in this process (blocks until it stops)."""
+    """Start the server in this process (blocks until it stops); a ``$GUNICORN_CMD_ARGS``
+    already set adds to (and overrides) :func:`gunicorn_args`."""
     model_dir = Path(model_dir).resolve()
     if not model_dir.is_dir():
         raise FileNotFoundError(f"model_dir {model_dir} is not a folder")
     os.environ["AZUREML_MODEL_DIR"] = str(model_dir)
-    os.environ["OMP_NUM_THREADS"] = str(threads_per_worker)
-    os.environ.setdefault("GUNICORN_CMD_ARGS", "--no-control-socket")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    own = os.environ.get("GUNICORN_CMD_ARGS", "")
+    os.environ["GUNICORN_CMD_ARGS"] = f"--no-control-socket {gunicorn_args(threads)} {own}"
     from azureml_inference_server_http import amlserver
 
     amlserver.DEFAULT_HOST = host

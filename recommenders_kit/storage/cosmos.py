@@ -27,8 +27,10 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -44,6 +46,7 @@ from recommenders_kit.constants import (
 from recommenders_kit.settings import COSMOS_ENV as _ENV
 from recommenders_kit.settings import env_flag
 from recommenders_kit.storage.topk import (
+    StoreUnavailableError,
     check_model_version,
     document_id,
     make_document,
@@ -55,6 +58,10 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 
 logger = logging.getLogger(__name__)
+#: Seconds between two checks that the container still exists (made when a read finds
+#: nothing, since Cosmos DB answers 404 both for a missing document and a missing container).
+CONTAINER_CHECK_S = 10.0
+_OWNER_MISSING = 1003  # Cosmos DB's sub-status of a 404 whose container does not exist
 _UNVERIFIED: set[str] = set()
 _STORED = ("id", "userId", "model_version", "items")  # the fields a rewrite compares
 
@@ -66,7 +73,9 @@ class CosmosSettings:
     ``key`` is the account key (or a resource token); without one the client authenticates
     with ``DefaultAzureCredential`` (managed identity, Azure CLI login, ...). The key never
     appears in ``repr``. ``connection_verify=False`` only for a local emulator with a
-    self-signed certificate.
+    self-signed certificate. Writes retry throttled requests (``throttle_*``); reads
+    (:meth:`RecommendationStore.get`, what the scoring service calls) wait at most
+    ``read_timeout_s`` seconds, without retries, then raise ``StoreUnavailableError``.
     """
 
     endpoint: str
@@ -78,6 +87,7 @@ class CosmosSettings:
     max_concurrency: int = 8
     throttle_retries: int = 9
     throttle_wait_s: float = 60.0
+    read_timeout_s: float = 0.5
 
     @classmethod
     def from_env(cls, **overrides: Any) -> CosmosSettings:
@@ -125,6 +135,7 @@ class RecommendationStore:
         from azure.cosmos import CosmosClient, PartitionKey, exceptions
 
         self.settings = settings
+        self._checked = (-CONTAINER_CHECK_S, True)  # (when, whether) the container existed
         s = settings
         if not s.connection_verify:
             _quiet_unverified_tls(s.endpoint)
@@ -256,22 +267,72 @@ class RecommendationStore:
     # ------------------------------------------------------------ reading
 
     def get(self, user: Any, model_version: str) -> dict[str, Any] | None:
-        """``user``'s document for ``model_version``, or None if there is none."""
+        """``user``'s document for ``model_version``, or None if there is none.
+
+        Raises :class:`~recommenders_kit.storage.topk.StoreUnavailableError` when Cosmos DB does
+        not answer within ``read_timeout_s`` or the container is gone (a missing document and
+        a missing container both answer 404: the container is checked, at most every
+        :data:`CONTAINER_CHECK_S` seconds)."""
         from azure.cosmos import exceptions
 
-        try:
-            return self._container.read_item(document_id(user, model_version), str(user))
-        except exceptions.CosmosResourceNotFoundError:
-            return None
+        with self._unavailable_as_error():
+            try:
+                return self._container.read_item(
+                    document_id(user, model_version), str(user), **self._read_options()
+                )
+            except exceptions.CosmosResourceNotFoundError as e:
+                if e.sub_status == _OWNER_MISSING or not self._container_exists():
+                    gone = f"Cosmos DB container {self._where()} is gone"
+                    raise StoreUnavailableError(gone) from None
+                return None
 
     def get_many(self, users: Iterable[Any], model_version: str) -> dict[str, dict[str, Any]]:
         """Documents of the users that have one, keyed by ``userId`` (a string)."""
         keys = [(document_id(u, model_version), str(u)) for u in users]
         out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), self.settings.batch_size):
-            chunk = keys[start : start + self.settings.batch_size]
-            out.update({doc["userId"]: doc for doc in self._container.read_items(chunk)})
+        with self._unavailable_as_error():
+            for start in range(0, len(keys), self.settings.batch_size):
+                chunk = keys[start : start + self.settings.batch_size]
+                docs = self._container.read_items(chunk, **self._read_options())
+                out.update({doc["userId"]: doc for doc in docs})
         return out
+
+    def _read_options(self) -> dict[str, Any]:
+        wait = self.settings.read_timeout_s
+        return {"timeout": wait, "retry_total": 0, "connection_timeout": wait, "read_timeout": wait}
+
+    @contextlib.contextmanager
+    def _unavailable_as_error(self) -> Iterator[None]:
+        from azure.core.exceptions import AzureError
+        from azure.cosmos import exceptions
+
+        try:
+            yield
+        except exceptions.CosmosHttpResponseError as e:
+            if e.status_code is not None and e.status_code < 500 and e.status_code != 429:
+                raise
+            answer = f"Cosmos DB {self._where()} answered {e.status_code}"
+            raise StoreUnavailableError(answer) from None
+        except AzureError as e:  # refused, timed out, reset
+            raise StoreUnavailableError(
+                f"Cosmos DB {self._where()} did not answer within "
+                f"{self.settings.read_timeout_s} s ({type(e).__name__})"
+            ) from None
+
+    def _container_exists(self) -> bool:
+        from azure.cosmos import exceptions
+
+        now = time.monotonic()
+        if now - self._checked[0] >= CONTAINER_CHECK_S:
+            try:
+                self._container.read(**self._read_options())
+                self._checked = (now, True)
+            except exceptions.CosmosResourceNotFoundError:
+                self._checked = (now, False)
+        return self._checked[1]
+
+    def _where(self) -> str:
+        return f"{self.settings.database}/{self.settings.container} at {self.settings.endpoint}"
 
     def versions(self) -> dict[str, int]:
         """Model version -> number of users stored with it."""

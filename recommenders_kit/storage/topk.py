@@ -135,9 +135,15 @@ def popular_items(
     ]
 
 
+class StoreUnavailableError(RuntimeError):
+    """A :class:`TopKStore` could not answer in time (down, unreachable, its container gone):
+    the caller decides what to serve meanwhile."""
+
+
 @runtime_checkable
 class TopKStore(Protocol):
-    """What the scoring service reads top-k documents from."""
+    """What the scoring service reads top-k documents from. A store that cannot answer
+    raises :class:`StoreUnavailableError` (never hangs: it bounds its own wait)."""
 
     def get(self, user: Any, model_version: str) -> dict[str, Any] | None:
         """``user``'s document for ``model_version``, or None."""

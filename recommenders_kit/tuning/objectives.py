@@ -229,6 +229,7 @@ def movielens_als(
     else:
         from recommenders_kit.spark import start_or_get_spark
 
+        movielens.download(size)  # a missing or malformed file fails before Spark starts
         ratings = movielens.load_spark_df(spark or start_or_get_spark("tune-als"), size)
     return holdout_als(ratings, split_seed, k=k, **kwargs)
 

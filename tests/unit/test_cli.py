@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.support.data import read_shared
+
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     import os
@@ -93,3 +97,59 @@ def test_tune_rejects_a_bad_budget():
     result = _cli("tune", "lightgbm", "--trials", "0")
     assert result.returncode == 2
     assert "--trials" in result.stderr
+
+
+def _corrupt_ml100k_cache(cache: Path) -> Path:
+    """A cache holding ml-100k as extracted files, with line 5000's rating spelt out."""
+    folder = cache / "ml-100k"
+    folder.mkdir(parents=True)
+    for name in ("u.item", "u.genre"):
+        (folder / name).write_bytes(read_shared(f"movielens/ml-100k/{name}"))
+    lines = read_shared("movielens/ml-100k/u.data").decode().splitlines(keepends=True)
+    user, item, _, stamp = lines[4999].split("\t")
+    lines[4999] = f"{user}\t{item}\tthree\t{stamp}"
+    (folder / "u.data").write_text("".join(lines))
+    return folder / "u.data"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["datasets", "download", "movielens"],
+        ["quickstart", "als", "--engine", "spark"],
+        ["tune", "als", "--trials", "1", "--tracking-uri", "sqlite:///{tmp}/mlflow.db"],
+    ],
+)
+def test_a_corrupt_rating_file_is_one_error_line(tmp_path, command):
+    """Found before any Spark job runs: the cached file is read through once before use."""
+    path = _corrupt_ml100k_cache(tmp_path / "cache")
+    command = [part.format(tmp=tmp_path) for part in command]
+    result = _cli(*command, env_extra={"RECOMMENDERS_KIT_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}, line 5000: field 'rating' = 'three' is not a valid float32 "
+        f"(separator '\\t'): {read_line(path, 5000)!r}"
+    ]
+    assert "Traceback" not in result.stderr
+    assert "Spark" not in result.stderr
+
+
+def read_line(path: Path, number: int) -> str:
+    return path.read_text().splitlines()[number - 1]
+
+
+def test_serve_without_a_model_is_one_error_line(tmp_path):
+    result = _cli("serve", "--model-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path} holds no model: expected meta.json (top-k bundle) or model.txt "
+        "(click model)"
+    ]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = _cli("--debug", "serve", "--model-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    result = _cli("serve", "--model-dir", str(tmp_path), env_extra={"RECOMMENDERS_KIT_DEBUG": "1"})
+    assert "Traceback" in result.stderr

@@ -118,10 +118,23 @@ def top_k_block(
     if k == 0:
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=np.float32)
-    # every item scoring at least the k-th best (ties included), then the first k of those
-    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
-    users, items = np.nonzero((scores >= kth[:, None]) & np.isfinite(scores))
-    values = scores[users, items]
+    # k candidates per user, then the users where an item left out ties the k-th score: for
+    # those every tied item competes, so that ties go by item id
+    candidates = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
+    values = np.take_along_axis(scores, candidates, axis=1)
+    kth = values.min(axis=1)
+    tied = np.flatnonzero(np.count_nonzero(scores >= kth[:, None], axis=1) > k)
+    users = np.repeat(np.arange(len(scores)), k)
+    items, values = candidates.ravel(), values.ravel()
+    if len(tied):
+        rest = ~np.isin(users, tied)
+        tied_users, tied_items = np.nonzero(scores[tied] >= kth[tied, None])
+        tied_users = tied[tied_users]
+        users = np.concatenate([users[rest], tied_users])
+        items = np.concatenate([items[rest], tied_items])
+        values = np.concatenate([values[rest], scores[tied_users, tied_items]])
+    finite = np.isfinite(values)  # seen items are -inf
+    users, items, values = users[finite], items[finite], values[finite]
     order = np.lexsort((items, -values, users))
     users, items, values = users[order], items[order], values[order]
     first = np.searchsorted(users, users)  # each row's first position in its user's run

@@ -100,7 +100,10 @@ def test_managed_endpoint_and_deployment(parts, tmp_path):
     assert (back.instance_type, back.instance_count) == ("Standard_F4s_v2", 2)
     assert back.request_settings.request_timeout_ms == 3000
     assert as_yaml["code_configuration"]["scoring_script"] == "score.py"
-    assert as_yaml["environment_variables"] == {"OMP_NUM_THREADS": "1"}
+    assert as_yaml["environment_variables"] == {
+        "OMP_NUM_THREADS": "1",
+        "GUNICORN_CMD_ARGS": "--worker-class gthread --threads 8 --keep-alive 5",
+    }
 
 
 def test_kubernetes_endpoint_with_autoscale(parts, tmp_path):

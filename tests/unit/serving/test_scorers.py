@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from flask import Request
 
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving import score
 from recommenders_kit.serving.bundle import save_topk_bundle
-from recommenders_kit.serving.schema import MAX_ROWS
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_ROWS
 from recommenders_kit.serving.scorers import RequestError, load_scorer
 from recommenders_kit.storage.topk import popular_items, topk_documents
 
@@ -93,13 +94,20 @@ def test_entry_script(monkeypatch, click_model_dir, criteo_rows):
     monkeypatch.setenv("AZUREML_MODEL_DIR", str(click_model_dir))
     score.init()
     _, rows = criteo_rows
-    assert len(score.run(json.dumps({"rows": rows[:3]}))["probabilities"]) == 3
+    assert len(score.answer(json.dumps({"rows": rows[:3]}))["probabilities"]) == 3
+    request = Request.from_values(method="POST", data=json.dumps({"rows": rows[:2]}))
+    assert len(score.run(request)["probabilities"]) == 2
+    too_big = Request.from_values(method="POST", data="x")
+    too_big.environ["CONTENT_LENGTH"] = str(MAX_BODY_BYTES + 1)  # refused before reading
+    assert score.run(too_big).status_code == 413
+    assert score.run(Request.from_values(method="GET")).status_code == 405
     for body, status, text in [
         ("{bad", 400, "malformed JSON: Expecting property name"),
         ("", 400, "empty request body"),
+        (b"\xff\xfe{", 400, "malformed JSON"),
         ('{"rows": []}', 422, "does not match the schema"),
     ]:
-        response = score.run(body)
+        response = score.answer(body)
         assert response.status_code == status
         assert text in json.loads(response.get_data())["error"]
 
@@ -107,7 +115,7 @@ def test_entry_script(monkeypatch, click_model_dir, criteo_rows):
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(score._scorer, "score", broken)
-    response = score.run('{"rows": []}')
+    response = score.answer('{"rows": []}')
     assert response.status_code == 500
     assert b"ZeroDivisionError" not in response.get_data()
     assert b"Traceback" not in response.get_data()

@@ -1,0 +1,206 @@
+"""Hostile and careless clients against the real scoring service (``azmlinfsrv`` started by
+``recommenders-kit serve``): malformed bodies of every shape get a 4xx with the documented
+error body, slow and idle sockets do not stop other clients, connections are kept alive,
+and a top-k service whose Cosmos DB goes away keeps answering, marked."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+import uuid
+from urllib.parse import urlparse
+
+import pandas as pd
+import pytest
+import requests
+
+from recommenders_kit.serving.bundle import save_topk_bundle
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH
+from recommenders_kit.serving.server import KEEP_ALIVE_S
+from recommenders_kit.serving.server import background as scoring_server
+from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
+from tests.support.local_servers import COSMOS_KEY, cosmos
+
+
+@pytest.fixture(scope="module")
+def click_url(click_model_dir):
+    with scoring_server(click_model_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def topk_url(tmp_path_factory):
+    docs = [{"id": "5:v1", "userId": "5", "model_version": "v1", "items": []}]
+    folder = save_topk_bundle(
+        tmp_path_factory.mktemp("topk") / "b", docs, [{"itemId": 1, "score": 1.0, "rank": 1}], "v1"
+    )
+    with scoring_server(folder) as url:
+        yield url
+
+
+def _post(url: str, body: str | bytes) -> requests.Response:
+    return requests.post(
+        url + "/score", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+
+
+def _row(criteo_rows, **changes) -> dict:
+    return {**criteo_rows[1][0], **changes}
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ("[" * DEEP + "]" * DEEP, "nested too deeply"),
+        ('{"a":' * DEEP + "1" + "}" * DEEP, "nested too deeply"),
+        ('{"rows": [{"int00": ' + "[" * DEEP + "]" * DEEP + "}]}", "nested too deeply"),
+        ('{"rows": [{"int00": ' + "9" * 5000 + "}]}", "an integer of 5,000 characters"),
+        ("{not json", "malformed JSON"),
+        ("", "empty request body"),
+        (b"\xff\xfe{", "malformed JSON"),
+    ],
+)
+def test_malformed_bodies_get_400(click_url, body, text):
+    r = _post(click_url, body)
+    assert r.status_code == 400
+    assert text in r.json()["error"]
+    assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_non_finite_numbers_get_422_naming_the_field(click_url, criteo_rows, literal):
+    row = json.dumps(_row(criteo_rows, int03=0)).replace('"int03": 0', f'"int03": {literal}')
+    r = _post(click_url, '{"rows": [' + row + "]}")
+    assert r.status_code == 422
+    assert r.json()["details"] == [
+        {"field": "rows[0].int03", "problem": "Input should be a finite number"}
+    ]
+
+
+def test_oversized_strings_and_bodies(click_url, criteo_rows):
+    long = _row(criteo_rows, cat05="x" * (MAX_CATEGORY_LENGTH + 1))
+    r = requests.post(click_url + "/score", json={"rows": [long]}, timeout=30)
+    assert r.status_code == 422
+    assert r.json()["details"][0]["field"] == "rows[0].cat05"
+    huge = _row(criteo_rows, cat05="x" * (50 * 2**20))
+    r = requests.post(click_url + "/score", json={"rows": [huge]}, timeout=60)
+    assert r.status_code == 413
+    assert f"{MAX_BODY_BYTES:,} bytes" in r.json()["error"]
+
+
+def test_the_wrong_models_request_shape(click_url, topk_url, criteo_rows):
+    r = requests.post(click_url + "/score", json={"user_id": 5, "k": 3}, timeout=30)
+    assert r.status_code == 422
+    r = requests.post(topk_url + "/score", json={"rows": criteo_rows[1][:1]}, timeout=30)
+    assert r.status_code == 422
+    r = _post(topk_url, '{"user_id": ' + "7" * 100 + "}")
+    assert r.status_code == 400
+
+
+def _open(url: str, data: bytes = b"") -> socket.socket:
+    address = urlparse(url)
+    s = socket.create_connection((address.hostname, address.port), timeout=30)
+    if data:
+        s.sendall(data)
+    return s
+
+
+def test_idle_and_stalled_clients_do_not_stop_the_others(click_url, criteo_rows):
+    stalled = [
+        _open(click_url),  # connects, sends nothing
+        _open(click_url),
+        _open(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"),
+        _open(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"),
+    ]
+    try:
+        start = time.perf_counter()
+        r = requests.post(click_url + "/score", json={"rows": criteo_rows[1][:1]}, timeout=10)
+        assert r.status_code == 200
+        assert time.perf_counter() - start < 1.0
+        assert requests.get(click_url + "/", timeout=10).status_code == 200
+        # a connection that never sends is closed by the server after the keep-alive time
+        stalled[0].settimeout(KEEP_ALIVE_S + 10)
+        assert stalled[0].recv(1) == b""
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_a_broken_chunked_body_is_refused_or_closed(click_url):
+    s = _open(
+        click_url,
+        b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    )
+    with s:
+        s.settimeout(KEEP_ALIVE_S + 10)
+        answer = s.recv(4096)
+    assert answer == b"" or answer.split(b" ")[1].startswith(b"4")
+
+
+def test_connections_are_kept_alive(click_url, criteo_rows):
+    with requests.Session() as http:
+        first = http.post(click_url + "/score", json={"rows": criteo_rows[1][:1]}, timeout=10)
+        pool = next(iter(http.adapters["http://"].poolmanager.pools._container.values()))
+        second = http.post(click_url + "/score", json={"rows": criteo_rows[1][:1]}, timeout=10)
+        assert first.headers.get("Connection", "").lower() != "close"
+        assert second.status_code == 200
+        assert pool.num_connections == 1  # the second request reused the first's socket
+
+
+def test_cosmos_down_answers_the_popular_list_marked_and_quickly(tmp_path):
+    popular = [{"itemId": 42, "score": 1.0, "rank": 1}]
+    folder = save_topk_bundle(tmp_path / "b", [], popular, "v9")
+    with contextlib.ExitStack() as serving:
+        with cosmos() as endpoint:
+            settings = CosmosSettings(
+                endpoint=endpoint,
+                key=COSMOS_KEY,
+                connection_verify=False,
+                database="d" + uuid.uuid4().hex[:8],
+            )
+            recs = pd.DataFrame({"userID": [5], "itemID": [1], "prediction": [2.0]})
+            RecommendationStore(settings, create=True).write(recs, "v9")
+            url = serving.enter_context(scoring_server(folder, env=_cosmos_env(settings)))
+            personal = _post(url, '{"user_id": 5}').json()
+            # the container goes away under the running service
+            RecommendationStore(settings)._client.delete_database(settings.database)
+            gone = _post(url, '{"user_id": 5}').json()
+        start = time.perf_counter()  # the Cosmos DB server is stopped now
+        down = _post(url, '{"user_id": 5}')
+        elapsed = time.perf_counter() - start
+    assert personal["source"] == "personal"
+    assert gone["source"] == "fallback"
+    assert down.status_code == 200
+    assert down.json() == {
+        "user_id": "5",
+        "model_version": "v9",
+        "source": "fallback",
+        "items": popular,
+    }
+    assert elapsed < 1.0
+
+
+def _cosmos_env(settings: CosmosSettings) -> dict[str, str]:
+    return {
+        "RECOMMENDERS_KIT_COSMOS_ENDPOINT": settings.endpoint,
+        "RECOMMENDERS_KIT_COSMOS_KEY": COSMOS_KEY,
+        "RECOMMENDERS_KIT_COSMOS_DATABASE": settings.database,
+        "RECOMMENDERS_KIT_COSMOS_VERIFY": "0",
+    }
+
+
+def test_a_missing_container_fails_the_start(tmp_path, cosmos_endpoint):
+    folder = save_topk_bundle(tmp_path / "b", [], [{"itemId": 1, "score": 1.0, "rank": 1}], "v9")
+    database = "missing" + uuid.uuid4().hex[:8]
+    settings = CosmosSettings(endpoint=cosmos_endpoint, database=database)
+    with (
+        pytest.raises(RuntimeError, match=rf"Cosmos DB container {database}/topk does not exist"),
+        scoring_server(folder, env=_cosmos_env(settings), timeout=60),
+    ):
+        pass
