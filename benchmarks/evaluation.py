@@ -161,12 +161,67 @@ def spark_table(true, pred, values, masters: list[str], repeat: int) -> None:
     print_table(["Spark, input", "metric", "reference s", "ours s", "speed-up"], rows)
 
 
+def migration_table(seeds: int = 3) -> None:
+    """The reference toolkit's calls, keyword for keyword, against this library's on random
+    data: the largest difference per metric over every score type and discount (nDCG) and
+    ``seeds`` data sets. ``top_k`` only: the reference's ``by_threshold`` keeps the
+    ``threshold`` best items of each user (its ``threshold`` is a count there), this
+    library's keeps the items scoring at least ``threshold``, at most k of them."""
+    import itertools
+
+    from recommenders.evaluation import python_evaluation as ref
+
+    from recommenders_kit.evaluation.pandas import ranking
+
+    rows = []
+    for name in ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "map"]:
+        graded = name == "ndcg_at_k"
+        kinds = itertools.product(
+            ["top_k"],
+            ["binary", "raw", "exp"] if graded else [None],
+            ["loge", "log2"] if graded else [None],
+        )
+        worst, calls = 0.0, 0
+        for (method, score, disc), seed in itertools.product(kinds, range(seeds)):
+            true, pred = _migration_data(seed)
+            kw = {"col_user": "userID", "col_item": "itemID", "col_rating": "rating"}
+            kw |= {"col_prediction": "prediction", "relevancy_method": method, "k": 5}
+            if graded:
+                kw |= {"score_type": score, "discfun_type": disc}
+            diff = abs(
+                getattr(ranking, name)(true, pred, **kw) - getattr(ref, name)(true, pred, **kw)
+            )
+            worst, calls = max(worst, diff), calls + 1
+        rows.append([name, calls, f"{worst:.1e}"])
+    print_table(["metric", "calls compared", "largest |ours - reference|"], rows)
+
+
+def _migration_data(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random truth (ratings 1-5) and scores; every user of the truth is scored (the
+    reference averages over the truth's users, this library over the users in both)."""
+    rng = np.random.default_rng(seed)
+    true = pd.DataFrame({"userID": rng.integers(0, 200, 3000), "itemID": rng.integers(0, 80, 3000)})
+    true = true.drop_duplicates().reset_index(drop=True)
+    true["rating"] = rng.integers(1, 6, len(true)).astype(float)
+    users = np.repeat(np.unique(true.userID), 30)
+    pred = pd.DataFrame({"userID": users, "itemID": rng.integers(0, 100, len(users))})
+    pred = pred.drop_duplicates().reset_index(drop=True)
+    pred["prediction"] = rng.random(len(pred))
+    return true, pred
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-cluster", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--migration", action="store_true", help="only compare values with the reference's"
+    )
     args = parser.parse_args()
+    if args.migration:
+        migration_table()
+        return
     true, pred = make_data()
     print(
         f"truth {len(true):,} rows, {true.userID.nunique():,} users, {true.itemID.nunique():,} "

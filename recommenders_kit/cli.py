@@ -2,6 +2,7 @@
 
     recommenders-kit datasets download movielens --size 100k
     recommenders-kit datasets download criteo --size sample
+    recommenders-kit datasets import movielens --size 100k ml-100k.zip   # fetched elsewhere
     recommenders-kit quickstart als --size 100k
     recommenders-kit serve --model-dir models/criteo
     recommenders-kit tune als --size 100k --trials 20
@@ -86,7 +87,10 @@ def _cache_option(f):
 
 
 def _run_download(fn: Callable[..., Any], size: str, cache_dir: str | None) -> None:
-    paths = fn(size, cache_dir)
+    _show_paths(fn(size, cache_dir))
+
+
+def _show_paths(paths: Any) -> None:
     for path in paths.values() if isinstance(paths, dict) else [paths]:
         click.echo(str(path))
 
@@ -114,6 +118,33 @@ def download_criteo(size: str, cache_dir: str | None) -> None:
     from recommenders_kit.datasets import criteo
 
     _run_download(criteo.download, size, cache_dir)
+
+
+@datasets.group("import")
+def import_group() -> None:
+    """Install an archive downloaded on another machine (checksum-verified) into the cache."""
+
+
+@import_group.command("movielens")
+@click.option("--size", default="100k", show_default=True, type=click.Choice(SIZES))
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@_cache_option
+def import_movielens(size: str, archive: str, cache_dir: str | None) -> None:
+    """A MovieLens archive (e.g. ml-100k.zip); prints the extracted file paths."""
+    from recommenders_kit.datasets import movielens
+
+    _show_paths(movielens.import_archive(size, archive, cache_dir))
+
+
+@import_group.command("criteo")
+@click.option("--size", default="sample", show_default=True, type=click.Choice(["sample", "full"]))
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@_cache_option
+def import_criteo(size: str, archive: str, cache_dir: str | None) -> None:
+    """A Criteo archive (e.g. dac_sample.tar.gz); prints the extracted file path."""
+    from recommenders_kit.datasets import criteo
+
+    _show_paths(criteo.import_archive(size, archive, cache_dir))
 
 
 @main.group()

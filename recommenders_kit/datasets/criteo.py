@@ -106,6 +106,17 @@ def download(
     return _dl.extract(archive, [fmt.member], folder)[fmt.member]
 
 
+def import_archive(
+    size: str, archive: str | os.PathLike, local_cache_path: str | os.PathLike | None = None
+) -> Path:
+    """Install an archive of ``size`` fetched elsewhere (checked against the official
+    checksum) into the cache, as :func:`download` would have; returns the extracted file."""
+    fmt = _format(size)
+    cache = _dl.get_cache_dir(local_cache_path)
+    _dl.install(archive, fmt.url, fmt.archive, sha256=fmt.sha256, cache_dir=cache)
+    return download(size, cache)
+
+
 def read_file(
     path: str | os.PathLike, header: Sequence[str] | None = None, nrows: int | None = None
 ) -> pd.DataFrame:

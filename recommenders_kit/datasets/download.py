@@ -33,6 +33,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
@@ -179,7 +180,12 @@ def fetch(
         if expected is None:
             log.warning("no checksum known for %s: only its length will be checked", url)
         source = resolve_url(url, path.name, mirror)
-        _download_with_retries(source, path, expected, retries, backoff, timeout, progress)
+        try:
+            _download_with_retries(source, path, expected, retries, backoff, timeout, progress)
+        except _UnreachableError as e:
+            raise DownloadError(
+                f"{_unreachable(url, source, path, expected, e.error)}{e.note}"
+            ) from (e.error)
     return path
 
 
@@ -209,6 +215,63 @@ def _cached(path: Path, expected: tuple[str, str] | None, offline: bool) -> bool
         raise ChecksumError(path, expected[0], expected[1], file_digest(path, expected[0]))
     log.warning("cached %s does not match its checksum; downloading it again", path)
     return False
+
+
+class _UnreachableError(Exception):
+    """Internal: the source could not be reached (``note``: how often it was tried)."""
+
+    def __init__(self, error: BaseException | None, note: str = ""):
+        super().__init__(str(error))
+        self.error, self.note = error, note
+
+
+def _unreachable(
+    url: str, source: str, path: Path, expected: tuple[str, str] | None, error: BaseException | None
+) -> str:
+    """What to do when ``source`` (``url`` or its mirror) cannot be reached: one short
+    paragraph."""
+    reason = getattr(error, "reason", error)
+    digest = f" ({expected[0]} {expected[1]})" if expected else ""
+    return (
+        f"cannot download {path.name} from {urlsplit(source).netloc}: {reason}. Without internet "
+        f"access here, download {url}{digest} on another machine and put it at {path} (or "
+        f"install it with `recommenders-kit datasets import ... PATH`), or set ${MIRROR_ENV} to "
+        f"a host of your network that serves {path.name}."
+    )
+
+
+def install(
+    source: str | os.PathLike,
+    url: str,
+    dest: str | os.PathLike | None = None,
+    *,
+    sha256: str | None = None,
+    md5: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Put a file fetched elsewhere (``source``) into the cache where :func:`fetch` of
+    ``url`` looks for it, after checking it against the digest; returns its cache path.
+
+    Raises:
+        ValueError: ``source`` is not the expected file (nothing is copied).
+    """
+    source = Path(source)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is not a file")
+    path = _target(url, dest, cache_dir)
+    expected = _expected_digest(sha256, md5)
+    if expected is not None:
+        actual = file_digest(source, expected[0])
+        if actual != expected[1]:
+            raise ValueError(
+                f"{source} is not {path.name}: its {expected[0]} is {actual}, expected "
+                f"{expected[1]}; nothing was installed"
+            )
+    part = path.with_name(path.name + ".part")
+    with _locked(path):
+        shutil.copyfile(source, part)
+        os.replace(part, path)
+    return path
 
 
 def _offline_error(url: str, path: Path, expected: tuple[str, str] | None) -> OfflineError:
@@ -251,6 +314,8 @@ def _download_with_retries(
             last_error = e
             continue
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            if isinstance(getattr(e, "reason", None), socket.gaierror):  # retries do not heal
+                raise _UnreachableError(e) from e
             last_error = e
             continue
         if expected is not None:
@@ -265,9 +330,7 @@ def _download_with_retries(
             os.fsync(f.fileno())
         os.replace(part, path)
         return
-    raise DownloadError(f"giving up on {url} after {retries + 1} attempts: {last_error}") from (
-        last_error
-    )
+    raise _UnreachableError(last_error, f" ({retries + 1} attempts)")
 
 
 def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool:

@@ -198,6 +198,21 @@ def download(
     return extracted
 
 
+def import_archive(
+    size: str, archive: str | os.PathLike, local_cache_path: str | os.PathLike | None = None
+) -> dict[str, Path]:
+    """Install an archive of ``size`` fetched elsewhere (checked against the official
+    checksum) into the cache, as :func:`download` would have; returns the extracted files.
+
+    For machines without internet access: download the archive on another machine, copy it
+    over, then ``recommenders-kit datasets import movielens --size 100k ml-100k.zip``.
+    """
+    fmt = _format(size)
+    cache = _dl.get_cache_dir(local_cache_path)
+    _dl.install(archive, fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=cache)
+    return download(size, cache)
+
+
 def _check_ratings(fmt: MovieLensFormat, path: Path) -> None:
     """Parse ``path`` once (the pandas loader's reader) unless its marker says it was."""
     marker = path.with_name(path.name + ".checked")

@@ -14,6 +14,10 @@ from collections.abc import Iterable
 from recommenders_kit._validate import require_choice, require_positive_int
 
 RELEVANCY_METHODS = ("top_k", "by_threshold")
+#: nDCG's gain of a relevant item: 1, its rating, or ``2 ** rating - 1``.
+SCORE_TYPES = ("binary", "raw", "exp")
+#: nDCG's discount logarithm; DCG / IDCG is the same with either (the base cancels out).
+DISCOUNT_TYPES = ("loge", "log2")
 
 #: Ranking metrics, in the order of the module docstrings.
 RANKING_METRICS = (
@@ -39,6 +43,12 @@ def check_ranking_args(k: int, relevancy_method: str) -> None:
     """``k`` is an int >= 1 and ``relevancy_method`` one of :data:`RELEVANCY_METHODS`."""
     require_positive_int(k, "k")
     require_choice(relevancy_method, RELEVANCY_METHODS, "relevancy_method")
+
+
+def check_ndcg_args(score_type: str, discfun_type: str) -> None:
+    """``score_type`` one of :data:`SCORE_TYPES`, ``discfun_type`` of :data:`DISCOUNT_TYPES`."""
+    require_choice(score_type, SCORE_TYPES, "score_type")
+    require_choice(discfun_type, DISCOUNT_TYPES, "discfun_type")
 
 
 def check_eps(eps: float) -> None:

@@ -153,3 +153,39 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "Traceback" in result.stderr
     result = _cli("serve", "--model-dir", str(tmp_path), env_extra={"RECOMMENDERS_KIT_DEBUG": "1"})
     assert "Traceback" in result.stderr
+
+
+def test_no_internet_is_one_paragraph_naming_file_folder_and_mirror(tmp_path):
+    result = _cli(
+        "datasets",
+        "download",
+        "movielens",
+        "--cache-dir",
+        str(tmp_path),
+        env_extra={"RECOMMENDERS_KIT_MIRROR": "http://mirror.example.invalid"},
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: cannot download ml-100k.zip from mirror.example.invalid: ")
+    assert "https://files.grouplens.org/datasets/movielens/ml-100k.zip (md5 " in line
+    assert f"put it at {tmp_path / 'ml-100k.zip'}" in line
+    assert "recommenders-kit datasets import" in line
+
+
+def test_import_refuses_a_file_that_is_not_the_archive(tmp_path):
+    wrong = tmp_path / "ml-100k.zip"
+    wrong.write_bytes(b"not the archive")
+    result = _cli(
+        "datasets",
+        "import",
+        "movielens",
+        "--size",
+        "100k",
+        str(wrong),
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {wrong} is not ml-100k.zip: its md5 is ")
+    assert not (tmp_path / "c" / "ml-100k.zip").exists()

@@ -47,10 +47,11 @@ from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
     DEFAULT_PREDICTION_COL,
+    DEFAULT_RATING_COL,
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.evaluation._common import check_ranking_args
+from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args
 
 __all__ = [
     "hit_ratio_at_k",
@@ -81,6 +82,8 @@ class _Hits:
     rank: np.ndarray
     hit: np.ndarray
     n_relevant: np.ndarray
+    # graded nDCG: (each recommended row's gain, 0 unless a hit; each user's ideal DCG)
+    graded: tuple[np.ndarray, np.ndarray] | None = None
 
     def per_user(
         self, values: np.ndarray | None = None, mask: np.ndarray | None = None
@@ -100,8 +103,10 @@ def _rank_hits(
     relevancy_method: str,
     k: int,
     threshold: float,
+    gains: np.ndarray | None = None,
 ) -> _Hits:
-    """Select each common user's recommended items and mark the hits (see module docstring).
+    """Select each common user's recommended items and mark the hits (see module docstring);
+    with ``gains`` (one per ``rating_true`` row) also what graded nDCG needs.
 
     Raises:
         ValueError: missing columns, k < 1, unknown ``relevancy_method``, NaN predictions,
@@ -147,7 +152,23 @@ def _rank_hits(
         raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
     hit = _lookup(true_keys, pred_keys, n_true_users * n_items)
     n_relevant = np.bincount(true_users, minlength=n_true_users)[common_ids]
-    return _Hits(k, len(common_ids), user, rank, hit, n_relevant)
+    graded = None
+    if gains is not None:
+        position = pd.Index(true_keys).get_indexer(np.where(hit, pred_keys, -1))
+        ideal = _ideal_dcg(index[true_users], gains, k, len(common_ids))
+        graded = (np.where(hit, gains[position], 0.0), ideal)
+    return _Hits(k, len(common_ids), user, rank, hit, n_relevant, graded)
+
+
+def _ideal_dcg(user: np.ndarray, gains: np.ndarray, k: int, n_users: int) -> np.ndarray:
+    """Per common user (``user`` >= 0): the DCG of their k largest gains, best first."""
+    inside = user >= 0
+    user, gains = user[inside], gains[inside]
+    order = np.lexsort((-gains, user))
+    user, gains = user[order], gains[order]
+    rank = np.arange(len(user)) - np.searchsorted(user, user) + 1
+    top = rank <= k
+    return np.bincount(user[top], weights=gains[top] / np.log2(rank[top] + 1), minlength=n_users)
 
 
 def _encode(truth: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
@@ -229,8 +250,22 @@ def _recall(h: _Hits) -> float:
 
 def _ndcg(h: _Hits) -> float:
     discount = 1.0 / np.log2(np.arange(2, h.k + 2))
-    ideal = np.concatenate(([0.0], np.cumsum(discount)))[np.minimum(h.k, h.n_relevant)]
-    return _mean(h.per_user(discount[h.rank - 1]) / ideal, h.n_users)
+    if h.graded is None:
+        ideal = np.concatenate(([0.0], np.cumsum(discount)))[np.minimum(h.k, h.n_relevant)]
+        return _mean(h.per_user(discount[h.rank - 1]) / ideal, h.n_users)
+    gain, ideal = h.graded
+    dcg = h.per_user(gain * discount[h.rank - 1])
+    with np.errstate(invalid="ignore", divide="ignore"):  # all gains 0: nDCG 0
+        return _mean(np.where(ideal > 0, dcg / ideal, 0.0), h.n_users)
+
+
+def _gains(rating_true: pd.DataFrame, col_rating: str, score_type: str) -> np.ndarray | None:
+    """Each relevant row's gain for graded nDCG (None: binary, the fast path)."""
+    if score_type == "binary":
+        return None
+    require_pandas_frame(rating_true, [col_rating], "rating_true")
+    rating = rating_true[col_rating].to_numpy(dtype=np.float64)
+    return rating if score_type == "raw" else 2.0**rating - 1
 
 
 def _precision_at_hits(h: _Hits) -> np.ndarray:
@@ -286,6 +321,7 @@ def precision_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -298,7 +334,9 @@ def precision_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -325,6 +363,7 @@ def recall_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -337,7 +376,9 @@ def recall_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -364,26 +405,37 @@ def ndcg_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
     threshold: float = DEFAULT_THRESHOLD,
+    score_type: str = "binary",
+    discfun_type: str = "loge",
 ) -> float:
     """Normalised discounted cumulative gain at k: ``DCG / IDCG``, averaged over users.
 
-    ``DCG = sum over hits of 1 / log2(1 + rank)``; ``IDCG`` is the DCG of ``min(k, R)`` hits
-    at ranks 1, 2, ...: a list with every relevant item on top scores 1.
+    ``DCG = sum over hits of gain / log(1 + rank)``; ``IDCG`` is the DCG of the user's k
+    largest gains at ranks 1, 2, ...: a list with the best relevant items on top scores 1.
+    Binary gains (1 per relevant item) make ``IDCG`` the DCG of ``min(k, R)`` hits.
 
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
+        score_type: the gain of a relevant item: ``"binary"`` (1), ``"raw"`` (its
+            ``col_rating``) or ``"exp"`` (``2 ** rating - 1``), as in the reference toolkit.
+        discfun_type: ``"loge"`` or ``"log2"``, accepted as the reference toolkit does; the
+            value does not depend on it (the logarithm's base cancels out in DCG / IDCG).
 
     Returns:
-        A float in [0, 1]; 0.0 when no user is in both frames.
+        A float in [0, 1]; 0.0 when no user is in both frames (and for a user whose gains
+        are all 0).
 
     Example:
         >>> import pandas as pd  # user 1 likes 1, 2 and gets 2, 9; user 2 likes 3, gets 8, 3
@@ -392,9 +444,22 @@ def ndcg_at_k(
         ...                      "prediction": [0.9, 0.8, 0.7, 0.6]})
         >>> round(ndcg_at_k(true, pred, k=2), 4)  # user 1: 1/(1 + 0.6309), user 2: 0.6309/1
         0.622
+        >>> true["rating"] = [1.0, 3.0, 5.0]  # graded: item 2 is worth 3, item 1 only 1
+        >>> round(ndcg_at_k(true, pred, k=2, score_type="raw"), 4)  # 3/(3 + 1 * 0.6309), 0.6309
+        0.7286
     """
+    check_ndcg_args(score_type, discfun_type)
+    gains = _gains(rating_true, col_rating, score_type)
     hits = _rank_hits(
-        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+        rating_true,
+        rating_pred,
+        col_user,
+        col_item,
+        col_prediction,
+        relevancy_method,
+        k,
+        threshold,
+        gains,
     )
     return _ndcg(hits)
 
@@ -404,6 +469,7 @@ def map_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -417,7 +483,9 @@ def map_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -444,6 +512,7 @@ def map(  # noqa: A001 - the metric's established name
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -457,7 +526,9 @@ def map(  # noqa: A001 - the metric's established name
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -484,6 +555,7 @@ def r_precision_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -496,7 +568,9 @@ def r_precision_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -523,6 +597,7 @@ def hit_ratio_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -533,7 +608,9 @@ def hit_ratio_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -560,6 +637,7 @@ def mrr_at_k(
     rating_pred: pd.DataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -572,7 +650,9 @@ def mrr_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.

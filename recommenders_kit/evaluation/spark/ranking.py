@@ -36,10 +36,11 @@ from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
     DEFAULT_PREDICTION_COL,
+    DEFAULT_RATING_COL,
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.evaluation._common import check_ranking_args, ideal_dcg
+from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args, ideal_dcg
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -65,10 +66,13 @@ def _rank_hits(
     relevancy_method: str,
     k: int,
     threshold: float,
+    gain: str | None = None,
 ) -> SparkDataFrame:
     """One row per user present in both frames with what every ranking metric needs:
     ``n_rel`` (relevant items), ``ranks`` (the ranks of the hits, ascending), and the problem
-    counts ``nan`` (NaN or null predictions), ``dup_true`` and ``dup_pred`` (duplicates)."""
+    counts ``nan`` (NaN or null predictions), ``dup_true`` and ``dup_pred`` (duplicates).
+    With ``gain`` (a SQL expression of a ``rating_true`` row's gain) also ``dcg`` and
+    ``idcg``, what graded nDCG needs."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -98,14 +102,27 @@ def _rank_hits(
         .groupBy(col_user)
         .agg(F.expr("array_sort(collect_list(struct(_r, _i, _s, _rec))) AS _top"))
     )
-    truth = rating_true.groupBy(col_user).agg(F.collect_list(item).alias("_truth"))
-    return top.join(truth, on=col_user).selectExpr(
+    columns = [
         "size(_truth) AS n_rel",
         "filter(transform(_top, e -> if(e._rec AND array_contains(_truth, e._i), e._r, NULL)),"
         " r -> r IS NOT NULL) AS ranks",
         "size(filter(_top, e -> isnan(e._s) OR e._s IS NULL)) AS nan",
         "size(_truth) - size(array_distinct(_truth)) AS dup_true",
         "size(_top) - size(array_distinct(transform(_top, e -> e._i))) AS dup_pred",
+    ]
+    if gain is None:
+        truth = rating_true.groupBy(col_user).agg(F.collect_list(item).alias("_truth"))
+        return top.join(truth, on=col_user).selectExpr(*columns)
+    gains = F.collect_list(F.struct(item, F.expr(gain).cast("double").alias("_g")))
+    truth = rating_true.groupBy(col_user).agg(gains.alias("_tg"))
+    truth = truth.withColumn("_truth", F.expr("transform(_tg, t -> t._i)"))
+    hit_gain = "aggregate(filter(_tg, t -> t._i = e._i), 0D, (a, t) -> a + t._g)"
+    return top.join(truth, on=col_user).selectExpr(
+        *columns,
+        f"aggregate(filter(_top, e -> e._rec AND array_contains(_truth, e._i)), 0D,"
+        f" (acc, e) -> acc + {hit_gain} / log2(e._r + 1)) AS dcg",
+        f"aggregate(transform(slice(sort_array(transform(_tg, t -> t._g), false), 1, {k}),"
+        " (g, i) -> g / log2(i + 2)), 0D, (acc, v) -> acc + v) AS idcg",
     )
 
 
@@ -116,16 +133,19 @@ def _common_type(rating_true: SparkDataFrame, rating_pred: SparkDataFrame, col_i
     return "bigint" if kinds <= integral else "string"
 
 
-def _per_user(k: int) -> dict[str, str]:
+def _per_user(k: int, graded: bool = False) -> dict[str, str]:
     """Each ranking metric's per-user value as a SQL expression over a :func:`_rank_hits`
-    frame (``ranks``: the hits' ranks, ascending; ``n_rel``: relevant items)."""
+    frame (``ranks``: the hits' ranks, ascending; ``n_rel``: relevant items; ``graded``:
+    nDCG from its ``dcg`` and ``idcg`` columns)."""
     ideal = ", ".join(f"{v!r}D" for v in ideal_dcg(k))
     idcg = f"element_at(array({ideal}), least({k}, n_rel) + 1)"
     ap_sum = "aggregate(transform(ranks, (r, i) -> (i + 1) / r), 0D, (acc, v) -> acc + v)"
     return {
         "precision_at_k": f"size(ranks) / {k}",
         "recall_at_k": "size(ranks) / n_rel",
-        "ndcg_at_k": f"aggregate(ranks, 0D, (acc, r) -> acc + 1D / log2(r + 1)) / {idcg}",
+        "ndcg_at_k": "if(idcg > 0, dcg / idcg, 0D)"
+        if graded
+        else f"aggregate(ranks, 0D, (acc, r) -> acc + 1D / log2(r + 1)) / {idcg}",
         "map_at_k": f"{ap_sum} / least({k}, n_rel)",
         "map": f"{ap_sum} / n_rel",
         "r_precision_at_k": "size(filter(ranks, r -> r <= n_rel)) / n_rel",
@@ -140,7 +160,7 @@ def _means(
     """The ranking metrics ``names`` averaged over a :func:`_rank_hits` frame (one job)."""
     from pyspark.sql import functions as F
 
-    columns = _per_user(k)
+    columns = _per_user(k, graded="dcg" in per_user.columns)
     row = per_user.agg(
         F.count(F.lit(1)).alias("_n"),
         F.sum("nan").alias("_nan"),
@@ -166,6 +186,7 @@ def precision_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -178,7 +199,9 @@ def precision_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -201,6 +224,7 @@ def recall_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -213,7 +237,9 @@ def recall_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -236,33 +262,58 @@ def ndcg_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
     threshold: float = DEFAULT_THRESHOLD,
+    score_type: str = "binary",
+    discfun_type: str = "loge",
 ) -> float:
     """Normalised discounted cumulative gain at k on Spark: ``DCG / IDCG``, averaged over users.
 
-    ``DCG = sum over hits of 1 / log2(1 + rank)``; ``IDCG`` is the DCG of ``min(k, R)`` hits
-    at ranks 1, 2, ...: a list with every relevant item on top scores 1.
+    ``DCG = sum over hits of gain / log(1 + rank)``; ``IDCG`` is the DCG of the user's k
+    largest gains at ranks 1, 2, ...: a list with the best relevant items on top scores 1.
+    Binary gains (1 per relevant item) make ``IDCG`` the DCG of ``min(k, R)`` hits.
 
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
+        score_type: the gain of a relevant item: ``"binary"`` (1), ``"raw"`` (its
+            ``col_rating``) or ``"exp"`` (``2 ** rating - 1``), as in the reference toolkit.
+        discfun_type: ``"loge"`` or ``"log2"``, accepted as the reference toolkit does; the
+            value does not depend on it (the logarithm's base cancels out in DCG / IDCG).
 
     Returns:
-        A float in [0, 1]; 0.0 when no user is in both frames.
+        A float in [0, 1]; 0.0 when no user is in both frames (and for a user whose gains
+        are all 0).
 
     Example::
 
         ndcg_at_k(test_sdf, top_k_sdf, k=10)
     """
+    check_ndcg_args(score_type, discfun_type)
+    gain = None
+    if score_type != "binary":
+        require_spark_frame(rating_true, [col_rating], "rating_true")
+        rating = f"CAST(`{col_rating}` AS DOUBLE)"
+        gain = rating if score_type == "raw" else f"pow(2D, {rating}) - 1D"
     per_user = _rank_hits(
-        rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
+        rating_true,
+        rating_pred,
+        col_user,
+        col_item,
+        col_prediction,
+        relevancy_method,
+        k,
+        threshold,
+        gain,
     )
     return _means(per_user, ["ndcg_at_k"], k, col_prediction)["ndcg_at_k"]
 
@@ -272,6 +323,7 @@ def map_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -285,7 +337,9 @@ def map_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -308,6 +362,7 @@ def map(  # noqa: A001 - the metric's established name
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -321,7 +376,9 @@ def map(  # noqa: A001 - the metric's established name
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -344,6 +401,7 @@ def r_precision_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -356,7 +414,9 @@ def r_precision_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -379,6 +439,7 @@ def hit_ratio_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -389,7 +450,9 @@ def hit_ratio_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.
@@ -412,6 +475,7 @@ def mrr_at_k(
     rating_pred: SparkDataFrame,
     col_user: str = DEFAULT_USER_COL,
     col_item: str = DEFAULT_ITEM_COL,
+    col_rating: str = DEFAULT_RATING_COL,
     col_prediction: str = DEFAULT_PREDICTION_COL,
     relevancy_method: str = "top_k",
     k: int = DEFAULT_K,
@@ -424,7 +488,9 @@ def mrr_at_k(
     Args:
         rating_true: the relevant (user, item) pairs, one row per pair.
         rating_pred: scored (user, item) pairs, higher is better.
-        col_user, col_item, col_prediction: column names.
+        col_user, col_item, col_prediction: column names; ``col_rating`` (``rating_true``'s
+            rating) is read only by graded nDCG and accepted by every ranking metric, as the
+            reference toolkit's signatures have it.
         relevancy_method: ``"top_k"`` or ``"by_threshold"`` (see the module docstring).
         k: how many recommendations count.
         threshold: the lowest prediction recommended with ``"by_threshold"``.

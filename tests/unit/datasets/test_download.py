@@ -81,9 +81,37 @@ def test_retry_after_http_500s(server, cache):
 
 def test_gives_up_after_retries_without_leaving_a_complete_looking_file(server, cache):
     server.faults["data.bin"].extend([("status", 500)] * 3)
-    with pytest.raises(dl.DownloadError, match="after 3 attempts"):
+    with pytest.raises(dl.DownloadError, match=r"put it at .*data\.bin.* \(3 attempts\)"):
         _fetch(server, cache, retries=2)
     assert "data.bin" not in _leftovers(cache)
+
+
+def test_an_unknown_host_fails_at_once_saying_what_to_do(cache, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(dl.time, "sleep", waits.append)
+    url = "http://files.example.invalid/data.bin"
+    with pytest.raises(dl.DownloadError) as failure:
+        dl.fetch(url, cache_dir=cache, sha256=sha256(PAYLOAD), progress=False)
+    assert waits == []  # a name that does not resolve is not retried
+    message = str(failure.value)
+    assert message.startswith("cannot download data.bin from files.example.invalid: ")
+    assert f"download {url} (sha256 {sha256(PAYLOAD)}) on another machine" in message
+    assert f"put it at {cache / 'data.bin'}" in message
+    assert "$RECOMMENDERS_KIT_MIRROR" in message
+
+
+def test_install_checks_the_file_and_places_it_where_fetch_looks(tmp_path, cache):
+    good, bad = tmp_path / "good.bin", tmp_path / "bad.bin"
+    good.write_bytes(PAYLOAD)
+    bad.write_bytes(PAYLOAD[:-1])
+    url = "https://files.example.invalid/data.bin"
+    with pytest.raises(ValueError, match=r"bad\.bin is not data\.bin: its sha256 is"):
+        dl.install(bad, url, sha256=sha256(PAYLOAD), cache_dir=cache)
+    assert not (cache / "data.bin").exists()
+    path = dl.install(good, url, sha256=sha256(PAYLOAD), cache_dir=cache)
+    assert path == cache / "data.bin"
+    assert dl.fetch(url, cache_dir=cache, sha256=sha256(PAYLOAD), offline=True) == path
+    assert path.read_bytes() == PAYLOAD
 
 
 def test_404_is_not_retried(server, cache):

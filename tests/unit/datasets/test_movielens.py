@@ -165,3 +165,13 @@ def test_extracted_files_in_the_cache_are_used_offline(monkeypatch, tmp_path):
     df = movielens.load_pandas_df("100k", col_title="title", local_cache_path=tmp_path)
     assert len(df) == 100_000
     assert not (tmp_path / "ml-100k.zip").exists()
+
+
+def test_import_an_archive_fetched_elsewhere(tmp_path, archives):
+    archive = tmp_path / "downloads" / "ml-100k.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(archives["ml-100k.zip"])
+    files = movielens.import_archive("100k", archive, tmp_path / "cache")
+    assert files["ratings"] == tmp_path / "cache" / "ml-100k" / "u.data"
+    assert len(files["ratings"].read_text().splitlines()) == 100_000
+    assert (tmp_path / "cache" / "ml-100k.zip").read_bytes() == archives["ml-100k.zip"]

@@ -57,3 +57,15 @@ def test_every_metric_agrees_on_random_data(spark, seed):
         want = getattr(pev, name)(*frames)
         got = getattr(sev, name)(*[spark.createDataFrame(f).coalesce(1) for f in frames])
         assert got == pytest.approx(want, abs=1e-9), name
+
+
+@pytest.mark.parametrize("score_type", ["raw", "exp"])
+@pytest.mark.parametrize("relevancy_method", ["top_k", "by_threshold"])
+def test_graded_ndcg_agrees(spark, score_type, relevancy_method):
+    inputs = _random_inputs(2)
+    frames = [inputs["rating_true"], inputs["rating_pred"]]
+    kw = {"score_type": score_type, "relevancy_method": relevancy_method, "threshold": 1.0}
+    want = pev.ndcg_at_k(*frames, k=5, **kw)
+    got = sev.ndcg_at_k(*[spark.createDataFrame(f).coalesce(1) for f in frames], k=5, **kw)
+    assert got == pytest.approx(want, abs=1e-9)
+    assert want != pytest.approx(pev.ndcg_at_k(*frames, k=5, relevancy_method=relevancy_method))

@@ -157,6 +157,54 @@ def test_no_common_user_gives_zero():
     assert ranking.precision_at_k(TRUE, PRED.assign(userID=99)) == 0.0
 
 
+def graded_brute_force(true, pred, k, score_type, log):
+    """The reference toolkit's graded nDCG, user by user: gains of the hits over
+    log(1 + rank), over the same for the k largest gains of the user's relevant items."""
+    gain = {"raw": lambda r: r, "exp": lambda r: 2**r - 1}[score_type]
+    rating = {(u, i): r for u, i, r in zip(true.userID, true.itemID, true.rating, strict=True)}
+    lists: dict = {}
+    for pos, (u, i, s) in enumerate(zip(pred.userID, pred.itemID, pred.prediction, strict=True)):
+        lists.setdefault(u, []).append((-s, pos, i))
+    users = sorted(u for u in lists if u in set(true.userID))
+    total = 0.0
+    for u in users:
+        recs = [i for _, _, i in sorted(lists[u])[:k]]
+        dcg = sum(
+            gain(rating[u, i]) / log(1 + r) for r, i in enumerate(recs, 1) if (u, i) in rating
+        )
+        best = sorted((gain(r) for (v, _), r in rating.items() if v == u), reverse=True)[:k]
+        idcg = sum(g / log(1 + r) for r, g in enumerate(best, 1))
+        total += dcg / idcg
+    return total / len(users)
+
+
+@pytest.mark.parametrize("score_type", ["raw", "exp"])
+@pytest.mark.parametrize("discfun_type", ["loge", "log2"])
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_graded_ndcg_matches_a_brute_force_loop(score_type, discfun_type, k):
+    rng = np.random.default_rng(k)
+    true = pd.DataFrame(
+        {"userID": rng.integers(0, 30, 400), "itemID": rng.integers(0, 25, 400)}
+    ).drop_duplicates()
+    true["rating"] = rng.integers(1, 6, len(true)).astype(float)
+    pred = pd.DataFrame(
+        {"userID": rng.integers(3, 33, 500), "itemID": rng.integers(0, 30, 500)}
+    ).drop_duplicates()
+    pred["prediction"] = rng.random(len(pred))
+    log = math.log if discfun_type == "loge" else math.log2
+    want = graded_brute_force(true, pred, k, score_type, log)
+    got = ranking.ndcg_at_k(true, pred, k=k, score_type=score_type, discfun_type=discfun_type)
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_reference_keywords_are_accepted():
+    """The reference toolkit's call, keyword for keyword."""
+    kw = {"col_user": "userID", "col_item": "itemID", "col_rating": "rating"}
+    for name in ranking.__all__:
+        value = getattr(ranking, name)(TRUE, PRED, col_prediction="prediction", k=3, **kw)
+        assert value == getattr(ranking, name)(TRUE, PRED, k=3)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -169,6 +217,12 @@ def test_no_common_user_gives_zero():
 def test_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         ranking.map_at_k(TRUE, PRED, **kwargs)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        ranking.ndcg_at_k(TRUE, PRED, score_type="linear")
+    with pytest.raises(ValueError, match="discfun_type must be one of"):
+        ranking.ndcg_at_k(TRUE, PRED, discfun_type="log10")
+    with pytest.raises(ValueError, match=r"rating_true is missing column\(s\) \['stars'\]"):
+        ranking.ndcg_at_k(TRUE, PRED, score_type="raw", col_rating="stars")
 
 
 def test_bad_frames():
