@@ -6,6 +6,7 @@
     recommenders-kit quickstart als --size 100k
     recommenders-kit serve --model-dir models/criteo
     recommenders-kit tune als --size 100k --trials 20
+    recommenders-kit databricks install --cluster-id ID --target /Volumes/main/default/libs
 
 Each subcommand imports its heavy dependencies only when it runs, so ``--help`` is instant.
 
@@ -249,6 +250,38 @@ def serve(model_dir: str, port: int, host: str, workers: int, threads: int) -> N
 
     model_folder(model_dir)  # a folder without a model fails here, in one line
     run(model_dir, port=port, host=host, workers=workers, threads=threads)
+
+
+@main.group()
+def databricks() -> None:
+    """Set up a Databricks cluster (databricks-sdk; auth from a profile or the environment)."""
+
+
+@databricks.command("install")
+@click.option("--cluster-id", required=True, help="The cluster to install the libraries on.")
+@click.option(
+    "--target",
+    required=True,
+    help="Where the wheel goes: /Volumes/catalog/schema/volume[/dir] or dbfs:/... .",
+)
+@click.option("--profile", default=None, help="A ~/.databrickscfg profile.")
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A built recommenders_kit wheel (default: build one from the checkout here).",
+)
+@click.option("--o16n", is_flag=True, help="Also the Azure packages of the o16n notebooks.")
+def databricks_install(
+    cluster_id: str, target: str, profile: str | None, wheel: str | None, o16n: bool
+) -> None:
+    """Check the runtime (Spark 3.5, Scala 2.12), upload the wheel, install it and SynapseML."""
+    from recommenders_kit.deploy.databricks import install
+
+    done = install(cluster_id, target, profile=profile, wheel=wheel, o16n=o16n)
+    click.echo(f"cluster {done.cluster_id} (runtime {done.runtime}): installing")
+    for library in done.libraries:
+        click.echo("  " + " ".join(f"{kind} {value}" for kind, value in library.items()))
 
 
 @main.group()

@@ -39,11 +39,11 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from recommenders_kit._validate import require_choice, require_positive_int
+from recommenders_kit.deploy._requirements import requirements
 from recommenders_kit.serving.server import gunicorn_args
 
 #: Azure ML's curated Ubuntu base image for custom environments.
@@ -106,35 +106,6 @@ def register_model(ml_client: Any, path: str | Path, name: str, **kwargs: Any) -
 
 
 # ------------------------------------------------------------------ environment and code
-
-
-def requirements(extras: tuple[str, ...] = ("serving",)) -> list[str]:
-    """This package's install requirements plus those of ``extras`` (nested extras expanded)."""
-    from packaging.requirements import Requirement
-
-    declared = [Requirement(r) for r in metadata.requires(_PACKAGE) or []]
-    out: list[str] = []
-    pending, seen = [None, *extras], set()
-    while pending:
-        extra = pending.pop(0)
-        if extra in seen:
-            continue
-        seen.add(extra)
-        for req in declared:
-            applies = req.marker.evaluate({"extra": extra or ""}) if req.marker else extra is None
-            if not applies:
-                continue
-            if req.name.replace("-", "_") == _PACKAGE:
-                pending.extend(sorted(req.extras))
-            elif str(_without_marker(req)) not in out:
-                out.append(str(_without_marker(req)))
-    return out
-
-
-def _without_marker(req):
-    req = type(req)(str(req))
-    req.marker = None
-    return req
 
 
 def conda_spec(

@@ -1,0 +1,166 @@
+"""Install this library on a Databricks cluster, with the official ``databricks-sdk``.
+
+:func:`install` (``recommenders-kit databricks install --cluster-id ID``) does what the setup
+guide describes by hand:
+
+1. checks the cluster's runtime: Spark 3.5 with Scala 2.12 (Databricks Runtime 14.x, 15.x and
+   16.x in their Scala 2.12 flavour), which SynapseML 1.1.0 and ``pyspark>=3.5,<3.6`` need;
+   another runtime is refused with a message naming it;
+2. builds the wheel from a source checkout (``python -m build --wheel``), unless ``wheel``
+   names one already built;
+3. uploads it to a Unity Catalog volume (``/Volumes/<catalog>/<schema>/<volume>/...``) or to
+   DBFS (``dbfs:/...``);
+4. installs it and SynapseML's Maven package (:data:`recommenders_kit.spark.SYNAPSEML_PACKAGE`)
+   as cluster libraries, and with ``o16n`` the PyPI packages of the ``azure`` extra (Cosmos DB,
+   Blob Storage, Azure ML) that the operationalisation notebooks use (:func:`o16n_packages`).
+
+The runtime already holds pyspark, so the wheel's own requirements are the light ones; the
+Spark extras are never installed on a cluster. Authentication is the SDK's: a ``profile``
+from ``~/.databrickscfg``, or ``DATABRICKS_HOST`` / ``DATABRICKS_TOKEN`` and the other unified
+authentication settings.
+
+Example::
+
+    recommenders-kit databricks install --cluster-id 0123-456789-abcde \\
+        --target /Volumes/main/default/libs --o16n
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recommenders_kit.deploy._requirements import requirements
+from recommenders_kit.spark import SYNAPSEML_PACKAGE
+
+#: Databricks Runtime major versions whose Spark is 3.5 (their Scala 2.12 builds).
+SPARK_35_RUNTIMES = (14, 15, 16)
+_RUNTIME = re.compile(r"^(\d+)\.(\d+|x)\.\S*scala(\d+\.\d+)")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What :func:`install` did: the cluster, its runtime, where the wheel went, and the
+    libraries requested (as the REST API takes them)."""
+
+    cluster_id: str
+    runtime: str
+    wheel: str
+    libraries: list[dict[str, Any]]
+
+
+def check_runtime(spark_version: str) -> None:
+    """Refuse a Databricks Runtime whose Spark is not 3.5 with Scala 2.12 (e.g.
+    ``"15.4.x-scala2.12"`` passes, ``"13.3.x-scala2.12"`` and ``"16.4.x-scala2.13"`` do not).
+
+    >>> check_runtime("15.4.x-scala2.12")
+    >>> try:
+    ...     check_runtime("17.0.x-scala2.13")
+    ... except ValueError as e:
+    ...     print(str(e)[:60])
+    the cluster runs Databricks Runtime 17.0.x-scala2.13; recomm
+    """
+    match = _RUNTIME.match(spark_version)
+    if not match or int(match[1]) not in SPARK_35_RUNTIMES or match[3] != "2.12":
+        runtimes = ", ".join(f"{v}.x" for v in SPARK_35_RUNTIMES[:-1])
+        raise ValueError(
+            f"the cluster runs Databricks Runtime {spark_version}; recommenders_kit and "
+            f"SynapseML 1.1.0 need Spark 3.5 with Scala 2.12: Databricks Runtime {runtimes} "
+            f"or {SPARK_35_RUNTIMES[-1]}.x (Scala 2.12)"
+        )
+
+
+def build_wheel(source: str | Path, out_dir: str | Path) -> Path:
+    """``python -m build --wheel`` of the checkout ``source`` into ``out_dir``."""
+    source = Path(source)
+    if not (source / "pyproject.toml").exists():
+        raise FileNotFoundError(
+            f"{source} is not a source checkout (no pyproject.toml): pass wheel=... (a built "
+            "recommenders_kit wheel) or run from the repository"
+        )
+    cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out_dir), str(source)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wheels = sorted(Path(out_dir).glob("recommenders_kit-*.whl"))
+    if result.returncode or not wheels:
+        raise RuntimeError(f"building the wheel failed:\n{result.stdout[-2000:]}{result.stderr}")
+    return wheels[-1]
+
+
+def install(
+    cluster_id: str,
+    target: str,
+    *,
+    profile: str | None = None,
+    wheel: str | Path | None = None,
+    source: str | Path = ".",
+    o16n: bool = False,
+    client: Any = None,
+) -> Installed:
+    """Install the library and SynapseML on a cluster (module docstring); returns what was
+    requested.
+
+    Args:
+        cluster_id: the cluster.
+        target: a Unity Catalog volume folder (``/Volumes/catalog/schema/volume[/dir]``) or a
+            DBFS folder (``dbfs:/FileStore/libs``) for the wheel.
+        profile: a ``~/.databrickscfg`` profile (default: the SDK's environment settings).
+        wheel: a built wheel; else one is built from ``source``.
+        o16n: also install the ``azure`` extra's packages from PyPI.
+        client: a ``WorkspaceClient`` (default: one made from ``profile``).
+    """
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.compute import Library, MavenLibrary, PythonPyPiLibrary
+
+    remote = _remote_folder(target)
+    w = client or WorkspaceClient(profile=profile)
+    runtime = w.clusters.get(cluster_id).spark_version or ""
+    check_runtime(runtime)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(wheel) if wheel else build_wheel(source, tmp)
+        remote_wheel = f"{remote}/{local.name}"
+        _upload(w, local, remote_wheel)
+    libraries = [
+        Library(whl=remote_wheel),
+        Library(maven=MavenLibrary(coordinates=SYNAPSEML_PACKAGE)),
+    ]
+    if o16n:
+        libraries += [Library(pypi=PythonPyPiLibrary(package=r)) for r in o16n_packages()]
+    w.libraries.install(cluster_id, libraries)
+    return Installed(cluster_id, runtime, remote_wheel, [lib.as_dict() for lib in libraries])
+
+
+def o16n_packages() -> list[str]:
+    """The ``azure`` extra's packages a cluster needs for the operationalisation notebooks
+    (Cosmos DB, Blob Storage, Azure ML), without the scoring server (it runs in the Azure ML
+    container, not on the cluster) and what the wheel itself requires."""
+    base = requirements(())
+    return [
+        r
+        for r in requirements(("azure",))
+        if r not in base and not r.startswith("azureml-inference-server-http")
+    ]
+
+
+def _remote_folder(target: str) -> str:
+    target = target.rstrip("/")
+    if target.startswith("/Volumes/") and len(target.split("/")) >= 5:
+        return target
+    if target.startswith("dbfs:/"):
+        return target
+    raise ValueError(
+        f"target must be a Unity Catalog volume folder (/Volumes/catalog/schema/volume) or a "
+        f"DBFS folder (dbfs:/...), got {target!r}"
+    )
+
+
+def _upload(w: Any, local: Path, remote: str) -> None:
+    with local.open("rb") as f:
+        if remote.startswith("/Volumes/"):
+            w.files.upload(remote, f, overwrite=True)
+        else:
+            w.dbfs.upload(remote.removeprefix("dbfs:"), f, overwrite=True)

@@ -1,0 +1,124 @@
+"""Installing on a Databricks cluster through the real databricks-sdk, against a loopback
+server answering the REST endpoints it calls: what was uploaded and installed, the runtime
+check, and the built wheel in a venv that already has pyspark (as a runtime does)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from recommenders_kit.deploy import databricks as dbx
+from recommenders_kit.spark import SYNAPSEML_PACKAGE
+from tests.support.databricks_api import DatabricksAPI
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    return dbx.build_wheel(ROOT, tmp_path_factory.mktemp("dist"))
+
+
+def _client(api: DatabricksAPI):
+    from databricks.sdk import WorkspaceClient
+
+    return WorkspaceClient(host=api.url, token="dapi-test")
+
+
+@pytest.mark.parametrize(
+    ("target", "uploaded"),
+    [
+        ("/Volumes/main/default/libs", "/Volumes/main/default/libs/{name}"),
+        ("dbfs:/FileStore/libs/", "dbfs:/FileStore/libs/{name}"),
+    ],
+)
+def test_uploads_the_wheel_and_installs_it_with_synapseml(wheel, target, uploaded):
+    with DatabricksAPI(spark_version="15.4.x-scala2.12") as api:
+        done = dbx.install("c-1", target, wheel=wheel, client=_client(api))
+    remote = uploaded.format(name=wheel.name)
+    assert api.files == {remote: wheel.read_bytes()}
+    assert api.installed == [
+        {
+            "cluster_id": "c-1",
+            "libraries": [{"whl": remote}, {"maven": {"coordinates": SYNAPSEML_PACKAGE}}],
+        }
+    ]
+    assert done.runtime == "15.4.x-scala2.12"
+
+
+def test_o16n_adds_the_azure_packages_but_not_the_scoring_server(wheel):
+    with DatabricksAPI() as api:
+        dbx.install(
+            "c-1", "/Volumes/main/default/libs", wheel=wheel, o16n=True, client=_client(api)
+        )
+    pypi = [lib["pypi"]["package"] for lib in api.installed[0]["libraries"] if "pypi" in lib]
+    names = {p.split(">")[0].split("=")[0] for p in pypi}
+    assert {"azure-cosmos", "azure-storage-blob", "azure-ai-ml", "azure-identity"} <= names
+    assert "azureml-inference-server-http" not in names
+    assert pypi == dbx.o16n_packages()
+
+
+@pytest.mark.parametrize("runtime", ["13.3.x-scala2.12", "16.4.x-scala2.13", "17.0.x-scala2.13"])
+def test_a_runtime_without_spark_35_scala_212_is_refused_before_any_upload(wheel, runtime):
+    refused = pytest.raises(ValueError, match=f"the cluster runs Databricks Runtime {runtime}")
+    with DatabricksAPI(spark_version=runtime) as api, refused:
+        dbx.install("c-1", "/Volumes/main/default/libs", wheel=wheel, client=_client(api))
+    assert api.files == {}
+    assert api.installed == []
+
+
+def test_bad_targets_and_a_folder_that_is_no_checkout(tmp_path):
+    with pytest.raises(ValueError, match="target must be a Unity Catalog volume folder"):
+        dbx.install("c-1", "/tmp/libs", wheel=tmp_path / "x.whl", client=object())
+    with pytest.raises(FileNotFoundError, match="is not a source checkout"):
+        dbx.build_wheel(tmp_path, tmp_path / "out")
+
+
+def test_the_cli_command(wheel, tmp_path):
+    with DatabricksAPI() as api:
+        env = {**os.environ, "DATABRICKS_HOST": api.url, "DATABRICKS_TOKEN": "dapi-test"}
+        cmd = [sys.executable, "-m", "recommenders_kit.cli", "databricks", "install"]
+        cmd += ["--cluster-id", "c-1", "--target", "/Volumes/m/d/libs", "--wheel", str(wheel)]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"whl /Volumes/m/d/libs/{wheel.name}" in result.stdout
+    assert SYNAPSEML_PACKAGE in result.stdout
+    assert len(api.installed) == 1
+
+
+def test_the_wheel_installs_beside_a_runtimes_pyspark_without_touching_it(wheel, tmp_path):
+    requires = zipfile.ZipFile(wheel).read(
+        next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith("METADATA"))
+    )
+    unconditional = [
+        line
+        for line in requires.decode().splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert not [line for line in unconditional if "pyspark" in line]
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    venv = tmp_path / "runtime"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    import pyspark
+
+    pin = f"pyspark=={pyspark.__version__}"
+    subprocess.run([uv, "pip", "install", "-q", "--python", python, pin], check=True, timeout=600)
+    before = subprocess.run(
+        [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
+    )
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", python, str(wheel)], check=True, timeout=600
+    )
+    after = subprocess.run(
+        [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
+    )
+    assert pin in before.stdout.splitlines()
+    assert pin in after.stdout.splitlines()
+    assert any(line.startswith("recommenders-kit") for line in after.stdout.splitlines())
