@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.data import seed_criteo_sample, seed_movielens_100k
+from tests.support.notebooks import RTOL, lookup, settings
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -27,7 +28,10 @@ def offline_cache(tmp_path_factory):
 
 
 def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
-    """Execute ``notebooks/<relative>`` with papermill; return the JSON it recorded."""
+    """Execute ``notebooks/<relative>`` with papermill; return the JSON it recorded.
+
+    When the run has the settings of the notebook's stored run, the key numbers stored with
+    its outputs must equal this run's (to ``RTOL``): stale outputs fail here."""
     import papermill
 
     results = tmp_path / "results.json"
@@ -39,4 +43,23 @@ def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
         cwd=str(tmp_path),
         progress_bar=False,
     )
-    return json.loads(results.read_text())
+    record = json.loads(results.read_text())
+    stored = stored_run(relative)
+    if settings(parameters) == settings(stored["run"]):
+        for key, want in stored["results"].items():
+            got = lookup(record, key)
+            assert got == pytest.approx(want, rel=RTOL), (
+                f"{relative}: its stored outputs say {key} = {want}, a fresh run gives {got}; "
+                "run scripts/run-notebooks.sh to refresh them"
+            )
+    return record
+
+
+def stored_run(relative: str) -> dict:
+    """The settings and key numbers stored with a notebook's outputs."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / relative, as_version=4)
+    stored = nb.metadata.get("recommenders_kit")
+    assert stored, f"{relative} is committed without its outputs: run scripts/run-notebooks.sh"
+    return stored

@@ -1,0 +1,127 @@
+"""Execute the notebooks in place, so that they are committed with their outputs.
+
+Each notebook runs with papermill under the settings in ``tests/support/notebooks.py``
+(``RUNS``: the ones its test uses),
+offline, on a data cache seeded with the real extracts in ``../shared/data`` (MovieLens 100k,
+the 1,000 real Criteo rows), in a temporary working folder (the models and files a notebook
+writes stay there). Then the stored copy is cleaned: papermill's injected-parameters cell
+and timing metadata go, the temporary folders and this machine's paths become ``<work>``,
+``<cache>`` and ``<repo>``, and the outputs must stay under :data:`MAX_OUTPUT_BYTES`. The key
+numbers of the run (``KEYS``, read from the record the notebook writes) are kept in the
+notebook's metadata: the notebook tests compare them with a fresh run, so stale outputs fail.
+
+Run:  .venv/bin/python scripts/run_notebooks.py [notebook ...]     (or scripts/run-notebooks.sh)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+MAX_OUTPUT_BYTES = 1_000_000
+TAG = "recommenders_kit"
+# Spark's JVM log lines, stage progress bars and start-up notes (the kernel's stderr)
+_NOISE = re.compile(
+    r"^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d (WARN|INFO|ERROR) |\s*\[Stage |\s*$"
+    r"|Setting default log level|To adjust logging level|\s+at |:: "
+    r"|\s+(confs|found|downloading|---|\||default))"
+)
+
+
+def run(relative: str, cache: Path) -> None:
+    import nbformat
+    import papermill
+
+    from tests.support.notebooks import KEYS, RUNS, lookup
+
+    with tempfile.TemporaryDirectory() as work:
+        results = Path(work) / "results.json"
+        executed = Path(work) / Path(relative).name
+        papermill.execute_notebook(
+            str(NOTEBOOKS / relative),
+            str(executed),
+            parameters={**RUNS[relative], "RESULTS_PATH": str(results)},
+            kernel_name="python3",
+            cwd=work,
+            progress_bar=False,
+        )
+        record = json.loads(results.read_text())
+        nb = nbformat.read(executed, as_version=4)
+        clean(nb, {work: "<work>", str(cache): "<cache>", str(ROOT): "<repo>"})
+    nb.metadata[TAG] = {
+        "run": RUNS[relative],
+        "results": {key: lookup(record, key) for key in KEYS[relative]},
+    }
+    size = sum(len(json.dumps(c.get("outputs", []))) for c in nb.cells)
+    if size > MAX_OUTPUT_BYTES:
+        raise SystemExit(f"{relative}: outputs of {size:,} bytes (limit {MAX_OUTPUT_BYTES:,})")
+    nbformat.write(nb, NOTEBOOKS / relative)
+    print(f"{relative}: {size / 1e3:.0f} kB of outputs", flush=True)
+
+
+def clean(nb: Any, replacements: dict[str, str]) -> None:
+    """Drop papermill's injected cell and metadata and the Spark JVM's log lines and stage
+    progress bars; replace machine paths in the outputs."""
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    nb.metadata.pop("papermill", None)
+    home = str(Path.home())
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                kept = [line for line in output["text"].splitlines(True) if not _NOISE.match(line)]
+                if not "".join(kept).strip():
+                    continue
+                output["text"] = "".join(kept)
+            outputs.append(_replace(output, {**replacements, home: "~"}))
+        if cell.cell_type == "code":
+            cell.outputs = outputs
+
+
+def _replace(node: Any, replacements: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        for old, new in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
+            node = node.replace(old, new)
+        return node
+    if isinstance(node, list):
+        node[:] = [_replace(v, replacements) for v in node]
+    elif isinstance(node, dict):
+        for key in list(node):
+            if key != "image/png":  # pictures hold no paths
+                node[key] = _replace(node[key], replacements)
+    return node
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", default=None)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tests.support.data import seed_criteo_sample, seed_movielens_100k
+    from tests.support.notebooks import RUNS
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = seed_movielens_100k(Path(tmp) / "cache")
+        seed_criteo_sample(cache)
+        os.environ.update(
+            RECOMMENDERS_KIT_CACHE=str(cache),
+            RECOMMENDERS_KIT_OFFLINE="1",
+            SPARK_MASTER="local[2]",
+            MLFLOW_DISABLE_TELEMETRY="true",
+        )
+        for relative in args.notebooks or list(RUNS):
+            run(relative, cache)
+
+
+if __name__ == "__main__":
+    main()
