@@ -39,28 +39,21 @@ def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
     assert m["exp_var"] >= m["rsquared"] - 1e-3
 
 
-def test_main_job_runs_offline_and_matches_the_notebook(notebook_record, offline_cache, tmp_path):
+def _quickstart(tmp_path, *options: str) -> tuple[str, dict]:
+    """``recommenders-kit quickstart als --size 100k OPTIONS``: (its output, its metrics)."""
     out = tmp_path / "metrics.json"
+    command = [sys.executable, "-m", "recommenders_kit.cli", "quickstart", "als", "--size", "100k"]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "recommenders_kit.cli",
-            "quickstart",
-            "als",
-            "--size",
-            "100k",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
+        [*command, *options, "--json", str(out)], capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout, json.loads(out.read_text())["metrics"]
+
+
+def test_main_job_runs_offline_and_matches_the_notebook(notebook_record, offline_cache, tmp_path):
+    stdout, cli = _quickstart(tmp_path)
     for name in ["map", "ndcg_at_k", "precision_at_k", "recall_at_k", "rmse"]:
-        assert name in result.stdout
-    cli = json.loads(out.read_text())["metrics"]
+        assert name in stdout
     assert cli == pytest.approx(notebook_record["metrics"], abs=1e-6)
 
 
@@ -79,26 +72,8 @@ def test_the_same_notebook_on_one_machine(offline_cache, tmp_path):
 
 
 def test_main_job_on_one_machine(offline_cache, tmp_path):
-    out = tmp_path / "metrics.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "recommenders_kit.cli",
-            "quickstart",
-            "als",
-            "--engine",
-            "implicit",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "implicit ALS" in result.stdout
-    metrics = json.loads(out.read_text())["metrics"]
+    stdout, metrics = _quickstart(tmp_path, "--engine", "implicit")
+    assert "implicit ALS" in stdout
     assert metrics["precision_at_k"] >= 0.41
     assert set(metrics) == {
         "map",
