@@ -13,38 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-MASTERS = ("local[2]", "cluster")
-
 
 @contextlib.contextmanager
 def session(master: str, memory: str = "6g") -> Iterator[Any]:
     """A session on ``local[2]`` or on a fresh loopback cluster of two 1-core workers; stopped
-    (with its cluster) on exit."""
+    (with its cluster and its checkpoint folder) on exit."""
     from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
     from tests.support.spark_cluster import cluster_session, standalone_cluster
 
-    if master != "cluster":
-        spark = start_or_get_spark(
-            "bench",
-            master=master,
-            memory=memory,
-            packages=[SYNAPSEML_PACKAGE],
-            config={"spark.driver.extraJavaOptions": "-Xss16m"},
-        )
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if master == "cluster":
+            cluster = stack.enter_context(standalone_cluster(tmp, workers=2, memory="4g"))
+            spark = cluster_session(cluster, "bench-cluster", **{"spark.executor.memory": "3g"})
+        else:
+            spark = start_or_get_spark(
+                "bench",
+                master=master,
+                memory=memory,
+                packages=[SYNAPSEML_PACKAGE],
+                config={"spark.driver.extraJavaOptions": "-Xss16m"},
+            )
         spark.sparkContext.setLogLevel("ERROR")
-        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="bench-checkpoints-"))
-        try:
-            yield spark
-        finally:
-            spark.stop()
-        return
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        standalone_cluster(Path(tmp), workers=2, memory="4g") as cluster,
-    ):
-        spark = cluster_session(cluster, "bench-cluster", **{"spark.executor.memory": "3g"})
-        spark.sparkContext.setLogLevel("ERROR")
-        spark.sparkContext.setCheckpointDir(Path(tmp, "checkpoints").as_uri())
+        spark.sparkContext.setCheckpointDir((tmp / "checkpoints").as_uri())
         try:
             yield spark
         finally:

@@ -54,9 +54,9 @@ def explain(error: BaseException) -> str:
         for kind in ("ValueError: ", "FileNotFoundError: ", "TypeError: "):
             if line.startswith(kind):
                 return line[len(kind) :]
+    first = next(iter(text.strip().splitlines()), "")
     if isinstance(error, ValueError | OSError | RuntimeError | TypeError | KeyError):
-        return text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    first = text.strip().splitlines()[0] if text.strip() else ""
+        return first or type(error).__name__
     return f"{type(error).__name__}: {first[:500]} (--debug shows the traceback)"
 
 

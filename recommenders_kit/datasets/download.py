@@ -180,12 +180,7 @@ def fetch(
         if expected is None:
             log.warning("no checksum known for %s: only its length will be checked", url)
         source = resolve_url(url, path.name, mirror)
-        try:
-            _download_with_retries(source, path, expected, retries, backoff, timeout, progress)
-        except _UnreachableError as e:
-            raise DownloadError(
-                f"{_unreachable(url, source, path, expected, e.error)}{e.note}"
-            ) from (e.error)
+        _download_with_retries(url, source, path, expected, retries, backoff, timeout, progress)
     return path
 
 
@@ -215,14 +210,6 @@ def _cached(path: Path, expected: tuple[str, str] | None, offline: bool) -> bool
         raise ChecksumError(path, expected[0], expected[1], file_digest(path, expected[0]))
     log.warning("cached %s does not match its checksum; downloading it again", path)
     return False
-
-
-class _UnreachableError(Exception):
-    """Internal: the source could not be reached (``note``: how often it was tried)."""
-
-    def __init__(self, error: BaseException | None, note: str = ""):
-        super().__init__(str(error))
-        self.error, self.note = error, note
 
 
 def _unreachable(
@@ -285,6 +272,7 @@ def _offline_error(url: str, path: Path, expected: tuple[str, str] | None) -> Of
 
 def _download_with_retries(
     url: str,
+    source: str,
     path: Path,
     expected: tuple[str, str] | None,
     retries: int,
@@ -292,6 +280,8 @@ def _download_with_retries(
     timeout: float,
     progress: bool,
 ) -> None:
+    """Download ``source`` (``url`` or its mirror) to ``path``; a failure to reach it says
+    what to do instead, naming the official ``url``."""
     part = path.with_name(path.name + ".part")
     last_error: Exception | None = None
     for attempt in range(retries + 1):
@@ -299,7 +289,7 @@ def _download_with_retries(
             delay = backoff * 2 ** (attempt - 1) * (1 + 0.25 * random.random())
             log.warning(
                 "retrying %s in %.1fs (attempt %d of %d): %s",
-                url,
+                source,
                 delay,
                 attempt + 1,
                 retries + 1,
@@ -307,15 +297,15 @@ def _download_with_retries(
             )
             time.sleep(delay)
         try:
-            resumed = _download_once(url, part, timeout, progress)
+            resumed = _download_once(source, part, timeout, progress)
         except urllib.error.HTTPError as e:
             if e.code not in _RETRY_STATUS:
-                raise DownloadError(f"HTTP {e.code} {e.reason} for {url}") from e
+                raise DownloadError(f"HTTP {e.code} {e.reason} for {source}") from e
             last_error = e
             continue
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             if isinstance(getattr(e, "reason", None), socket.gaierror):  # retries do not heal
-                raise _UnreachableError(e) from e
+                raise DownloadError(_unreachable(url, source, path, expected, e)) from e
             last_error = e
             continue
         if expected is not None:
@@ -330,7 +320,8 @@ def _download_with_retries(
             os.fsync(f.fileno())
         os.replace(part, path)
         return
-    raise _UnreachableError(last_error, f" ({retries + 1} attempts)")
+    message = _unreachable(url, source, path, expected, last_error)
+    raise DownloadError(f"{message} ({retries + 1} attempts)") from last_error
 
 
 def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool:

@@ -185,6 +185,13 @@ def download(
         ValueError: a malformed rating file (names file, line and field).
     """
     fmt = _format(size)
+    files = _extracted(fmt, local_cache_path)
+    _check_ratings(fmt, files["ratings"])
+    return files
+
+
+def _extracted(fmt: MovieLensFormat, local_cache_path: str | os.PathLike | None) -> dict[str, Path]:
+    """The extracted files of ``fmt``: from the cache, else fetched and extracted."""
     members = {"ratings": fmt.ratings, "items": fmt.items}
     if fmt.genre_names:
         members["genres"] = fmt.genre_names
@@ -194,7 +201,6 @@ def download(
         archive = _dl.fetch(fmt.url, sha256=fmt.sha256, md5=fmt.md5, cache_dir=cache)
         files = _dl.extract(archive, list(members.values()), cache)
         extracted = {key: files[member] for key, member in members.items()}
-    _check_ratings(fmt, extracted["ratings"])
     return extracted
 
 
@@ -255,7 +261,7 @@ def load_pandas_df(
     """
     names = _header(header)
     fmt = _format(size)
-    files = download(size, local_cache_path)
+    files = _extracted(fmt, local_cache_path)  # read_delimited below checks the rating file
     ratings = read_delimited(
         files["ratings"],
         sep=fmt.ratings_sep,

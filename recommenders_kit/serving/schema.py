@@ -81,8 +81,7 @@ def parse_body(raw: str | bytes) -> Any:
     """
     if not raw or not raw.strip():
         raise BodyError(400, "empty request body: send JSON with Content-Type: application/json")
-    if len(raw) > MAX_BODY_BYTES:
-        raise BodyError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
+    check_body_size(len(raw))
     try:
         value = json.loads(raw, parse_int=_integer)
     except RecursionError:  # Python's parser stops at about 1,000 levels
@@ -90,6 +89,12 @@ def parse_body(raw: str | bytes) -> Any:
     except (ValueError, TypeError) as e:  # JSONDecodeError, a too long number, bad bytes
         raise BodyError(400, f"malformed JSON: {e}") from None
     return value
+
+
+def check_body_size(size: int) -> None:
+    """A body of ``size`` bytes over :data:`MAX_BODY_BYTES` is a :class:`BodyError` (413)."""
+    if size > MAX_BODY_BYTES:
+        raise BodyError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
 
 
 def _integer(text: str) -> int:

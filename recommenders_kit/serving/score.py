@@ -19,7 +19,12 @@ import logging
 import os
 from typing import Any
 
-from recommenders_kit.serving.schema import MAX_BODY_BYTES, BodyError, parse_body
+from recommenders_kit.serving.schema import (
+    MAX_BODY_BYTES,
+    BodyError,
+    check_body_size,
+    parse_body,
+)
 from recommenders_kit.serving.scorers import RequestError, load_scorer
 
 logger = logging.getLogger(__name__)
@@ -57,8 +62,10 @@ def run(request: Any) -> Any:
     body): a body over ``MAX_BODY_BYTES`` is refused before it is read."""
     if request.method != "POST":
         return _reply({"error": "POST the request as JSON to /score"}, 405)
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _reply({"error": f"request body over {MAX_BODY_BYTES:,} bytes: split it"}, 413)
+    try:
+        check_body_size(request.content_length or 0)
+    except BodyError as e:
+        return _reply({"error": str(e)}, e.status)
     try:
         body = request.stream.read(MAX_BODY_BYTES + 1)
     except Exception as e:  # a broken chunked encoding, a client gone mid-body

@@ -87,7 +87,7 @@ class FeatureEncoder(EncoderBase):
         columns = {c: value_codes(train[c]) for c in self.categorical_cols}
         label = train[self.col_label].to_numpy(dtype=np.float64)
         rows = partial_stats(columns, label, self._folds(train))
-        self._set_stats(rows, len(train), float(train[self.col_label].sum()))
+        self._set_stats(rows, len(train), float(label.sum()))
         return self
 
     def transform(self, data: pd.DataFrame) -> pd.DataFrame:

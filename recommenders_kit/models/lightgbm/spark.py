@@ -282,15 +282,9 @@ def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batch
         [stats, pd.DataFrame(checks, columns=["col", "v", "size", "clicks"]).assign(fold=0)],
         ignore_index=True,
     )
-    schema = pa.schema(
-        [
-            ("col", pa.string()),
-            ("v", pa.string()),
-            ("fold", pa.int32()),
-            ("size", pa.int64()),
-            ("clicks", pa.float64()),
-        ]
-    )  # STATS_SCHEMA
+    arrow = {"string": pa.string(), "int": pa.int32(), "long": pa.int64(), "double": pa.float64()}
+    fields = (field.split() for field in STATS_SCHEMA.split(", "))
+    schema = pa.schema([(name, arrow[kind]) for name, kind in fields])
     yield pa.RecordBatch.from_pandas(rows, schema=schema, preserve_index=False)
 
 
