@@ -5,6 +5,7 @@
     recommenders-kit datasets import movielens --size 100k ml-100k.zip   # fetched elsewhere
     recommenders-kit quickstart als --size 100k
     recommenders-kit serve --model-dir models/criteo
+    recommenders-kit serve --engine spark --model-dir models/criteo   # Spark Serving
     recommenders-kit tune als --size 100k --trials 20
     recommenders-kit databricks install --cluster-id ID --target /Volumes/main/default/libs
 
@@ -228,6 +229,13 @@ def quickstart_als(
     type=click.Path(exists=True, file_okay=False),
     help="A saved click model (model.txt) or a top-k bundle (meta.json), or a folder holding one.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["azureml", "spark"]),
+    default="azureml",
+    show_default=True,
+    help="azureml: Azure ML's inference server; spark: SynapseML Spark Serving.",
+)
 @click.option("--port", default=5001, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--host",
@@ -241,14 +249,41 @@ def quickstart_als(
     default=DEFAULT_THREADS,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Request threads per worker (a stalled client holds one).",
+    help="Request threads per worker (a stalled client holds one). Engine azureml.",
 )
-def serve(model_dir: str, port: int, host: str, workers: int, threads: int) -> None:
-    """Serve a model under Azure ML's inference server: POST /score, GET / (liveness)."""
+@click.option(
+    "--mode",
+    type=click.Choice(["micro-batch", "continuous"]),
+    default="micro-batch",
+    show_default=True,
+    help="Spark Serving's streaming mode. Engine spark.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(file_okay=False),
+    help="The stream's checkpoint folder (default: a temporary one). Engine spark.",
+)
+def serve(
+    model_dir: str,
+    engine: str,
+    port: int,
+    host: str,
+    workers: int,
+    threads: int,
+    mode: str,
+    checkpoint: str | None,
+) -> None:
+    """Serve a model: POST /score. Liveness: GET / (azureml), GET /score (spark)."""
     from recommenders_kit.serving.scorers import model_folder
-    from recommenders_kit.serving.server import run
 
     model_folder(model_dir)  # a folder without a model fails here, in one line
+    if engine == "spark":
+        from recommenders_kit.serving import spark_serving
+
+        spark_serving.run(model_dir, host=host, port=port, mode=mode, checkpoint=checkpoint)
+        return
+    from recommenders_kit.serving.server import run
+
     run(model_dir, port=port, host=host, workers=workers, threads=threads)
 
 

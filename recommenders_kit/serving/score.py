@@ -19,13 +19,8 @@ import logging
 import os
 from typing import Any
 
-from recommenders_kit.serving.schema import (
-    MAX_BODY_BYTES,
-    BodyError,
-    check_body_size,
-    parse_body,
-)
-from recommenders_kit.serving.scorers import RequestError, load_scorer
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, BodyError, check_body_size
+from recommenders_kit.serving.scorers import load_scorer, respond
 
 logger = logging.getLogger(__name__)
 try:  # the server's marker for an entry script that reads the raw request
@@ -74,17 +69,6 @@ def run(request: Any) -> Any:
 
 
 def answer(raw: str | bytes) -> Any:
-    """Score one request body (JSON text); see :mod:`recommenders_kit.serving.schema`."""
-    try:
-        payload = parse_body(raw)
-    except BodyError as e:
-        return _reply({"error": str(e)}, e.status)
-    if _scorer is None:
-        return _reply({"error": "the service is starting: no model is loaded yet"}, 503)
-    try:
-        return _scorer.score(payload)
-    except RequestError as e:
-        return _reply(e.body(), e.status)
-    except Exception:
-        logger.exception("scoring failed")
-        return _reply({"error": "internal error while scoring; see the service log"}, 500)
+    """Score one request body (JSON text); see :func:`~recommenders_kit.serving.scorers.respond`."""
+    status, body = respond(_scorer, raw)
+    return body if status == 200 else _reply(body, status)

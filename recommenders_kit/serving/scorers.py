@@ -15,7 +15,9 @@
   never becomes ready), one that disappears later is treated as unavailable.
 
 :func:`load_scorer` picks the kind from the folder. A bad request raises
-:class:`RequestError` (status 4xx, a message, and per-field details), never anything else.
+:class:`RequestError` (status 4xx, a message, and per-field details), never anything else;
+:func:`respond` turns a raw request body into ``(status, JSON body)`` the same way for every
+server (Azure ML's entry script and Spark Serving).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from pydantic import BaseModel, ValidationError
 from recommenders_kit.serving.bundle import TOPK_KIND
 from recommenders_kit.serving.schema import (
     MAX_ROWS,
+    BodyError,
     ClickResponse,
     Source,
     TopKRequest,
     TopKResponse,
     click_request_model,
+    parse_body,
 )
 from recommenders_kit.settings import COSMOS_ENV
 from recommenders_kit.storage.topk import LocalTopKStore, StoreUnavailableError, TopKStore
@@ -184,3 +188,28 @@ def load_scorer(model_dir: str | Path) -> ClickScorer | TopKScorer:
     if kind != TOPK_KIND:
         raise ValueError(f"{folder / 'meta.json'}: unknown model kind {kind!r}")
     return TopKScorer(folder)
+
+
+def respond(scorer: ClickScorer | TopKScorer | None, raw: str | bytes) -> tuple[int, dict]:
+    """``(HTTP status, JSON body)`` for one raw request body (see
+    :mod:`recommenders_kit.serving.schema`): 200 and the answer, or a 4xx and the error body;
+    503 while no model is loaded; 500 without details (logged here) if scoring itself fails.
+
+    >>> respond(None, "[1, 2")[0]
+    400
+    >>> respond(None, "[1, 2]")
+    (503, {'error': 'the service is starting: no model is loaded yet'})
+    """
+    try:
+        payload = parse_body(raw)
+    except BodyError as e:
+        return e.status, {"error": str(e)}
+    if scorer is None:
+        return 503, {"error": "the service is starting: no model is loaded yet"}
+    try:
+        return 200, scorer.score(payload)
+    except RequestError as e:
+        return e.status, e.body()
+    except Exception:
+        logger.exception("scoring failed")
+        return 500, {"error": "internal error while scoring; see the service log"}

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +38,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
 #: Request threads per worker process.
@@ -98,33 +100,36 @@ def background(
     workers: int = 1,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    engine: Literal["azureml", "spark"] = "azureml",
+    mode: str = "micro-batch",
 ) -> Iterator[str]:
-    """Run the server in a child process on 127.0.0.1; yield its base URL once it is live.
+    """Run ``recommenders-kit serve`` in a child process on 127.0.0.1; yield its base URL
+    (requests go to ``URL + "/score"``) once it answers, and stop it (its port released) on
+    exit.
 
-    ``env`` adds environment variables (e.g. the ``RECOMMENDERS_KIT_COSMOS_*`` settings).
-    The server's output goes to a temporary log, shown in the error if it does not start.
+    ``engine``: ``"azureml"`` (Azure ML's inference server; ``workers`` processes) or
+    ``"spark"`` (SynapseML Spark Serving in ``mode``, see
+    :mod:`recommenders_kit.serving.spark_serving`). ``env`` adds environment variables (e.g. the
+    ``RECOMMENDERS_KIT_COSMOS_*`` settings). The server's output goes to a temporary log,
+    shown in the error if it does not start.
     """
     port = port or _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "recommenders_kit.cli",
-        "serve",
-        "--model-dir",
-        str(model_dir),
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    cmd = [sys.executable, "-m", "recommenders_kit.cli", "serve", "--engine", engine]
+    cmd += ["--model-dir", str(model_dir), "--port", str(port)]
+    cmd += ["--workers", str(workers)] if engine == "azureml" else ["--mode", mode]
     url = f"http://127.0.0.1:{port}"
+    probe = url + ("/" if engine == "azureml" else "/score")
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own process group: the JVM it starts goes with it
         )
         try:
             deadline = time.monotonic() + timeout
-            while not _live(url):
+            while not _live(probe):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     raise RuntimeError(
@@ -134,17 +139,24 @@ def background(
                 time.sleep(0.2)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server (SIGTERM: it shuts down cleanly), then anything left in its group."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _live(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url + "/", timeout=2) as r:
+        with urllib.request.urlopen(url, timeout=2) as r:
             return r.status == 200
     except OSError:
         return False

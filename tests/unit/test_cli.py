@@ -138,8 +138,9 @@ def read_line(path: Path, number: int) -> str:
     return path.read_text().splitlines()[number - 1]
 
 
-def test_serve_without_a_model_is_one_error_line(tmp_path):
-    result = _cli("serve", "--model-dir", str(tmp_path))
+@pytest.mark.parametrize("engine", ["azureml", "spark"])
+def test_serve_without_a_model_is_one_error_line(tmp_path, engine):
+    result = _cli("serve", "--engine", engine, "--model-dir", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"error: {tmp_path} holds no model: expected meta.json (top-k bundle) or model.txt "

@@ -1,0 +1,249 @@
+"""Serve a model with SynapseML's Spark Serving: HTTP requests as rows of a Spark stream.
+
+The same service as the Azure ML one (:mod:`recommenders_kit.serving.server`) — the same
+request and response JSON, the same limits and error bodies, the same probabilities — but
+its HTTP server is SynapseML's streaming source and each answer goes back through its sink.
+This is how the personalization scenario runs the model developed on Databricks in
+production: one local-mode Spark per container, a Kubernetes Deployment of such containers
+behind a Service (``deploy/spark-serving`` in the repository: Dockerfile and manifests).
+
+How a request is answered: the stream hands each request's method and body bytes to a pandas
+UDF running the library's own scorer (:func:`~recommenders_kit.serving.scorers.respond`, the
+code of the Azure ML entry script), so validation, encoders and LightGBM are exactly those of
+the Azure ML service, and a bad request is a row answered 4xx: it never fails the query.
+(SynapseML's ``LightGBMClassificationModel`` in the JVM was the alternative: it needs the
+saved encoders and every request check rewritten in Spark SQL, and SynapseML 1.1.0 bundles
+LightGBM 3.3.5 while the model is written by 4.x.)
+
+Modes (``mode``), measured on 2 cores (``python -m benchmarks.serving``):
+
+* ``"micro-batch"`` (default): ``distributedServer()``; the requests waiting when a batch
+  starts are answered by one Spark job, which costs ~0.3–0.5 s here whatever its size (a
+  trivial job ~0.08 s, the Python worker round trip ~0.15 s, the write-ahead log ~0.07 s):
+  latency is that, and throughput grows with concurrent clients. (``server()``, the other
+  micro-batch source, reads request bodies inside the batch: a client that left mid-body
+  failed the whole query.)
+* ``"continuous"``: ``continuousServer()`` with :data:`EPOCH_MS` epochs. Python UDFs in
+  continuous mode receive rows only at the end of an epoch, so each answer waits about one
+  epoch; shorter epochs fell behind (0.3 s epochs: 6 s latency).
+
+A trivial continuous query without Python answers in ~1.3 ms: the Python step, which makes
+the answers identical to Azure ML's, is what costs the time.
+
+Both sources read request bodies one at a time: a client that stops mid-request holds the
+others up to :data:`REQUEST_READ_TIMEOUT_S` seconds, then its connection is closed (with those
+of the requests that waited that long; their clients see a reset). Bodies are read whole
+before the UDF sees them; over ``MAX_BODY_BYTES`` they are refused (413) after reading.
+``GET /score`` answers ``{"status": "Healthy", "model_version": ...}`` through the stream, so
+a Kubernetes probe fails when the stream is dead; ``POST /score`` scores.
+
+    recommenders-kit serve --engine spark --model-dir models/criteo --port 8898
+
+From Python, :func:`~recommenders_kit.serving.server.background` with ``engine="spark"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http
+import json
+import logging
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from recommenders_kit.serving.scorers import load_scorer, respond
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql.streaming import StreamingQuery
+    from pyspark.sql.types import DataType
+
+#: The streaming modes (see above).
+MODES = ("micro-batch", "continuous")
+#: The path requests go to (``POST /score``), as on the Azure ML service.
+API = "score"
+#: Epoch length of the continuous mode, in milliseconds.
+EPOCH_MS = 1000
+#: Seconds a client has to send its whole request before its connection is closed.
+REQUEST_READ_TIMEOUT_S = 5
+_JAVA_OPTIONS = (
+    # without it, every answer waited ~40 ms for the client's delayed ACK (Nagle's algorithm)
+    "-Dsun.net.httpserver.nodelay=true"
+    # SynapseML's servers read request bodies one at a time: bound a stalled client
+    f" -Dsun.net.httpserver.maxReqTime={REQUEST_READ_TIMEOUT_S}"
+)
+#: Spark settings of the serving session: one partition per batch of requests (more only add
+#: tasks for a handful of rows), and the JDK HTTP server's settings above.
+SESSION_CONFIG = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.driver.extraJavaOptions": _JAVA_OPTIONS,
+    "spark.executor.extraJavaOptions": _JAVA_OPTIONS,
+}
+log = logging.getLogger(__name__)
+
+_ANSWER_TYPE = "status int, reason string, body string"
+_scorers: dict[str, Any] = {}
+
+
+def answer_rows(model_dir: str, methods: pd.Series, bodies: pd.Series) -> pd.DataFrame:
+    """``(status, reason, body)`` rows for request methods and raw bodies; the scorer of
+    ``model_dir`` is loaded once per Python worker."""
+    if model_dir not in _scorers:
+        _scorers[model_dir] = load_scorer(model_dir)
+    scorer = _scorers[model_dir]
+    rows = []
+    for method, raw in zip(methods, bodies, strict=True):
+        if method == "GET":
+            status, body = 200, {"status": "Healthy", "model_version": scorer.model_version}
+        elif method != "POST":
+            status, body = 405, {"error": "POST the request as JSON to /score"}
+        else:
+            status, body = respond(scorer, raw if raw is not None else b"")
+        rows.append((status, http.HTTPStatus(status).phrase, json.dumps(body)))
+    return pd.DataFrame(rows, columns=["status", "reason", "body"])
+
+
+def _answer(model_dir: str, method: Column, content: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    @F.pandas_udf(_ANSWER_TYPE)  # type: ignore[call-overload]
+    def answer(methods: pd.Series, bodies: pd.Series) -> pd.DataFrame:
+        return answer_rows(model_dir, methods, bodies)
+
+    return answer(method, content)
+
+
+def _reply(answer: Column, response_type: DataType) -> Column:
+    """SynapseML's HTTP response struct (``HTTPResponseData``, ``response_type``) for an answer
+    column: built field by field, then cast to the sink's exact type (nullability included:
+    the sink refuses anything else)."""
+    from pyspark.sql import functions as F
+
+    def header(name: str, value: Any) -> Column:
+        return F.struct(F.lit(name).alias("name"), F.lit(value).cast("string").alias("value"))
+
+    content = F.encode(answer["body"], "UTF-8")
+    return F.struct(
+        F.array().cast("array<struct<name:string,value:string>>").alias("headers"),
+        F.struct(
+            content.alias("content"),
+            F.lit(None).cast("struct<name:string,value:string>").alias("contentEncoding"),
+            F.length(content).cast("long").alias("contentLength"),
+            header("Content-Type", "application/json").alias("contentType"),
+            F.lit(False).alias("isChunked"),
+            F.lit(False).alias("isRepeatable"),
+            F.lit(False).alias("isStreaming"),
+        ).alias("entity"),
+        F.struct(
+            F.struct(
+                F.lit("HTTP").alias("protocol"),
+                F.lit(1).alias("major"),
+                F.lit(1).alias("minor"),
+            ).alias("protocolVersion"),
+            F.coalesce(answer["status"], F.lit(500)).alias("statusCode"),
+            answer["reason"].alias("reasonPhrase"),
+        ).alias("statusLine"),
+        F.lit(None).cast("string").alias("locale"),
+    ).cast(response_type)
+
+
+def _response_type(requests: DataFrame) -> DataType:
+    """The type SynapseML's sink expects in the reply column, as its own ``makeReply`` builds."""
+    from pyspark.sql import functions as F
+
+    return requests.withColumn("_", F.lit("")).makeReply("_").schema["reply"].dataType
+
+
+def start(
+    spark: SparkSession,
+    model_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8898,
+    mode: str = "micro-batch",
+    checkpoint: str | Path | None = None,
+) -> StreamingQuery:
+    """Start serving ``model_dir`` (a click model or top-k bundle folder, as for the Azure ML
+    service) on ``http://host:port/score``; returns the running streaming query.
+
+    ``checkpoint``: the query's checkpoint folder (required: :func:`run` makes a temporary one).
+    The model is loaded once before the stream starts, so a bad folder fails here.
+    """
+    import synapse.ml.io  # noqa: F401 - adds server() / continuousServer() to the readers
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if checkpoint is None:
+        raise ValueError("checkpoint: give a folder for the query's checkpoint")
+    folder = str(Path(model_dir).resolve())
+    load_scorer(folder)  # fail now, in the caller's process, on a folder without a model
+    reader = spark.readStream.distributedServer() if mode == "micro-batch" else _continuous(spark)
+    requests = reader.address(host, port, API).option("name", API).load()
+    answer = _answer(
+        folder, requests["request.requestLine.method"], requests["request.entity.content"]
+    )
+    replies = requests.select("id", _reply(answer, _response_type(requests)).alias("reply"))
+    writer = replies.writeStream.option("checkpointLocation", str(checkpoint)).queryName(API)
+    if mode == "micro-batch":
+        writer = writer.distributedServer().replyTo(API).trigger(processingTime="0 seconds")
+    else:
+        writer = (
+            writer.continuousServer().replyTo(API).trigger(continuous=f"{EPOCH_MS} milliseconds")
+        )
+    return writer.start()
+
+
+def _continuous(spark: SparkSession) -> Any:
+    return spark.readStream.continuousServer().option("numPartitions", 1)
+
+
+def run(
+    model_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8898,
+    mode: str = "micro-batch",
+    checkpoint: str | Path | None = None,
+) -> None:
+    """Start a Spark session and serve ``model_dir`` until the process is stopped (SIGTERM or
+    Ctrl-C): then the query and the session stop, the port is released and a temporary
+    checkpoint folder (``checkpoint=None``) is removed."""
+    from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
+
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    spark = start_or_get_spark(
+        "recommenders_kit-serving", memory="2g", config=SESSION_CONFIG, packages=[SYNAPSEML_PACKAGE]
+    )
+    try:
+        with _checkpoint_folder(checkpoint) as folder:
+            query = start(spark, model_dir, host=host, port=port, mode=mode, checkpoint=folder)
+            log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
+            try:
+                query.awaitTermination()
+            finally:
+                query.stop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        spark.stop()
+
+
+def _stop_on_signal(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def _checkpoint_folder(checkpoint: str | Path | None) -> Iterator[str]:
+    if checkpoint is not None:
+        yield str(checkpoint)
+        return
+    folder = tempfile.mkdtemp(prefix="recommenders_kit-serving-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""SynapseML Spark Serving (``recommenders-kit serve --engine spark``) beside Azure ML's
+inference server, both started as the user starts them, on the same model folder: the same
+answers, the same refusals with the same error bodies, and a stream that outlives bad
+requests and clients that go away."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import requests
+
+from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH, MAX_ROWS
+from recommenders_kit.serving.server import background
+from recommenders_kit.serving.spark_serving import REQUEST_READ_TIMEOUT_S
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+TIMEOUT = 60  # seconds: a micro-batch answers in well under one
+
+
+@pytest.fixture(scope="module")
+def azureml_url(click_model_dir):
+    with background(click_model_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def spark_url(click_model_dir):
+    with background(click_model_dir, engine="spark") as url:
+        yield url
+
+
+def _post(url: str, body: str | bytes) -> requests.Response:
+    headers = {"Content-Type": "application/json"}
+    return requests.post(url + "/score", data=body, headers=headers, timeout=TIMEOUT)
+
+
+def _json(rows: list[dict]) -> str:
+    return json.dumps({"rows": rows})
+
+
+def test_answers_equal_the_azure_ml_service(spark_url, azureml_url, click_model_dir, criteo_rows):
+    frame, rows = criteo_rows
+    direct = LightGBMClickModel.load(click_model_dir).predict_proba(frame)
+    for batch in (rows[:1], rows):
+        spark, azureml = _post(spark_url, _json(batch)), _post(azureml_url, _json(batch))
+        assert spark.status_code == azureml.status_code == 200
+        assert spark.headers["Content-Type"] == "application/json"
+        assert spark.json()["model_version"] == azureml.json()["model_version"]
+        served = np.array(spark.json()["probabilities"])
+        np.testing.assert_allclose(served, azureml.json()["probabilities"], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(served, direct[: len(batch)], rtol=0, atol=1e-9)
+
+
+def _bad_bodies(rows: list[dict]) -> dict[str, str | bytes]:
+    row = rows[0]
+    without = {k: v for k, v in row.items() if k != "cat13"}
+    return {
+        "malformed JSON": "{not json",
+        "empty body": "",
+        "undecodable bytes": b"\xff\xfe{",
+        "not an object": "[1, 2, 3]",
+        "no rows": _json([]),
+        "wrong type": _json([{**row, "int00": "twelve"}]),
+        "missing feature": _json([row, without]),
+        "unknown feature": _json([{**row, "int99": 1}]),
+        "non-finite number": _json([row]).replace(str(row["int01"]), "NaN", 1),
+        "long category": _json([{**row, "cat00": "x" * (MAX_CATEGORY_LENGTH + 1)}]),
+        "huge integer": '{"rows": [{"int00": ' + "9" * 100 + "}]}",
+        "deep nesting": "[" * 100_000 + "]" * 100_000,
+        "too many rows": _json([row] * (MAX_ROWS + 1)),
+        "body over the limit": b'{"rows": "' + b"x" * MAX_BODY_BYTES + b'"}',
+    }
+
+
+def test_bad_requests_get_the_azure_ml_services_error_bodies(spark_url, azureml_url, criteo_rows):
+    """Each refusal equals Azure ML's (status and body), and the stream answers after each."""
+    _, rows = criteo_rows
+    for case, body in _bad_bodies(rows).items():
+        spark, azureml = _post(spark_url, body), _post(azureml_url, body)
+        assert 400 <= spark.status_code < 500, case
+        assert (spark.status_code, spark.json()) == (azureml.status_code, azureml.json()), case
+    assert _post(spark_url, _json(rows[:3])).status_code == 200
+
+
+def test_get_is_the_health_check_and_other_methods_are_refused(spark_url):
+    health = requests.get(spark_url + "/score", timeout=TIMEOUT)
+    assert health.status_code == 200
+    assert health.json() == {"status": "Healthy", "model_version": "criteo"}
+    put = requests.put(spark_url + "/score", data="{}", timeout=TIMEOUT)
+    assert put.status_code == 405
+    assert put.json() == {"error": "POST the request as JSON to /score"}
+
+
+def _socket(url: str) -> socket.socket:
+    where = urlparse(url)
+    return socket.create_connection((where.hostname, where.port), timeout=TIMEOUT)
+
+
+def test_clients_that_leave_or_stall_do_not_stop_the_stream(spark_url, criteo_rows):
+    """A client gone before its answer costs nothing; one that stalls mid-body holds the
+    reader (and whoever waits behind it) for at most REQUEST_READ_TIMEOUT_S, then the
+    service answers again."""
+    _, rows = criteo_rows
+    body = _json(rows[:1]).encode()
+    request = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    for _ in range(3):  # sent in full, then gone before the answer
+        with _socket(spark_url) as s:
+            s.sendall(request + body)
+    assert _post(spark_url, body).status_code == 200
+    idle, stalled = _socket(spark_url), _socket(spark_url)
+    try:
+        stalled.sendall(request + body[:10])  # half a body, then nothing
+        start = time.monotonic()
+        with contextlib.suppress(requests.ConnectionError):  # reset with the stalled one
+            assert _post(spark_url, body).status_code == 200
+        assert time.monotonic() - start < REQUEST_READ_TIMEOUT_S + 5
+        assert stalled.recv(100) == b""  # the server closed the stalled connection
+        assert _post(spark_url, body).status_code == 200  # idle socket still open
+    finally:
+        idle.close()
+        stalled.close()
+
+
+def test_continuous_mode_answers_the_same(click_model_dir, criteo_rows, azureml_url):
+    _, rows = criteo_rows
+    with background(click_model_dir, engine="spark", mode="continuous") as url:
+        good = _post(url, _json(rows[:5]))
+        bad = _post(url, _json([{"int00": "twelve"}]))
+        after = _post(url, _json(rows[:1]))
+    assert good.status_code == 200
+    assert good.json() == _post(azureml_url, _json(rows[:5])).json()
+    assert (bad.status_code, bad.json()) == (
+        422,
+        _post(azureml_url, _json([{"int00": "twelve"}])).json(),
+    )
+    assert after.status_code == 200
+
+
+def test_the_helper_releases_its_port_and_temporary_checkpoint(click_model_dir):
+    def checkpoints() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("recommenders_kit-serving-*"))
+
+    before = checkpoints()
+    with background(click_model_dir, engine="spark") as url:
+        port = urlparse(url).port
+        assert len(checkpoints() - before) == 1
+    assert checkpoints() == before
+    with pytest.raises(ConnectionRefusedError):  # nothing listens there any more
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    with socket.socket() as s:  # and a new server can take the port
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen()
