@@ -1,4 +1,5 @@
-"""Scoring service throughput and latency under Azure ML's inference server (azmlinfsrv).
+"""Scoring service throughput and latency: Azure ML's inference server (azmlinfsrv) and
+SynapseML Spark Serving, side by side.
 
 A LightGBM click model (trained on 100k generated Criteo rows) is served by
 ``recommenders-kit serve`` on 127.0.0.1; clients send single-row and 100-row requests built
@@ -8,9 +9,12 @@ server keeps them alive), and from 8 clients while 2 idle sockets are held open 
 connected and send nothing). Reported: requests/s, rows/s, p50/p99 latency, failed
 requests. The baseline is the same requests scored in-process by the same scorer
 (``scorer.score(payload)``, no HTTP), so "x baseline" is the cost of the web service around
-the model.
+the model. Spark Serving (``serve --engine spark``, each mode) gets the same workloads, fewer
+requests (``--spark-requests``: each of its answers takes a Spark job); "p99 x Azure ML" is
+its p99 over the 1-worker Azure ML service's for the same rows and clients, in this run.
 
 Run:  .venv/bin/python -m benchmarks.serving [--requests 3000] [--workers 1 2]
+          [--spark-requests 160] [--modes micro-batch continuous]
 """
 
 from __future__ import annotations
@@ -115,7 +119,13 @@ def in_process(scorer, bodies: list[bytes]) -> Result:
     return Result(latencies, 0, time.perf_counter() - start, "-")
 
 
-def row(name: str, rows: int, clients, result: Result, base_rps: float | None) -> list:
+def p99(result: Result) -> float:
+    return statistics.quantiles(result.latencies, n=100)[98]
+
+
+def row(
+    name: str, rows: int, clients, result: Result, base_rps: float | None, ref: Result | None = None
+) -> list:
     rps = len(result.latencies) / result.wall
     q = statistics.quantiles(result.latencies, n=100)
     return [
@@ -130,6 +140,7 @@ def row(name: str, rows: int, clients, result: Result, base_rps: float | None) -
         q[98] * 1e3,
         result.failed,
         "" if base_rps is None else f"{base_rps / rps:.1f}",
+        "" if ref is None else f"{q[98] / p99(ref):.0f}",
     ]
 
 
@@ -137,6 +148,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--spark-requests", type=int, default=160)
+    parser.add_argument("--modes", nargs="*", default=["micro-batch", "continuous"])
     args = parser.parse_args()
     frame, _ = generate(100_000, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,7 +159,7 @@ def main() -> None:
             1: request_bodies(1, args.requests),
             100: request_bodies(100, args.requests // 5),
         }
-        table, baseline = [], {}
+        table, baseline, azureml = [], {}, {}
         for n_rows, bodies in workloads.items():
             scorer.score(json.loads(bodies[0]))  # warm up
             result = in_process(scorer, bodies)
@@ -159,11 +172,23 @@ def main() -> None:
                     over_http(port, bodies[:50], 1)  # warm up connections and workers
                     for clients in (1, 8):
                         result = over_http(port, bodies, clients)
-                        name = f"HTTP, {workers} worker(s)"
+                        azureml.setdefault((n_rows, clients), result)
+                        name = f"Azure ML, {workers} worker(s)"
                         table.append(row(name, n_rows, clients, result, baseline[n_rows]))
                 result = over_http(port, workloads[1], 8, idle=2)
-                name = f"HTTP, {workers} worker(s), 2 idle sockets open"
+                name = f"Azure ML, {workers} worker(s), 2 idle sockets open"
                 table.append(row(name, 1, 8, result, baseline[1]))
+        for mode in args.modes:
+            with background(folder, engine="spark", mode=mode) as url:
+                port = int(url.rsplit(":", 1)[1])
+                for n_rows, bodies in workloads.items():
+                    count = args.spark_requests // (1 if n_rows == 1 else 5)
+                    over_http(port, bodies[:5], 1)  # warm up the Python worker
+                    for clients in (1, 8):
+                        result = over_http(port, bodies[:count], clients)
+                        ref = azureml.get((n_rows, clients))
+                        name = f"Spark Serving, {mode}"
+                        table.append(row(name, n_rows, clients, result, baseline[n_rows], ref))
     print_table(
         [
             "path",
@@ -177,6 +202,7 @@ def main() -> None:
             "p99 ms",
             "failed",
             "x baseline time",
+            "p99 x Azure ML",
         ],
         table,
     )

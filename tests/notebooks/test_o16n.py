@@ -64,3 +64,23 @@ def test_click_model_through_blob_specs_and_local_scoring(offline_cache, azurite
         spec = yaml.safe_load(f)
     assert spec["instance_type"] == "Standard_DS3_v2"
     assert spec["endpoint_name"] == "criteo-ctr"
+
+
+@pytest.mark.spark
+def test_click_model_behind_spark_serving_answers_as_azure_ml(offline_cache, tmp_path):
+    record = run_notebook(
+        "05_operationalize/lightgbm_criteo_spark_serving.ipynb",
+        tmp_path,
+        DATA="sample",
+        MODEL_DIR=str(tmp_path / "model"),
+        N_SINGLE=10,
+    )
+    assert record["rows_scored"] == 200
+    assert record["max_difference"] < 1e-9
+    assert record["same_error_bodies"] is True
+    assert record["bad_statuses"] == {
+        "malformed JSON": 400,
+        "wrong type": 422,
+        "missing feature": 422,
+    }
+    assert set(record["p50_ms"]) == {"Spark Serving", "Azure ML"}
