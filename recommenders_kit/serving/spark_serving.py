@@ -158,7 +158,18 @@ def _response_type(requests: DataFrame) -> DataType:
     """The type SynapseML's sink expects in the reply column, as its own ``makeReply`` builds."""
     from pyspark.sql import functions as F
 
-    return requests.withColumn("_", F.lit("")).makeReply("_").schema["reply"].dataType
+    with_text: Any = requests.withColumn("_", F.lit(""))  # makeReply: added by synapse.ml.io
+    return with_text.makeReply("_").schema["reply"].dataType
+
+
+def _formats(mode: str) -> tuple[str, str]:
+    """SynapseML's streaming source and sink of a mode (what its ``distributedServer()`` /
+    ``continuousServer()`` helpers name)."""
+    from synapse.ml.io import IOImplicits  # importing it also adds makeReply
+
+    if mode == "micro-batch":
+        return IOImplicits.distributed_serving_source, IOImplicits.distributed_serving_sink
+    return IOImplicits.continuous_serving_source, IOImplicits.continuous_serving_sink
 
 
 def start(
@@ -175,32 +186,26 @@ def start(
     ``checkpoint``: the query's checkpoint folder (required: :func:`run` makes a temporary one).
     The model is loaded once before the stream starts, so a bad folder fails here.
     """
-    import synapse.ml.io  # noqa: F401 - adds server() / continuousServer() to the readers
-
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if checkpoint is None:
         raise ValueError("checkpoint: give a folder for the query's checkpoint")
     folder = str(Path(model_dir).resolve())
     load_scorer(folder)  # fail now, in the caller's process, on a folder without a model
-    reader = spark.readStream.distributedServer() if mode == "micro-batch" else _continuous(spark)
-    requests = reader.address(host, port, API).option("name", API).load()
+    source, sink = _formats(mode)
+    reader = spark.readStream.format(source).option("host", host).option("port", port)
+    if mode == "continuous":
+        reader = reader.option("numPartitions", 1)
+    requests = reader.option("path", API).option("name", API).load()
     answer = _answer(
         folder, requests["request.requestLine.method"], requests["request.entity.content"]
     )
     replies = requests.select("id", _reply(answer, _response_type(requests)).alias("reply"))
-    writer = replies.writeStream.option("checkpointLocation", str(checkpoint)).queryName(API)
+    writer = replies.writeStream.format(sink).option("name", API).queryName(API)
+    writer = writer.option("checkpointLocation", str(checkpoint))
     if mode == "micro-batch":
-        writer = writer.distributedServer().replyTo(API).trigger(processingTime="0 seconds")
-    else:
-        writer = (
-            writer.continuousServer().replyTo(API).trigger(continuous=f"{EPOCH_MS} milliseconds")
-        )
-    return writer.start()
-
-
-def _continuous(spark: SparkSession) -> Any:
-    return spark.readStream.continuousServer().option("numPartitions", 1)
+        return writer.trigger(processingTime="0 seconds").start()
+    return writer.trigger(continuous=f"{EPOCH_MS} milliseconds").start()
 
 
 def run(
