@@ -130,30 +130,40 @@ def test_clients_that_leave_or_stall_do_not_stop_the_stream(spark_url, criteo_ro
         stalled.close()
 
 
-def test_continuous_mode_answers_the_same(click_model_dir, criteo_rows, azureml_url):
-    _, rows = criteo_rows
-    with background(click_model_dir, engine="spark", mode="continuous") as url:
-        good = _post(url, _json(rows[:5]))
-        bad = _post(url, _json([{"int00": "twelve"}]))
-        after = _post(url, _json(rows[:1]))
-    assert good.status_code == 200
-    assert good.json() == _post(azureml_url, _json(rows[:5])).json()
-    assert (bad.status_code, bad.json()) == (
-        422,
-        _post(azureml_url, _json([{"int00": "twelve"}])).json(),
-    )
-    assert after.status_code == 200
+def test_a_broken_chunked_body_does_not_stop_the_stream(spark_url, criteo_rows):
+    with _socket(spark_url) as s:
+        s.sendall(
+            b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+        )
+        answer = s.recv(4096)
+    assert answer == b"" or answer.split(b" ")[1].startswith(b"4")
+    assert _post(spark_url, _json(criteo_rows[1][:1])).status_code == 200
 
 
-def test_the_helper_releases_its_port_and_temporary_checkpoint(click_model_dir):
+def test_continuous_mode_answers_the_same_and_the_helper_cleans_up(
+    click_model_dir, criteo_rows, azureml_url
+):
+    """Continuous mode; and on exit the port is released and the temporary checkpoint gone."""
+
     def checkpoints() -> set[Path]:
         return set(Path(tempfile.gettempdir()).glob("recommenders_kit-serving-*"))
 
+    _, rows = criteo_rows
+    bad = _json([{"int00": "twelve"}])
     before = checkpoints()
-    with background(click_model_dir, engine="spark") as url:
-        port = urlparse(url).port
+    with background(click_model_dir, engine="spark", mode="continuous") as url:
         assert len(checkpoints() - before) == 1
+        good, wrong, after = (
+            _post(url, _json(rows[:5])),
+            _post(url, bad),
+            _post(url, _json(rows[:1])),
+        )
+    assert good.status_code == after.status_code == 200
+    assert good.json() == _post(azureml_url, _json(rows[:5])).json()
+    assert (wrong.status_code, wrong.json()) == (422, _post(azureml_url, bad).json())
     assert checkpoints() == before
+    port = urlparse(url).port
     with pytest.raises(ConnectionRefusedError):  # nothing listens there any more
         socket.create_connection(("127.0.0.1", port), timeout=5)
     with socket.socket() as s:  # and a new server can take the port
