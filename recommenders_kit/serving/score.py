@@ -20,7 +20,7 @@ import os
 from typing import Any
 
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, BodyError, check_body_size
-from recommenders_kit.serving.scorers import load_scorer, respond
+from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
 
 logger = logging.getLogger(__name__)
 try:  # the server's marker for an entry script that reads the raw request
@@ -56,7 +56,7 @@ def run(request: Any) -> Any:
     every refusal, undecodable bytes and oversized bodies included, gets this module's error
     body): a body over ``MAX_BODY_BYTES`` is refused before it is read."""
     if request.method != "POST":
-        return _reply({"error": "POST the request as JSON to /score"}, 405)
+        return _reply(NOT_A_POST, 405)
     try:
         check_body_size(request.content_length or 0)
     except BodyError as e:

@@ -45,6 +45,8 @@ from recommenders_kit.settings import COSMOS_ENV
 from recommenders_kit.storage.topk import LocalTopKStore, StoreUnavailableError, TopKStore
 
 CLICK_KIND = "lightgbm-click"
+#: The error body of a request to ``/score`` that is not a POST (status 405).
+NOT_A_POST = {"error": "POST the request as JSON to /score"}
 logger = logging.getLogger(__name__)
 
 

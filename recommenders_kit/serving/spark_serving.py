@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from recommenders_kit.serving.scorers import load_scorer, respond
+from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -103,7 +103,7 @@ def answer_rows(model_dir: str, methods: pd.Series, bodies: pd.Series) -> pd.Dat
         if method == "GET":
             status, body = 200, {"status": "Healthy", "model_version": scorer.model_version}
         elif method != "POST":
-            status, body = 405, {"error": "POST the request as JSON to /score"}
+            status, body = 405, NOT_A_POST
         else:
             status, body = respond(scorer, raw if raw is not None else b"")
         rows.append((status, http.HTTPStatus(status).phrase, json.dumps(body)))
