@@ -27,7 +27,8 @@ import click
 from recommenders_kit import __version__
 from recommenders_kit.constants import DEFAULT_SEED, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
 from recommenders_kit.datasets.movielens import SIZES
-from recommenders_kit.serving.server import DEFAULT_THREADS
+from recommenders_kit.models.als import ENGINES as ALS_ENGINES
+from recommenders_kit.serving.server import DEFAULT_THREADS, ENGINES, SPARK_MODES
 from recommenders_kit.settings import DEBUG_ENV, env_flag
 
 
@@ -86,6 +87,15 @@ def _cache_option(f):
         default=None,
         help="Data cache directory (default: $RECOMMENDERS_KIT_CACHE or the user cache).",
     )(f)
+
+
+_als_engine_option = click.option(
+    "--engine",
+    default="spark",
+    show_default=True,
+    type=click.Choice(ALS_ENGINES),
+    help="Spark ALS, or ALS on one machine with the implicit package.",
+)
 
 
 def _run_download(fn: Callable[..., Any], size: str, cache_dir: str | None) -> None:
@@ -170,13 +180,7 @@ def quickstart() -> None:
     help="Length of each user's recommendation list.",
 )
 @click.option("--seed", default=DEFAULT_SPLIT_SEED, show_default=True, type=int, help="Split seed.")
-@click.option(
-    "--engine",
-    default="spark",
-    show_default=True,
-    type=click.Choice(["spark", "implicit"]),
-    help="Spark ALS, or ALS on one machine with the implicit package.",
-)
+@_als_engine_option
 @click.option(
     "--json",
     "json_path",
@@ -231,7 +235,7 @@ def quickstart_als(
 )
 @click.option(
     "--engine",
-    type=click.Choice(["azureml", "spark"]),
+    type=click.Choice(ENGINES),
     default="azureml",
     show_default=True,
     help="azureml: Azure ML's inference server; spark: SynapseML Spark Serving.",
@@ -253,7 +257,7 @@ def quickstart_als(
 )
 @click.option(
     "--mode",
-    type=click.Choice(["micro-batch", "continuous"]),
+    type=click.Choice(SPARK_MODES),
     default="micro-batch",
     show_default=True,
     help="Spark Serving's streaming mode. Engine spark.",
@@ -383,13 +387,7 @@ def _run_tuning(
 @tune.command("als")
 @click.option("--size", default="100k", show_default=True, type=click.Choice(SIZES))
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option(
-    "--engine",
-    default="spark",
-    show_default=True,
-    type=click.Choice(["spark", "implicit"]),
-    help="Spark ALS, or ALS on one machine with the implicit package.",
-)
+@_als_engine_option
 @_sweep_options
 def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
     """Sweep ALS on MovieLens (nDCG@k on a validation split carved from train)."""

@@ -17,8 +17,8 @@ from typing import Any
 
 from recommenders_kit._validate import require_choice
 from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
+from recommenders_kit.models.als import ENGINES
 
-ENGINES = ("spark", "implicit")
 RANKING_METRICS = ["map", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 RATING_METRICS = ["rmse", "mae", "rsquared", "exp_var"]
 

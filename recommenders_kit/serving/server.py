@@ -41,6 +41,11 @@ from pathlib import Path
 from typing import Literal
 
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
+#: The servers ``recommenders-kit serve`` runs: Azure ML's inference server, or SynapseML
+#: Spark Serving (:mod:`recommenders_kit.serving.spark_serving`).
+ENGINES = ("azureml", "spark")
+#: Spark Serving's streaming modes (see :mod:`recommenders_kit.serving.spark_serving`).
+SPARK_MODES = ("micro-batch", "continuous")
 #: Request threads per worker process.
 DEFAULT_THREADS = 8
 #: Seconds an idle connection (kept alive, or never sending) stays open.

@@ -57,15 +57,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from recommenders_kit._validate import require_choice
 from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
+from recommenders_kit.serving.server import SPARK_MODES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
     from pyspark.sql.types import DataType
 
-#: The streaming modes (see above).
-MODES = ("micro-batch", "continuous")
 #: The path requests go to (``POST /score``), as on the Azure ML service.
 API = "score"
 #: Epoch length of the continuous mode, in milliseconds.
@@ -186,8 +186,7 @@ def start(
     ``checkpoint``: the query's checkpoint folder (required: :func:`run` makes a temporary one).
     The model is loaded once before the stream starts, so a bad folder fails here.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    require_choice(mode, SPARK_MODES, "mode")
     if checkpoint is None:
         raise ValueError("checkpoint: give a folder for the query's checkpoint")
     folder = str(Path(model_dir).resolve())

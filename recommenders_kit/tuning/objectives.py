@@ -28,9 +28,7 @@ from recommenders_kit.constants import (
     DEFAULT_SPLIT_RATIO,
     DEFAULT_SPLIT_SEED,
 )
-
-#: The ALS engines a sweep can run: Spark ALS, or the one-machine ALS on ``implicit``.
-ALS_ENGINES = ("spark", "implicit")
+from recommenders_kit.models.als import ENGINES as ALS_ENGINES
 
 if TYPE_CHECKING:
     import pandas as pd

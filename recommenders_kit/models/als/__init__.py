@@ -7,3 +7,6 @@
 
 Each module has its ``ALSRecommender`` and its ``RECOMMENDED_TOP_K`` configuration.
 """
+
+#: The engines, by the name the quickstart, the sweeps and the CLI take (``engine=``).
+ENGINES = ("spark", "implicit")

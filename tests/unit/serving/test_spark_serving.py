@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from recommenders_kit.serving.scorers import load_scorer, respond
-from recommenders_kit.serving.spark_serving import answer_rows
+from recommenders_kit.serving.spark_serving import answer_rows, start
 
 
 def test_answer_rows_are_the_entry_scripts_answers(click_model_dir, criteo_rows):
@@ -32,3 +33,12 @@ def test_get_answers_health_and_other_methods_405(click_model_dir):
     assert list(answers.status) == [200, 405]
     assert json.loads(answers.body[0]) == {"status": "Healthy", "model_version": "criteo"}
     assert json.loads(answers.body[1]) == {"error": "POST the request as JSON to /score"}
+
+
+@pytest.mark.spark
+def test_start_refuses_a_bad_mode_or_no_checkpoint_before_any_stream(spark, click_model_dir):
+    with pytest.raises(ValueError, match=r"mode must be one of \['micro-batch', 'continuous'\]"):
+        start(spark, click_model_dir, mode="batch", checkpoint="ignored")
+    with pytest.raises(ValueError, match="checkpoint: give a folder"):
+        start(spark, click_model_dir)
+    assert spark.streams.active == []
