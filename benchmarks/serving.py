@@ -35,6 +35,7 @@ import numpy as np
 from benchmarks._common import print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.serving.schema import request_rows
 from recommenders_kit.serving.scorers import load_scorer
 from recommenders_kit.serving.server import background
 
@@ -42,10 +43,7 @@ from recommenders_kit.serving.server import background
 def request_bodies(n_rows: int, count: int, seed: int = 0) -> list[bytes]:
     """``count`` request bodies of ``n_rows`` Criteo-shaped rows each (JSON, null = missing)."""
     frame, _ = generate(max(n_rows * 50, 5000), seed=seed)
-    features = frame.drop(columns="label")
-    rows = json.loads(
-        features.astype(object).where(features.notna(), None).to_json(orient="records")
-    )
+    rows = request_rows(frame.drop(columns="label"))
     rng = np.random.default_rng(seed)
     return [
         json.dumps({"rows": [rows[i] for i in rng.integers(0, len(rows), n_rows)]}).encode()

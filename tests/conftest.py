@@ -107,13 +107,8 @@ def click_model_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def criteo_rows():
     """The real Criteo rows (pandas) and the same rows as JSON request rows (null = missing)."""
-    import json
-
     from recommenders_kit.datasets import criteo
+    from recommenders_kit.serving.schema import request_rows
 
     frame = criteo.load_pandas_df("sample")
-    features = frame.drop(columns="label")
-    rows = json.loads(
-        features.astype(object).where(features.notna(), None).to_json(orient="records")
-    )
-    return frame, rows
+    return frame, request_rows(frame.drop(columns="label"))

@@ -103,6 +103,19 @@ def _integer(text: str) -> int:
     return int(text)
 
 
+def request_rows(features: Any) -> list[dict[str, Any]]:
+    """The rows of a click request for a pandas frame of model inputs: one dict per row, in
+    JSON's types, ``None`` (JSON ``null``) for a missing value.
+
+    >>> import pandas as pd
+    >>> request_rows(pd.DataFrame({"int00": [3.0, None], "cat00": ["68fd1e64", None]}))
+    [{'int00': 3.0, 'cat00': '68fd1e64'}, {'int00': None, 'cat00': None}]
+    """
+    return json.loads(
+        features.astype(object).where(features.notna(), None).to_json(orient="records")
+    )
+
+
 def click_request_model(numeric: list[str], categorical: list[str]) -> type[BaseModel]:
     """The request model for a click model with these input features."""
     fields: dict[str, Any] = dict.fromkeys(numeric, (_Number, ...))
