@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import time
 import uuid
-from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
@@ -22,6 +20,7 @@ from recommenders_kit.serving.server import KEEP_ALIVE_S
 from recommenders_kit.serving.server import background as scoring_server
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 from tests.support.local_servers import COSMOS_KEY, cosmos
+from tests.support.scoring_clients import BROKEN_CHUNKED, connect, post, refused_or_closed
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +37,6 @@ def topk_url(tmp_path_factory):
     )
     with scoring_server(folder) as url:
         yield url
-
-
-def _post(url: str, body: str | bytes) -> requests.Response:
-    return requests.post(
-        url + "/score", data=body, headers={"Content-Type": "application/json"}, timeout=30
-    )
 
 
 def _row(criteo_rows, **changes) -> dict:
@@ -66,7 +59,7 @@ DEEP = 100_000
     ],
 )
 def test_malformed_bodies_get_400(click_url, body, text):
-    r = _post(click_url, body)
+    r = post(click_url, body)
     assert r.status_code == 400
     assert text in r.json()["error"]
     assert "Traceback" not in r.text
@@ -75,7 +68,7 @@ def test_malformed_bodies_get_400(click_url, body, text):
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_non_finite_numbers_get_422_naming_the_field(click_url, criteo_rows, literal):
     row = json.dumps(_row(criteo_rows, int03=0)).replace('"int03": 0', f'"int03": {literal}')
-    r = _post(click_url, '{"rows": [' + row + "]}")
+    r = post(click_url, '{"rows": [' + row + "]}")
     assert r.status_code == 422
     assert r.json()["details"] == [
         {"field": "rows[0].int03", "problem": "Input should be a finite number"}
@@ -98,24 +91,16 @@ def test_the_wrong_models_request_shape(click_url, topk_url, criteo_rows):
     assert r.status_code == 422
     r = requests.post(topk_url + "/score", json={"rows": criteo_rows[1][:1]}, timeout=30)
     assert r.status_code == 422
-    r = _post(topk_url, '{"user_id": ' + "7" * 100 + "}")
+    r = post(topk_url, '{"user_id": ' + "7" * 100 + "}")
     assert r.status_code == 400
-
-
-def _open(url: str, data: bytes = b"") -> socket.socket:
-    address = urlparse(url)
-    s = socket.create_connection((address.hostname, address.port), timeout=30)
-    if data:
-        s.sendall(data)
-    return s
 
 
 def test_idle_and_stalled_clients_do_not_stop_the_others(click_url, criteo_rows):
     stalled = [
-        _open(click_url),  # connects, sends nothing
-        _open(click_url),
-        _open(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"),
-        _open(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"),
+        connect(click_url),  # connects, sends nothing
+        connect(click_url),
+        connect(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"),
+        connect(click_url, b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"),
     ]
     try:
         start = time.perf_counter()
@@ -132,15 +117,9 @@ def test_idle_and_stalled_clients_do_not_stop_the_others(click_url, criteo_rows)
 
 
 def test_a_broken_chunked_body_is_refused_or_closed(click_url):
-    s = _open(
-        click_url,
-        b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-        b"Content-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
-    )
-    with s:
+    with connect(click_url, BROKEN_CHUNKED) as s:
         s.settimeout(KEEP_ALIVE_S + 10)
-        answer = s.recv(4096)
-    assert answer == b"" or answer.split(b" ")[1].startswith(b"4")
+        assert refused_or_closed(s.recv(4096))
 
 
 def test_connections_are_kept_alive(click_url, criteo_rows):
@@ -167,12 +146,12 @@ def test_cosmos_down_answers_the_popular_list_marked_and_quickly(tmp_path):
             recs = pd.DataFrame({"userID": [5], "itemID": [1], "prediction": [2.0]})
             RecommendationStore(settings, create=True).write(recs, "v9")
             url = serving.enter_context(scoring_server(folder, env=_cosmos_env(settings)))
-            personal = _post(url, '{"user_id": 5}').json()
+            personal = post(url, '{"user_id": 5}').json()
             # the container goes away under the running service
             RecommendationStore(settings)._client.delete_database(settings.database)
-            gone = _post(url, '{"user_id": 5}').json()
+            gone = post(url, '{"user_id": 5}').json()
         start = time.perf_counter()  # the Cosmos DB server is stopped now
-        down = _post(url, '{"user_id": 5}')
+        down = post(url, '{"user_id": 5}')
         elapsed = time.perf_counter() - start
     assert personal["source"] == "personal"
     assert gone["source"] == "fallback"

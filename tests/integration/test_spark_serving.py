@@ -21,6 +21,7 @@ from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH, MAX_ROWS
 from recommenders_kit.serving.server import background
 from recommenders_kit.serving.spark_serving import REQUEST_READ_TIMEOUT_S
+from tests.support.scoring_clients import BROKEN_CHUNKED, connect, post, refused_or_closed
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 TIMEOUT = 60  # seconds: a micro-batch answers in well under one
@@ -39,8 +40,7 @@ def spark_url(click_model_dir):
 
 
 def _post(url: str, body: str | bytes) -> requests.Response:
-    headers = {"Content-Type": "application/json"}
-    return requests.post(url + "/score", data=body, headers=headers, timeout=TIMEOUT)
+    return post(url, body, timeout=TIMEOUT)
 
 
 def _json(rows: list[dict]) -> str:
@@ -100,11 +100,6 @@ def test_get_is_the_health_check_and_other_methods_are_refused(spark_url):
     assert put.json() == {"error": "POST the request as JSON to /score"}
 
 
-def _socket(url: str) -> socket.socket:
-    where = urlparse(url)
-    return socket.create_connection((where.hostname, where.port), timeout=TIMEOUT)
-
-
 def test_clients_that_leave_or_stall_do_not_stop_the_stream(spark_url, criteo_rows):
     """A client gone before its answer costs nothing; one that stalls mid-body holds the
     reader (and whoever waits behind it) for at most REQUEST_READ_TIMEOUT_S, then the
@@ -113,10 +108,10 @@ def test_clients_that_leave_or_stall_do_not_stop_the_stream(spark_url, criteo_ro
     body = _json(rows[:1]).encode()
     request = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
     for _ in range(3):  # sent in full, then gone before the answer
-        with _socket(spark_url) as s:
+        with connect(spark_url, timeout=TIMEOUT) as s:
             s.sendall(request + body)
     assert _post(spark_url, body).status_code == 200
-    idle, stalled = _socket(spark_url), _socket(spark_url)
+    idle, stalled = connect(spark_url, timeout=TIMEOUT), connect(spark_url, timeout=TIMEOUT)
     try:
         stalled.sendall(request + body[:10])  # half a body, then nothing
         start = time.monotonic()
@@ -131,13 +126,8 @@ def test_clients_that_leave_or_stall_do_not_stop_the_stream(spark_url, criteo_ro
 
 
 def test_a_broken_chunked_body_does_not_stop_the_stream(spark_url, criteo_rows):
-    with _socket(spark_url) as s:
-        s.sendall(
-            b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-            b"Content-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
-        )
-        answer = s.recv(4096)
-    assert answer == b"" or answer.split(b" ")[1].startswith(b"4")
+    with connect(spark_url, BROKEN_CHUNKED, timeout=TIMEOUT) as s:
+        assert refused_or_closed(s.recv(4096))
     assert _post(spark_url, _json(criteo_rows[1][:1])).status_code == 200
 
 

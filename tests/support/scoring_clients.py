@@ -1,0 +1,35 @@
+"""Clients of a scoring service (either engine) as the serving tests need them: a JSON body
+posted as-is, a raw socket that sends what it is given, and a malformed chunked request."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlparse
+
+import requests
+
+#: A chunked request whose first chunk size is not hexadecimal.
+BROKEN_CHUNKED = (
+    b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+)
+
+
+def post(url: str, body: str | bytes, timeout: float = 30) -> requests.Response:
+    """POST ``body`` unchanged to ``url/score`` as JSON."""
+    headers = {"Content-Type": "application/json"}
+    return requests.post(url + "/score", data=body, headers=headers, timeout=timeout)
+
+
+def connect(url: str, data: bytes = b"", timeout: float = 30) -> socket.socket:
+    """A socket to the service of ``url`` that has sent ``data`` (and nothing else yet)."""
+    where = urlparse(url)
+    s = socket.create_connection((where.hostname, where.port), timeout=timeout)
+    if data:
+        s.sendall(data)
+    return s
+
+
+def refused_or_closed(answer: bytes) -> bool:
+    """Whether a raw answer is a closed connection or a 4xx status line."""
+    return answer == b"" or answer.split(b" ")[1].startswith(b"4")
