@@ -3,7 +3,9 @@
 :func:`generate` returns rows with the 40 columns of :mod:`recommenders_kit.datasets.criteo`
 (label, ``int00`` .. ``int12``, ``cat00`` .. ``cat25``) and, separately, each row's true click
 probability. The label is drawn from that probability, so the AUC of the probability itself is
-the ceiling no model can beat on the generated data.
+the ceiling no model can beat on the generated data. :func:`write_parquet` writes any number
+of rows (Criteo's 45.8M, say) as parquet files, one file in memory at a time, with the
+probability as a column.
 
 What makes it Criteo-like:
 
@@ -28,9 +30,14 @@ Example:
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from recommenders_kit._validate import require_positive_int
 from recommenders_kit.datasets.criteo import CAT_COLS, DEFAULT_HEADER, INT_COLS
 
 #: Distinct values available per categorical column (like the real data's cardinalities).
@@ -92,6 +99,8 @@ CAT_MISSING = [
 ]
 INT_MISSING = [0.45, 0, 0.21, 0.22, 0.03, 0.22, 0.04, 0, 0.04, 0.45, 0.04, 0.76, 0.22]
 INT_SCALES = [2, 100, 20, 7, 18_000, 100, 16, 12, 100, 1, 2, 1, 8]
+#: The column of :func:`write_parquet`'s files holding each row's true click probability.
+PROBABILITY_COL = "click_probability"
 
 
 def _zipf_codes(rng: np.random.Generator, n: int, cardinality: int, s: float = 1.1) -> np.ndarray:
@@ -119,17 +128,71 @@ def generate(
     Returns:
         (frame with the 40 Criteo columns, float64 array of click probabilities).
     """
-    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1:
-        raise ValueError(f"n_rows must be an int >= 1, got {n_rows!r}")
-    if not 0 < base_rate < 1:
-        raise ValueError(f"base_rate must be in (0, 1), got {base_rate}")
+    _check_args(n_rows, base_rate)
     rng = np.random.default_rng(seed)  # one stream, drawn in this order: same seed, same rows
     ints, columns = _numeric_columns(rng, n_rows)
     cats, categorical = _categorical_columns(rng, n_rows)
-    p = _click_probability(_planted_logit(rng, ints, cats), base_rate)
+    planted = _Planted.draw(rng, _x0(ints).mean())
+    p = _click_probability(planted.logit(ints, cats), base_rate)
     label = (rng.random(n_rows) < p).astype(np.int8)
-    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **columns, **categorical})
-    return frame[list(DEFAULT_HEADER)], p
+    return _frame(label, columns, categorical), p
+
+
+def write_parquet(
+    folder: str | os.PathLike[str],
+    n_rows: int,
+    rows_per_file: int = 1_000_000,
+    seed: int = 0,
+    base_rate: float = 0.25,
+    progress: bool = True,
+) -> list[str]:
+    """Write ``n_rows`` generated rows as parquet files of ``rows_per_file`` rows each, one
+    file in memory at a time (45.8M rows, the size of Criteo's training set, need about one
+    file's worth of memory); returns the files' paths, in row order.
+
+    Every file holds the 40 Criteo columns (categoricals dictionary-encoded) and
+    :data:`PROBABILITY_COL`, the row's true click probability. One planted click model is
+    drawn from ``seed`` for all files (its intercept calibrated on the first file), each
+    file's rows from ``(seed, file number)``: the same arguments write the same files, and
+    a smaller run's files are the first files of a bigger one's. Files
+    are written under a temporary name and renamed, so a file that exists is complete.
+    """
+    from tqdm.auto import tqdm
+
+    _check_args(n_rows, base_rate)
+    require_positive_int(rows_per_file, "rows_per_file")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    planted, intercept, paths = None, 0.0, []
+    n_files = -(-n_rows // rows_per_file)
+    for i in tqdm(range(n_files), desc="writing parquet", unit="file", disable=not progress):
+        n = min(rows_per_file, n_rows - i * rows_per_file)
+        rng = np.random.default_rng([seed, i])
+        ints, columns = _numeric_columns(rng, n)
+        cats, categorical = _categorical_columns(rng, n)
+        if planted is None:
+            planted = _Planted.draw(np.random.default_rng(seed), _x0(ints).mean())
+            intercept = _intercept(planted.logit(ints, cats), base_rate)
+        p = _sigmoid(planted.logit(ints, cats) + intercept)
+        frame = _frame((rng.random(n) < p).astype(np.int8), columns, categorical)
+        frame[PROBABILITY_COL] = p
+        path = out / f"part-{i:05d}.parquet"
+        staging = out / f".{path.name}.tmp"
+        frame.to_parquet(staging, index=False)
+        staging.replace(path)
+        paths.append(str(path))
+    return paths
+
+
+def _check_args(n_rows: int, base_rate: float) -> None:
+    require_positive_int(n_rows, "n_rows")
+    if not 0 < base_rate < 1:
+        raise ValueError(f"base_rate must be in (0, 1), got {base_rate}")
+
+
+def _frame(label: np.ndarray, *columns: dict[str, object]) -> pd.DataFrame:
+    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **columns[0], **columns[1]})
+    return frame[list(DEFAULT_HEADER)]
 
 
 Drawn = dict[str, tuple[np.ndarray, np.ndarray]]  # column -> (values or codes, missing)
@@ -160,33 +223,67 @@ def _categorical_columns(rng: np.random.Generator, n_rows: int) -> tuple[Drawn, 
     return drawn, columns
 
 
-def _planted_logit(rng: np.random.Generator, ints: Drawn, cats: Drawn) -> np.ndarray:
-    """Main effects of three numeric and four categorical columns, a popular-head effect,
-    and two interactions (a categorical slope on a count, a categorical pair)."""
-    x0 = np.log1p(np.where(ints["int00"][1], 0, ints["int00"][0]))
-    logit = 0.6 * x0 - 0.35 * np.log1p(np.where(ints["int04"][1], 0, ints["int04"][0]) / 100)
-    logit += np.where(ints["int02"][1], 0.5, 0.0)
-    for name, strength in [("cat05", 0.8), ("cat08", 0.7), ("cat13", 0.5), ("cat19", 0.6)]:
-        codes, missing = cats[name]
-        effect = rng.normal(0, strength, CARDINALITIES[CAT_COLS.index(name)] + 1)
-        logit += effect[np.where(missing, -1, codes)]
-    head = rng.normal(0, 0.9, 200)
-    codes, missing = cats["cat02"]
-    logit += np.where((codes < 200) & ~missing, head[np.minimum(codes, 199)], 0.0)
-    slope = rng.normal(0, 0.5, CARDINALITIES[CAT_COLS.index("cat05")] + 1)
-    logit += slope[np.where(cats["cat05"][1], -1, cats["cat05"][0])] * (x0 - x0.mean())
-    pair = rng.normal(0, 0.7, (4, 5))
-    return logit + pair[cats["cat08"][0] % 4, np.where(cats["cat19"][1], 4, cats["cat19"][0])]
+def _x0(ints: Drawn) -> np.ndarray:
+    return np.log1p(np.where(ints["int00"][1], 0, ints["int00"][0]))
+
+
+_EFFECTS = [("cat05", 0.8), ("cat08", 0.7), ("cat13", 0.5), ("cat19", 0.6)]
+
+
+@dataclass(frozen=True)
+class _Planted:
+    """The planted click model: main effects of three numeric and four categorical columns,
+    a popular-head effect, and two interactions (a categorical slope on a count centred at
+    ``x0_center``, a categorical pair)."""
+
+    effects: dict[str, np.ndarray]
+    head: np.ndarray
+    slope: np.ndarray
+    pair: np.ndarray
+    x0_center: float
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, x0_center: float) -> _Planted:
+        card = dict(zip(CAT_COLS, CARDINALITIES, strict=True))
+        effects = {name: rng.normal(0, s, card[name] + 1) for name, s in _EFFECTS}
+        head = rng.normal(0, 0.9, 200)
+        slope = rng.normal(0, 0.5, card["cat05"] + 1)
+        return cls(effects, head, slope, rng.normal(0, 0.7, (4, 5)), float(x0_center))
+
+    def logit(self, ints: Drawn, cats: Drawn) -> np.ndarray:
+        """The logit of each row, without the intercept."""
+        x0 = _x0(ints)
+        logit = 0.6 * x0 - 0.35 * np.log1p(np.where(ints["int04"][1], 0, ints["int04"][0]) / 100)
+        logit += np.where(ints["int02"][1], 0.5, 0.0)
+        for name, effect in self.effects.items():
+            codes, missing = cats[name]
+            logit += effect[np.where(missing, -1, codes)]
+        codes, missing = cats["cat02"]
+        logit += np.where((codes < 200) & ~missing, self.head[np.minimum(codes, 199)], 0.0)
+        logit += self.slope[np.where(cats["cat05"][1], -1, cats["cat05"][0])] * (
+            x0 - self.x0_center
+        )
+        column = np.where(cats["cat19"][1], 4, cats["cat19"][0])
+        return logit + self.pair[cats["cat08"][0] % 4, column]
 
 
 def _click_probability(logit: np.ndarray, base_rate: float) -> np.ndarray:
-    """``sigmoid(logit + b)`` with the intercept ``b`` found by bisection so that the mean
-    click probability is ``base_rate``."""
+    """``sigmoid(logit + b)`` with the intercept of :func:`_intercept`."""
+    return _sigmoid(logit + _intercept(logit, base_rate))
+
+
+def _intercept(logit: np.ndarray, base_rate: float) -> float:
+    """The ``b`` (found by bisection) for which the mean of ``sigmoid(logit + b)`` is
+    ``base_rate``."""
     low, high = -20.0, 20.0
     for _ in range(60):
         mid = (low + high) / 2
-        if np.mean(1 / (1 + np.exp(-(logit + mid)))) < base_rate:
+        if np.mean(_sigmoid(logit + mid)) < base_rate:
             low = mid
         else:
             high = mid
-    return 1 / (1 + np.exp(-(logit + (low + high) / 2)))
+    return (low + high) / 2
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
