@@ -14,7 +14,9 @@ returning where it wrote (an existing destination is replaced only when asked), 
   ``feature_importance()``.
 
 The pandas and Spark twins of a model take and return the DataFrames of their engine; the rest
-is the same. ``tests/unit/models/test_protocol.py`` checks every model class by behaviour.
+is the same. The pandas click model also takes parquet files bigger than memory wherever it
+takes a frame (``fit``, ``predict_proba``, ``evaluate``), read a row group at a time.
+``tests/unit/models/test_protocol.py`` checks every model class by behaviour.
 """
 
 from __future__ import annotations

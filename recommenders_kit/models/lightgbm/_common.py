@@ -8,7 +8,8 @@ A saved click model is a folder that needs no pickle, the same from either engin
 * ``meta.json``: :class:`ModelMeta`.
 
 Folders are written next to their destination and renamed into place, so an interrupted save
-never leaves a half-written model where one is expected.
+never leaves a half-written model where one is expected (a replaced folder is moved aside
+first and deleted only once the new one is in place).
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 MODEL_FILE, ENCODER_FILE, META_FILE = "model.txt", "encoder.json", "meta.json"
+
+
+def progress_bar(total: int, desc: str, unit: str, enabled: bool) -> Any:
+    """A tqdm bar (disabled when not ``enabled``); use it as a context manager."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False)
 
 
 def check_training_args(
@@ -95,14 +103,18 @@ def write_folder(
     refuse_existing(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    replaced = staging.with_name(staging.name + ".replaced")
     try:
         (staging / MODEL_FILE).write_text(model_text)
         (staging / ENCODER_FILE).write_text(encoder_json)
         (staging / META_FILE).write_text(meta.to_json())
-        if folder.exists():
-            shutil.rmtree(folder)
+        if folder.exists():  # moved aside, not deleted, until the new folder is in place
+            folder.rename(replaced)
         staging.rename(folder)
     finally:
+        if replaced.exists() and not folder.exists():
+            replaced.rename(folder)  # the new one never arrived: the old one stays
+        shutil.rmtree(replaced, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
     return str(folder)
 

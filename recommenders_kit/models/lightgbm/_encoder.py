@@ -278,28 +278,101 @@ def partial_stats(
     :data:`STATS_SCHEMA` rows (value None: missing; fold 0 without ``folds``). ``columns``
     maps each categorical column to its ``(codes, labels)`` (see :func:`value_codes`).
     Summaries of disjoint blocks add up to the summary of their union."""
-    folds = np.zeros(len(label), dtype=np.int64) if folds is None else folds
-    n_folds = int(folds.max()) + 1 if len(folds) else 1
+    n_folds = int(folds.max()) + 1 if folds is not None and len(folds) else 1
     parts = []
     for col, (codes, labels) in columns.items():
-        keys = np.where(codes < 0, len(labels), codes) * n_folds + folds
-        size = np.bincount(keys, minlength=(len(labels) + 1) * n_folds)
-        clicks = np.bincount(keys, weights=label, minlength=len(size))
-        present = np.flatnonzero(size)
-        values = np.append(labels, np.array([None], dtype=object))[present // n_folds]
-        fold = (present % n_folds).astype(np.int32)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "col": col,
-                    "v": values,
-                    "fold": fold,
-                    "size": size[present],
-                    "clicks": clicks[present],
-                }
-            )
-        )
+        size, clicks = _value_counts(codes, len(labels), label, folds, n_folds)
+        values = np.append(labels, np.array([None], dtype=object))
+        parts.append(_stats_rows(col, values, size, clicks))
     return pd.concat(parts, ignore_index=True)
+
+
+class StatsSum:
+    """The :func:`partial_stats` of blocks of rows, added up as the blocks come: a streaming
+    fit holds one entry per (column, value, fold), never the rows.
+
+    ``n_folds``: the folds the blocks' ``folds`` arrays number (1 without target encoding).
+    """
+
+    def __init__(self, categorical_cols: Sequence[str], n_folds: int):
+        self.n_folds, self.n_rows, self.clicks = n_folds, 0, 0.0
+        empty = np.zeros((0, n_folds))
+        # per column: (values, rows and clicks per (value, fold), the same for missing)
+        self._cols = {
+            c: (
+                pd.Index([], dtype=object),
+                empty,
+                empty,
+                np.zeros((1, n_folds)),
+                np.zeros((1, n_folds)),
+            )
+            for c in categorical_cols
+        }
+
+    def add(
+        self,
+        columns: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        label: np.ndarray,
+        folds: np.ndarray | None,
+    ) -> None:
+        """Add a block: ``columns`` as in :func:`partial_stats`, its labels and folds."""
+        self.n_rows += len(label)
+        self.clicks += float(label.sum())
+        for col, (codes, labels) in columns.items():
+            index, size, clicks, miss_size, miss_clicks = self._cols[col]
+            new_size, new_clicks = _value_counts(codes, len(labels), label, folds, self.n_folds)
+            position = index.get_indexer(labels)
+            unseen = position < 0
+            if unseen.any():
+                position[unseen] = len(index) + np.arange(unseen.sum())
+                index = index.append(pd.Index(labels[unseen], dtype=object))
+                grow = np.zeros((int(unseen.sum()), self.n_folds))
+                size, clicks = np.vstack([size, grow]), np.vstack([clicks, grow])
+            size[position] += new_size[:-1]
+            clicks[position] += new_clicks[:-1]
+            miss_size += new_size[-1:]
+            miss_clicks += new_clicks[-1:]
+            self._cols[col] = (index, size, clicks, miss_size, miss_clicks)
+
+    def rows(self) -> pd.DataFrame:
+        """The sum as :data:`STATS_SCHEMA` rows, as :func:`partial_stats` of all the rows."""
+        parts = []
+        for col, (index, size, clicks, miss_size, miss_clicks) in self._cols.items():
+            values = np.append(index.to_numpy(dtype=object), np.array([None], dtype=object))
+            parts.append(
+                _stats_rows(
+                    col, values, np.vstack([size, miss_size]), np.vstack([clicks, miss_clicks])
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
+
+
+def _value_counts(
+    codes: np.ndarray, n_labels: int, label: np.ndarray, folds: np.ndarray | None, n_folds: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and clicks per (code, fold), shape ``(n_labels + 1, n_folds)``; the last row
+    counts the missing values (code -1)."""
+    keys = np.where(codes < 0, n_labels, codes) * n_folds
+    if folds is not None:
+        keys = keys + folds
+    length = (n_labels + 1) * n_folds
+    size = np.bincount(keys, minlength=length).astype(np.float64)
+    clicks = np.bincount(keys, weights=label, minlength=length)
+    return size.reshape(-1, n_folds), clicks.reshape(-1, n_folds)
+
+
+def _stats_rows(col: str, values: np.ndarray, size: np.ndarray, clicks: np.ndarray) -> pd.DataFrame:
+    """:data:`STATS_SCHEMA` rows of the (value, fold) cells of ``size`` that hold rows."""
+    value, fold = np.nonzero(size)
+    return pd.DataFrame(
+        {
+            "col": col,
+            "v": values[value],
+            "fold": fold.astype(np.int32),
+            "size": size[value, fold].astype(np.int64),
+            "clicks": clicks[value, fold],
+        }
+    )
 
 
 def _fold_arrays(rows: pd.DataFrame, kept: pd.Index, n_folds: int) -> tuple[np.ndarray, np.ndarray]:
