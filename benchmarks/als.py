@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import best_time, print_table
+from benchmarks._ratings_shape import ML_1M, generate
 
 SHARED = Path(
     os.environ.get(
@@ -46,30 +47,6 @@ def movielens_100k() -> pd.DataFrame:
         sep="\t",
         names=["userID", "itemID", "rating", "timestamp"],
     )
-
-
-def generated_1m(seed: int = 0) -> pd.DataFrame:
-    """ML-1M's shape: 6,040 users (>= 20 ratings each), 3,706 items, 1,000,209 ratings, with
-    popularity skew and a low-rank taste structure behind the stars."""
-    rng = np.random.default_rng(seed)
-    n_users, n_items, n_rows = 6040, 3706, 1_000_209
-    activity = rng.lognormal(0, 1.1, n_users)
-    counts = 20 + np.floor(activity / activity.sum() * (n_rows - 20 * n_users)).astype(int)
-    counts = np.minimum(counts, n_items)
-    counts[: n_rows - counts.sum()] += 1
-    log_pop = -1.0 * np.log(np.arange(1, n_items + 1))
-    users_f, items_f = rng.normal(0, 1, (n_users, 8)), rng.normal(0, 1, (n_items, 8))
-    parts = []
-    for start in range(0, n_users, 1000):
-        block = np.arange(start, min(start + 1000, n_users))
-        keys = log_pop + rng.gumbel(size=(len(block), n_items))
-        order = np.argsort(-keys, axis=1)
-        for row, u in enumerate(block):
-            items = order[row, : counts[u]]
-            taste = items_f[items] @ users_f[u] / 3 + rng.normal(0, 0.7, len(items))
-            stars = np.clip(np.round(3.6 + taste), 1, 5)
-            parts.append(pd.DataFrame({"userID": u + 1, "itemID": items + 1, "rating": stars}))
-    return pd.concat(parts, ignore_index=True)
 
 
 def naive_top_k(model, train_sdf, k: int):
@@ -304,7 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     sets = [
         ("MovieLens 100k (real)", movielens_100k()),
-        ("ML-1M shape (generated)", generated_1m()),
+        ("ML-1M shape (generated)", generate(ML_1M)),
     ]
     if args.only in (None, "top-k"):
         masters = ["local[2]"] + ([] if args.no_cluster else ["cluster"])

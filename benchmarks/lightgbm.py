@@ -21,14 +21,13 @@ Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000] [--synaps
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks._common import print_table
+from benchmarks._common import jvm_pid, peak_gib, print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.evaluation.pandas.classification import roc_auc
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
@@ -39,17 +38,6 @@ MIN_COUNT = 20
 
 def auc(labels, scores) -> float:
     return roc_auc(labels.to_numpy().astype(bool), scores)
-
-
-def peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def jvm_peak_gib(spark) -> float:
-    """Peak resident set of the Spark driver JVM (Linux: VmHWM of /proc/<pid>/status)."""
-    pid = spark._jvm.java.lang.ProcessHandle.current().pid()
-    status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 2**20
 
 
 def run_native(train, test, ceiling):
@@ -206,7 +194,7 @@ def main() -> None:
                 spark.sparkContext.setLogLevel("ERROR")
             with tempfile.TemporaryDirectory() as tmp:
                 result = run_synapse(spark, train, test, ceiling, Path(tmp))
-            rows.append([f"{n:,}", *result, peak_gib(), jvm_peak_gib(spark)])
+            rows.append([f"{n:,}", *result, peak_gib(), peak_gib(jvm_pid(spark))])
             show(rows)
 
 
