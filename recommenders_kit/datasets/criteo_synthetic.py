@@ -163,17 +163,21 @@ def write_parquet(
     require_positive_int(rows_per_file, "rows_per_file")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    planted, intercept, paths = None, 0.0, []
+    planted: _Planted | None = None
+    intercept: float | None = None
+    paths = []
     n_files = -(-n_rows // rows_per_file)
     for i in tqdm(range(n_files), desc="writing parquet", unit="file", disable=not progress):
         n = min(rows_per_file, n_rows - i * rows_per_file)
         rng = np.random.default_rng([seed, i])
         ints, columns = _numeric_columns(rng, n)
         cats, categorical = _categorical_columns(rng, n)
-        if planted is None:
+        if planted is None:  # centred and calibrated on the first file
             planted = _Planted.draw(np.random.default_rng(seed), _x0(ints).mean())
-            intercept = _intercept(planted.logit(ints, cats), base_rate)
-        p = _sigmoid(planted.logit(ints, cats) + intercept)
+        logit = planted.logit(ints, cats)
+        if intercept is None:
+            intercept = _intercept(logit, base_rate)
+        p = _sigmoid(logit + intercept)
         frame = _frame((rng.random(n) < p).astype(np.int8), columns, categorical)
         frame[PROBABILITY_COL] = p
         path = out / f"part-{i:05d}.parquet"
@@ -190,8 +194,11 @@ def _check_args(n_rows: int, base_rate: float) -> None:
         raise ValueError(f"base_rate must be in (0, 1), got {base_rate}")
 
 
-def _frame(label: np.ndarray, *columns: dict[str, object]) -> pd.DataFrame:
-    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **columns[0], **columns[1]})
+def _frame(
+    label: np.ndarray, numeric: dict[str, object], categorical: dict[str, object]
+) -> pd.DataFrame:
+    """The 40 Criteo columns, in the schema's order."""
+    frame = pd.DataFrame({DEFAULT_HEADER[0]: label, **numeric, **categorical})
     return frame[list(DEFAULT_HEADER)]
 
 

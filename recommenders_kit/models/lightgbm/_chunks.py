@@ -37,7 +37,7 @@ def dataset(
     as they would when ``lightgbm.train`` constructs the Dataset)."""
     pieces = rows.pieces()
     with progress_bar(2 * len(pieces), "building dataset", "piece", progress) as bar:
-        cache = _EncodedPieces(rows, encoder, folds, bar.update)
+        cache = _EncodedPieces(rows, pieces, encoder, folds, bar.update)
         return lgb.Dataset(
             [_Piece(cache, i, len(piece)) for i, piece in enumerate(pieces)],
             label=rows.column(encoder.col_label, dtype=np.float32),
@@ -79,11 +79,12 @@ class _EncodedPieces:
     def __init__(
         self,
         rows: ParquetRows,
+        pieces: list[Piece],
         encoder: EncoderBase,
         folds: list[np.ndarray | None],
         on_load: Callable[[int], Any],
     ):
-        self.rows, self.pieces, self.encoder, self.folds = rows, rows.pieces(), encoder, folds
+        self.rows, self.pieces, self.encoder, self.folds = rows, pieces, encoder, folds
         self.on_load = on_load
         self._current: tuple[int, np.ndarray] | None = None
 

@@ -120,6 +120,7 @@ class FeatureEncoder(EncoderBase):
         n_folds = self.n_folds if "target" in self.methods else 1
         total, seen = StatsSum(self.categorical_cols, n_folds), set[str]()
         rng = np.random.default_rng(self.seed)
+        inputs = self.categorical_cols + self.numeric_cols
         with progress_bar(n_blocks, "fitting encoder", "block", progress and n_blocks > 1) as bar:
             for where, block in blocks:
                 try:
@@ -129,12 +130,11 @@ class FeatureEncoder(EncoderBase):
                 columns = {c: value_codes(block[c]) for c in self.categorical_cols}
                 label = block[self.col_label].to_numpy(dtype=np.float64)
                 total.add(columns, label, self._folds(block, rng))
-                inputs = self.categorical_cols + self.numeric_cols
                 seen.update(c for c in inputs if block[c].notna().any())
                 bar.update(1)
         if not total.n_rows:
             raise ValueError("train is empty")
-        empty = [c for c in self.categorical_cols + self.numeric_cols if c not in seen]
+        empty = [c for c in inputs if c not in seen]
         if empty:
             raise ValueError(f"column(s) {empty} are missing in every training row")
         self._set_stats(total.rows(), total.n_rows, total.clicks)
