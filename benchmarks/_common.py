@@ -22,6 +22,33 @@ def reset_peak(pid: int | str = "self") -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
+class Stages:
+    """Timed stages of a run, one table row each: group, stage, input rows, seconds, rows per
+    second, this process's peak memory (GiB) and, with ``jvm_column``, the peak of the Spark
+    driver JVM whose pid is in :attr:`jvm` ("-" while it is None); each peak is reset before
+    the stage."""
+
+    def __init__(self, jvm_column: bool = False) -> None:
+        self.rows: list[list[Any]] = []
+        self.jvm_column = jvm_column
+        self.jvm: int | None = None
+
+    def run(self, group: str, name: str, n: int, fn: Callable[[], Any]) -> Any:
+        """``fn()``, timed and measured as the row ``(group, name)`` over ``n`` input rows."""
+        reset_peak()
+        if self.jvm:
+            reset_peak(self.jvm)
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+        row = [group, name, f"{n:,}", seconds, n / seconds, peak_gib()]
+        if self.jvm_column:
+            row.append(f"{peak_gib(self.jvm):.2f}" if self.jvm else "-")
+        self.rows.append(row)
+        print(f"  {group} / {name}: {seconds:.1f} s, peak {peak_gib():.2f} GiB", flush=True)
+        return result
+
+
 def jvm_pid(spark: Any) -> int:
     """The process id of a Spark session's driver JVM (a local session's executors too)."""
     return int(spark._jvm.java.lang.ProcessHandle.current().pid())

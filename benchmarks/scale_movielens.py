@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import jvm_pid, peak_gib, print_table, reset_peak
+from benchmarks._common import Stages, jvm_pid, print_table
 from benchmarks._ratings_shape import ML_20M, describe, generate
 from recommenders_kit.evaluation.pandas import evaluate
 from recommenders_kit.split.pandas import stratified_split
@@ -32,26 +30,6 @@ from recommenders_kit.split.pandas import stratified_split
 PARAMS = {"rank": 20, "max_iter": 10, "reg_param": 0.1, "implicit_prefs": True, "alpha": 1.0}
 METRICS = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "map"]
 HEADERS = ["engine", "stage", "input rows", "s", "rows/s", "Python peak GiB", "JVM peak GiB"]
-
-
-class Stages:
-    """Runs stages and keeps their table rows."""
-
-    def __init__(self) -> None:
-        self.rows: list[list[Any]] = []
-        self.jvm: int | None = None
-
-    def run(self, engine: str, name: str, n: int, fn: Callable[[], Any]) -> Any:
-        reset_peak()
-        if self.jvm:
-            reset_peak(self.jvm)
-        start = time.perf_counter()
-        result = fn()
-        seconds = time.perf_counter() - start
-        jvm = f"{peak_gib(self.jvm):.2f}" if self.jvm else "-"
-        self.rows.append([engine, name, f"{n:,}", seconds, n / seconds, peak_gib(), jvm])
-        print(f"  {engine} / {name}: {seconds:.1f} s", flush=True)
-        return result
 
 
 def main() -> None:
@@ -65,7 +43,7 @@ def main() -> None:
         users=round(ML_20M.users * args.fraction),
         ratings=round(ML_20M.ratings * args.fraction),
     )
-    stages = Stages()
+    stages = Stages(jvm_column=True)
     train, test = prepare(shape, stages)
     scores = {"implicit": one_machine(train, test, stages)}
     if not args.no_spark:
