@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from pyspark.sql import functions as F
 
 from recommenders_kit.datasets._spark_io import spark_readable_path
-from recommenders_kit.spark import _local_cores, is_local, start_or_get_spark
+from recommenders_kit.spark import (
+    _local_cores,
+    _local_rows,
+    detach_local_rows,
+    is_local,
+    start_or_get_spark,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -50,3 +59,27 @@ def test_file_is_staged_to_a_shared_directory_through_hadoop(spark, tmp_path):
     assert (tmp_path / "shared" / "ml-x" / "ratings.csv").read_text() == "1,2\n3,4\n"
     assert spark.read.csv(uri).count() == 2
     assert spark_readable_path(spark, src, shared) == uri  # second call: no copy needed
+
+
+def test_local_rows_are_detached_in_order(spark):
+    pdf = pd.DataFrame({"a": np.arange(12_000), "b": np.arange(12_000) % 7 / 3})
+    frame = spark.createDataFrame(pdf).repartition(3)
+    detached = detach_local_rows(frame)
+    assert detached is not frame
+    assert _local_rows(frame) == 12_000
+    assert _local_rows(detached) == 0
+    assert detached.rdd.getNumPartitions() == 3
+    ids = F.monotonically_increasing_id()
+    got = detached.withColumn("o", ids).toPandas()
+    want = frame.withColumn("o", ids).toPandas()
+    pd.testing.assert_frame_equal(got, want)  # same rows, same partitions and order
+
+
+def test_small_and_file_frames_stay_as_they_are(spark, tmp_path):
+    small = spark.createDataFrame(pd.DataFrame({"a": range(100)}))
+    assert detach_local_rows(small) is small
+    assert detach_local_rows(small, min_rows=50) is not small
+    path = str(tmp_path / "rows.parquet")
+    pd.DataFrame({"a": np.arange(20_000)}).to_parquet(path)
+    from_file = spark.read.parquet(path)
+    assert detach_local_rows(from_file) is from_file

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
@@ -19,6 +20,7 @@ from recommenders_kit.evaluation._common import (
     check_metric_names,
 )
 from recommenders_kit.evaluation.spark import ranking, rating
+from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -58,6 +60,10 @@ def evaluate(
         # {'ndcg_at_k': 0.41, 'map': 0.12}
     """
     names = check_metric_names(metrics)
+    require_spark_frame(rating_true, [col_user, col_item], "rating_true")
+    require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
+    # once here, not once per family of metrics (see detach_local_rows)
+    rating_true, rating_pred = detach_local_rows(rating_true), detach_local_rows(rating_pred)
     values: dict[str, float] = {}
     wanted = [m for m in names if m in RANKING_METRICS]
     if wanted:

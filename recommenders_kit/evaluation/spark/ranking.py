@@ -4,6 +4,10 @@
 Same names, arguments and definitions (see that module's table); values agree with pandas to
 1e-9 on the same data. Only one aggregated row per call reaches the driver.
 
+Inputs made from local data (``spark.createDataFrame(pandas_df)``) are first re-rooted on an
+RDD (:func:`recommenders_kit.spark.detach_local_rows`): planning a query over a million rows
+held in the plan itself costs Spark seconds.
+
 The plan, per call, one shuffle per input: the predictions are ranked per user with a window
 whose ``row_number <= k`` Spark cuts to a top k per partition before the shuffle (so only
 about k rows per user and partition move), and collected into one array per user; the truth
@@ -41,6 +45,7 @@ from recommenders_kit.constants import (
     DEFAULT_USER_COL,
 )
 from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args, ideal_dcg
+from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -79,6 +84,8 @@ def _rank_hits(
     check_ranking_args(k, relevancy_method)
     require_spark_frame(rating_true, [col_user, col_item], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
+    rating_true = detach_local_rows(rating_true)
+    rating_pred = detach_local_rows(rating_pred.select(col_user, col_item, col_prediction))
     item = F.col(col_item).cast(_common_type(rating_true, rating_pred, col_item)).alias("_i")
     score = F.col(col_prediction).cast("double")
     # by_threshold: the items under it rank last and are not recommended, so a user with none
