@@ -4,8 +4,9 @@ numpy kernel that encodes a pandas frame or plain records (internal).
 The pandas twin (:class:`recommenders_kit.models.lightgbm.pandas.FeatureEncoder`) runs the
 kernel on the whole frame; the Spark twin runs the same kernel on each Arrow batch inside the
 executors, so both engines write the same numbers. Statistics are learned the same way by
-both: :func:`partial_stats` summarises a block of rows, :meth:`EncoderBase._set_stats` turns
-the merged summaries into the fitted state.
+both: rows and clicks per (column, value, fold) of blocks of rows, added up (pandas:
+:class:`StatsSum`; Spark: :func:`partial_stats` of each partition, summed by Spark), then
+:meth:`EncoderBase._set_stats` turns the sums into the fitted state.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from recommenders_kit.models.base import Params, require_fitted
 
 METHODS = ("ordinal", "count", "target")
 SUFFIX = {"ordinal": "", "count": "_count", "target": "_te"}
-#: Columns of :func:`partial_stats` rows: column, value (None: missing), fold, rows, clicks.
-STATS_SCHEMA = "col string, v string, fold int, size long, clicks double"
 _FORMAT = 2
 E = TypeVar("E", bound="EncoderBase")
 
@@ -102,8 +101,9 @@ class EncoderBase(Params):
     # ------------------------------------------------------------ fitting
 
     def _set_stats(self, rows: pd.DataFrame, n_rows: int, clicks: float) -> None:
-        """The fitted state from merged :func:`partial_stats` rows (one per column, value and
-        fold), keeping the values seen at least ``min_count`` times, most frequent first."""
+        """The fitted state from summed statistics rows (``col``, ``v``: the value, None when
+        missing, ``fold``, ``size``: rows, ``clicks``; one per column, value and fold),
+        keeping the values seen at least ``min_count`` times, most frequent first."""
         if not n_rows:
             raise ValueError("train is empty")
         self.prior = float(clicks / n_rows)
@@ -144,36 +144,44 @@ class EncoderBase(Params):
         codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
         folds: np.ndarray | None,
     ) -> dict[str, np.ndarray]:
+        """:meth:`_encode_positions` of each categorical column's ``(codes, labels)`` (see
+        :func:`value_codes`): each distinct value is looked up once."""
+        positions = {c: self._positions(c, *codes[c]) for c in self.categorical_cols}
+        return self._encode_positions(numeric, positions, folds)
+
+    def _positions(
+        self, col: str, codes: np.ndarray, labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's position among the column's kept values, -1 when rare, unseen or
+        missing; the missing mask) from its values as ``codes`` (-1: missing) into
+        ``labels`` (the distinct values, as strings)."""
+        position = self._table(col).index.get_indexer(labels)
+        missing = codes < 0
+        index = np.where(missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1)
+        return index, missing
+
+    def _encode_positions(
+        self,
+        numeric: Mapping[str, Any],
+        positions: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        folds: np.ndarray | None,
+    ) -> dict[str, np.ndarray]:
         """The kernel both engines run: every feature column, in :attr:`feature_names`
         order, from the numeric columns (array-likes, NaN: missing) and each categorical
-        column's ``(codes, labels)`` (see :func:`value_codes`)."""
+        column's :meth:`_positions` (every method reads the same position)."""
         require_fitted(self.stats, self)
         out = {c: np.asarray(numeric[c], dtype=np.float64) for c in self.numeric_cols}
         for col in self.categorical_cols:
-            out.update(self._column_features(col, *codes[col], folds))
+            index, missing = positions[col]
+            table = self._table(col)
+            for method in self.methods:
+                name = col + SUFFIX[method]
+                if method == "target" and folds is not None:
+                    out[name] = self._target_oof(col, table, index, folds)
+                else:
+                    features, if_missing = table.features[method]
+                    out[name] = np.where(missing, if_missing, features[index])
         return {name: out[name] for name in self.feature_names}
-
-    def _column_features(
-        self, col: str, codes: np.ndarray, labels: np.ndarray, folds: np.ndarray | None
-    ) -> dict[str, np.ndarray]:
-        """Every method's feature of one categorical column, given its values as ``codes``
-        (-1: missing) into ``labels`` (the distinct values, as strings): each distinct value
-        is looked up once, then every method reads the same position."""
-        table = self._table(col)
-        position = table.index.get_indexer(labels)
-        missing = codes < 0
-        index = np.where(
-            missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1
-        )  # -1: rare, unseen or missing
-        out = {}
-        for method in self.methods:
-            name = col + SUFFIX[method]
-            if method == "target" and folds is not None:
-                out[name] = self._target_oof(col, table, index, folds)
-            else:
-                features, if_missing = table.features[method]
-                out[name] = np.where(missing, if_missing, features[index])
-        return out
 
     def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
@@ -269,27 +277,42 @@ class EncoderBase(Params):
         return cols
 
 
+def stats_schema(n_folds: int) -> str:
+    """Columns of :func:`partial_stats` rows: column, value (None: missing), then rows
+    (``size0`` ...) and clicks (``clicks0`` ...) per fold."""
+    sizes = [f"size{f} long" for f in range(n_folds)]
+    clicks = [f"clicks{f} double" for f in range(n_folds)]
+    return ", ".join(["col string", "v string", *sizes, *clicks])
+
+
 def partial_stats(
     columns: Mapping[str, tuple[np.ndarray, np.ndarray]],
     label: np.ndarray,
     folds: np.ndarray | None,
+    n_folds: int,
 ) -> pd.DataFrame:
-    """Rows and clicks per (column, value, fold) of a block of training rows, as
-    :data:`STATS_SCHEMA` rows (value None: missing; fold 0 without ``folds``). ``columns``
-    maps each categorical column to its ``(codes, labels)`` (see :func:`value_codes`).
-    Summaries of disjoint blocks add up to the summary of their union."""
-    n_folds = int(folds.max()) + 1 if folds is not None and len(folds) else 1
+    """Rows and clicks per fold of each (column, value) of a block of training rows, as
+    :func:`stats_schema` rows: one per value seen (value None: missing), the folds side by
+    side (``folds`` None: all in fold 0). ``columns`` maps each categorical column to its
+    ``(codes, labels)`` (see :func:`value_codes`). Summaries of disjoint blocks add up to
+    the summary of their union."""
     parts = []
     for col, (codes, labels) in columns.items():
         size, clicks = _value_counts(codes, len(labels), label, folds, n_folds)
-        values = np.append(labels, np.array([None], dtype=object))
-        parts.append(_stats_rows(col, values, size, clicks))
+        seen = size.sum(axis=1) > 0
+        part: dict[str, Any] = {
+            "col": col,
+            "v": np.append(labels, np.array([None], dtype=object))[seen],
+        }
+        part |= {f"size{f}": size[seen, f].astype(np.int64) for f in range(n_folds)}
+        part |= {f"clicks{f}": clicks[seen, f] for f in range(n_folds)}
+        parts.append(pd.DataFrame(part))
     return pd.concat(parts, ignore_index=True)
 
 
 class StatsSum:
-    """The :func:`partial_stats` of blocks of rows, added up as the blocks come: a streaming
-    fit holds one entry per (column, value, fold), never the rows.
+    """Rows and clicks per (column, value, fold) of blocks of rows, added up as the blocks
+    come: a streaming fit holds one entry per (column, value, fold), never the rows.
 
     ``n_folds``: the folds the blocks' ``folds`` arrays number (1 without target encoding).
     """
@@ -335,7 +358,8 @@ class StatsSum:
             self._cols[col] = (index, size, clicks, miss_size, miss_clicks)
 
     def rows(self) -> pd.DataFrame:
-        """The sum as :data:`STATS_SCHEMA` rows, as :func:`partial_stats` of all the rows."""
+        """The sum as the rows :meth:`EncoderBase._set_stats` takes (one per column, value
+        and fold)."""
         parts = []
         for col, (index, size, clicks, miss_size, miss_clicks) in self._cols.items():
             values = np.append(index.to_numpy(dtype=object), np.array([None], dtype=object))
@@ -362,7 +386,8 @@ def _value_counts(
 
 
 def _stats_rows(col: str, values: np.ndarray, size: np.ndarray, clicks: np.ndarray) -> pd.DataFrame:
-    """:data:`STATS_SCHEMA` rows of the (value, fold) cells of ``size`` that hold rows."""
+    """The statistics rows (see :meth:`EncoderBase._set_stats`) of the (value, fold) cells of
+    ``size`` that hold rows."""
     value, fold = np.nonzero(size)
     return pd.DataFrame(
         {
@@ -425,6 +450,22 @@ def arrow_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
     codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
     labels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
     return codes, labels
+
+
+def arrow_positions(column: Any, kept: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`EncoderBase._positions` of a pyarrow string array, ``kept`` the column's kept
+    values as a pyarrow array: looked up by Arrow's own hash table, no value ever becomes a
+    Python string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if kept.type != column.type:
+        kept = kept.cast(column.type)
+    index = pc.index_in(column, value_set=kept).fill_null(-1).to_numpy(zero_copy_only=False)
+    missing = column.is_null().to_numpy(zero_copy_only=False)
+    return index.astype(np.int64), missing
 
 
 def value_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ The session needs the SynapseML jars:
 from __future__ import annotations
 
 import functools
+import operator
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +53,11 @@ from recommenders_kit.models.lightgbm._common import (
     write_folder,
 )
 from recommenders_kit.models.lightgbm._encoder import (
-    STATS_SCHEMA,
     EncoderBase,
     arrow_codes,
+    arrow_positions,
     partial_stats,
+    stats_schema,
 )
 from recommenders_kit.spark import is_local
 
@@ -69,6 +71,7 @@ __all__ = ["FeatureEncoder", "LightGBMClickModel"]
 #: The column ``predict_proba`` adds: the click probability (double).
 PROBABILITY_COL = "probability"
 _FOLD = "_fold"
+_BITS = 62  # numeric columns per presence mask (a long)
 _NUMERIC_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
 
 #: LightGBM parameter name -> SynapseML ``LightGBMClassifier`` parameter name.
@@ -126,22 +129,31 @@ class FeatureEncoder(EncoderBase):
         cats, nums, label = self.categorical_cols, self.numeric_cols, self.col_label
         folds = self._fold_column(train).alias(_FOLD)
         strings = [F.col(c).cast("string").alias(c) for c in cats]
-        source = train.select(*strings, *nums, label, folds)
-        summarize = functools.partial(_summarize, cats, nums, label, self.n_folds)
-        # one row per (column, value): fixed-width sums per fold, so Spark aggregates them
-        # in a hash table on each side of the one shuffle
-        n_folds = self.n_folds if "target" in self.methods else 1
-        fold, size, clicks = F.col("fold"), F.col("size"), F.col("clicks")
-        merged = (
-            source.mapInArrow(summarize, STATS_SCHEMA)
-            .groupBy("col", "v")
-            .agg(
-                F.sum(size).alias("total"),
-                F.sum(clicks).alias("total_clicks"),
-                *[F.sum(F.when(fold == f, size)).alias(f"size{f}") for f in range(n_folds)],
-                *[F.sum(F.when(fold == f, clicks)).alias(f"clicks{f}") for f in range(n_folds)],
+        # the numeric columns only as bits (present: neither null nor NaN), a long per
+        # _BITS columns: fewer values cross to Python
+        bits = [
+            (F.col(c).isNotNull() & ~F.isnan(F.col(c).cast("double"))).cast("long")
+            * F.lit(1 << (i % _BITS))
+            for i, c in enumerate(nums)
+        ]
+        present = [
+            functools.reduce(operator.add, bits[start : start + _BITS]).alias(
+                f"_present{start // _BITS}"
             )
-            .where((F.col("total") >= self.min_count) | F.col("v").isNull() | _is_special())
+            for start in range(0, len(nums), _BITS)
+        ]
+        source = train.select(*strings, *present, label, folds)
+        # one row per (column, value) and partition, its folds side by side: Spark sums
+        # fixed-width rows in a hash table on each side of the one shuffle
+        width = self.n_folds if "target" in self.methods else 1
+        summarize = functools.partial(_summarize, cats, nums, label, self.n_folds, width)
+        sums = [f"size{f}" for f in range(width)] + [f"clicks{f}" for f in range(width)]
+        total = sum(F.col(f"size{f}") for f in range(width))
+        merged = (
+            source.mapInArrow(summarize, stats_schema(width))
+            .groupBy("col", "v")
+            .agg(*[F.sum(c).alias(c) for c in sums])
+            .where((total >= self.min_count) | F.col("v").isNull() | _is_special())
         )
         rows: Any = merged.toPandas()
         special = rows["col"].str.startswith("\x00")
@@ -154,11 +166,11 @@ class FeatureEncoder(EncoderBase):
                         "col": kept["col"],
                         "v": kept["v"],
                         "fold": f,
-                        "size": kept[f"size{f}"].fillna(0),
-                        "clicks": kept[f"clicks{f}"].fillna(0),
+                        "size": kept[f"size{f}"],
+                        "clicks": kept[f"clicks{f}"],
                     }
                 )
-                for f in range(n_folds)
+                for f in range(width)
             ],
             ignore_index=True,
         )
@@ -234,7 +246,7 @@ class FeatureEncoder(EncoderBase):
         value = {
             (c, v): (size, clicks)
             for c, v, size, clicks in zip(
-                special["col"], special["v"], special["total"], special["total_clicks"], strict=True
+                special["col"], special["v"], special["size0"], special["clicks0"], strict=True
             )
         }
         n_rows, clicks = value.get(("\x00rows", None), (0, 0.0))
@@ -257,9 +269,13 @@ def _is_special() -> Column:
     return F.col("col").startswith("\x00")
 
 
-def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batches: Any) -> Any:
-    """mapInArrow: a partition's :func:`partial_stats` rows, plus its row count and clicks,
-    bad labels and folds, and non-missing counts per column (the ``\\x00`` rows)."""
+def _summarize(
+    cats: list[str], nums: list[str], label: str, n_folds: int, width: int, batches: Any
+) -> Any:
+    """mapInArrow: a partition's :func:`partial_stats` rows (``width`` folds side by side),
+    plus its row count and clicks, bad labels and folds, and non-missing counts per column
+    (the ``\\x00`` rows, in fold 0; a numeric column's from its bit in the ``_present``
+    masks)."""
     import pyarrow as pa
 
     batches = list(batches)  # the whole partition: one summary row per value, not per batch
@@ -271,56 +287,58 @@ def _summarize(cats: list[str], nums: list[str], label: str, n_folds: int, batch
     good_label, good_fold = np.isin(y, (0, 1)), (folds >= 0) & (folds < n_folds)
     ok = good_label & good_fold  # the rows that count (any other fails the fit)
     columns = {c: arrow_codes(table.column(c).filter(ok)) for c in cats}
-    stats = partial_stats(columns, y[ok], folds[ok])
+    stats = partial_stats(columns, y[ok], folds[ok], width)
     checks: list[tuple[str, str | None, int, float]] = [
         ("\x00rows", None, len(y), float(y[ok].sum())),
         ("\x00bad", None, int((~good_label).sum()), 0.0),
         ("\x00badfold", None, int((~good_fold).sum()), 0.0),
     ]
-    checks += [("\x00present", c, _present(table.column(c)), 0.0) for c in cats + nums]
-    rows = pd.concat(
-        [stats, pd.DataFrame(checks, columns=["col", "v", "size", "clicks"]).assign(fold=0)],
-        ignore_index=True,
+    checks += [("\x00present", c, _present(table.column(c)), 0.0) for c in cats]
+    for i, c in enumerate(nums):
+        group, bit = divmod(i, _BITS)
+        bits = table.column(f"_present{group}").to_numpy()
+        checks.append(("\x00present", c, int(((bits >> bit) & 1).sum()), 0.0))
+    special = pd.DataFrame(checks, columns=["col", "v", "size0", "clicks0"])
+    rows = pd.concat([stats, special], ignore_index=True).fillna(
+        {f"size{f}": 0 for f in range(width)} | {f"clicks{f}": 0.0 for f in range(width)}
     )
-    arrow = {"string": pa.string(), "int": pa.int32(), "long": pa.int64(), "double": pa.float64()}
-    fields = (field.split() for field in STATS_SCHEMA.split(", "))
+    arrow = {"string": pa.string(), "long": pa.int64(), "double": pa.float64()}
+    fields = (field.split() for field in stats_schema(width).split(", "))
     schema = pa.schema([(name, arrow[kind]) for name, kind in fields])
     yield pa.RecordBatch.from_pandas(rows, schema=schema, preserve_index=False)
 
 
 def _present(column: Any) -> int:
-    """Values of an Arrow column that are neither null nor NaN."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    present = len(column) - column.null_count
-    if pa.types.is_floating(column.type):
-        present -= pc.sum(pc.is_nan(column)).as_py() or 0
-    return int(present)
+    """Values of an Arrow string column that are not null."""
+    return len(column) - column.null_count
 
 
 @functools.lru_cache(maxsize=4)
-def _worker_encoder(text: str) -> EncoderBase:
-    """The encoder rebuilt once per Python worker (its lookup tables are then reused by every
-    batch and task the worker runs)."""
-    return EncoderBase.from_json(text)
+def _worker_encoder(text: str) -> tuple[EncoderBase, dict[str, Any]]:
+    """The encoder rebuilt once per Python worker, with each column's kept values as an
+    Arrow array (reused by every batch and task the worker runs)."""
+    import pyarrow as pa
+
+    encoder = EncoderBase.from_json(text)
+    stats = require_fitted(encoder.stats, encoder)
+    kept = {c: pa.array(stats[c]["values"], pa.string()) for c in encoder.categorical_cols}
+    return encoder, kept
 
 
 def _encode_batches(text: str, fold_stats: dict | None, names: list[str], batches: Any) -> Any:
     """mapInArrow: each batch with its encoded features (the numpy kernel). Categorical
-    values are dictionary-encoded in Arrow, so each distinct value of a batch becomes a
-    Python string once."""
+    values are looked up among the kept values in Arrow (:func:`arrow_positions`)."""
     import pyarrow as pa
 
-    encoder = _worker_encoder(text)
+    encoder, kept = _worker_encoder(text)
     for batch in batches:
         folds = None
         if fold_stats is not None:
             encoder._fold_stats = fold_stats
             folds = batch.column(_FOLD).to_numpy().astype(np.int64)
         numeric = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in encoder.numeric_cols}
-        codes = {c: arrow_codes(batch.column(c)) for c in encoder.categorical_cols}
-        features = encoder._encode_columns(numeric, codes, folds)
+        positions = {c: arrow_positions(batch.column(c), kept[c]) for c in kept}
+        features = encoder._encode_positions(numeric, positions, folds)
         arrays = [pa.array(features[n]) if n in features else batch.column(n) for n in names]
         yield pa.RecordBatch.from_arrays(arrays, names=names)
 

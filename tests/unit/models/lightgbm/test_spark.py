@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from recommenders_kit.datasets import criteo
 from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models.lightgbm._encoder import arrow_positions
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
 from recommenders_kit.models.lightgbm.spark import LightGBMClickModel as SparkModel
@@ -61,6 +62,35 @@ def test_hand_worked_frame_and_bad_training_rows(spark):
     for frame, message in bad:
         with pytest.raises(ValueError, match=message):
             spark_encoder(**methods).fit(frame)
+
+
+def test_numeric_presence_past_one_mask(spark):
+    """The fit counts numeric values as bits, 62 columns per mask: a column in the second
+    mask missing everywhere is named, and every other column counts as present."""
+    nums = [f"n{i}" for i in range(64)]
+    rows = pd.DataFrame({n: np.arange(4.0) for n in nums}).assign(
+        c=["a", "b", "a", None], label=[0, 1, 1, 0]
+    )
+    rows.loc[:, "n63"] = np.nan
+    rows.loc[[0, 2], "n62"] = np.nan  # present in two rows: not missing everywhere
+    encoder = SparkEncoder(categorical_cols=["c"], numeric_cols=nums, min_count=1)
+    with pytest.raises(ValueError, match=r"\['n63'\] are missing in every"):
+        encoder.fit(spark.createDataFrame(rows))
+    encoder.fit(spark.createDataFrame(rows.drop(columns="n63")).withColumn("n63", F.lit(1.0)))
+    assert encoder.stats["c"]["values"] == ["a", "b"]
+
+
+def test_arrow_positions_decodes_dictionaries_and_marks_missing():
+    import pyarrow as pa
+
+    kept = pa.array(["b", "a"])
+    for column in (
+        pa.array(["a", None, "z", "b"]),
+        pa.array(["a", None, "z", "b"]).dictionary_encode(),
+    ):
+        index, missing = arrow_positions(column, kept)
+        assert index.tolist() == [1, -1, -1, 0]
+        assert missing.tolist() == [False, True, False, False]
 
 
 def spark_encoder(**kw):
