@@ -72,6 +72,7 @@ __all__ = ["FeatureEncoder", "LightGBMClickModel"]
 PROBABILITY_COL = "probability"
 _FOLD = "_fold"
 _BITS = 62  # numeric columns per presence mask (a long)
+_LOOKUP_ROWS = 200_000  # rows encoded at a time (see _encode_batches)
 _NUMERIC_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
 
 #: LightGBM parameter name -> SynapseML ``LightGBMClassifier`` parameter name.
@@ -326,21 +327,48 @@ def _worker_encoder(text: str) -> tuple[EncoderBase, dict[str, Any]]:
 
 
 def _encode_batches(text: str, fold_stats: dict | None, names: list[str], batches: Any) -> Any:
-    """mapInArrow: each batch with its encoded features (the numpy kernel). Categorical
-    values are looked up among the kept values in Arrow (:func:`arrow_positions`)."""
+    """mapInArrow: the batches with their encoded features (the numpy kernel), as many and
+    as long as they came. Categorical values are looked up among the kept values in Arrow
+    (:func:`arrow_positions`), :data:`_LOOKUP_ROWS` rows at a time: Arrow hashes the kept
+    values on every lookup (9 ms for 100,000 values), whatever the number of rows."""
     import pyarrow as pa
 
     encoder, kept = _worker_encoder(text)
-    for batch in batches:
+    if fold_stats is not None:
+        encoder._fold_stats = fold_stats
+    for sizes, batch in _gathered(batches, _LOOKUP_ROWS):
         folds = None
         if fold_stats is not None:
-            encoder._fold_stats = fold_stats
             folds = batch.column(_FOLD).to_numpy().astype(np.int64)
         numeric = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in encoder.numeric_cols}
         positions = {c: arrow_positions(batch.column(c), kept[c]) for c in kept}
         features = encoder._encode_positions(numeric, positions, folds)
         arrays = [pa.array(features[n]) if n in features else batch.column(n) for n in names]
-        yield pa.RecordBatch.from_arrays(arrays, names=names)
+        out = pa.RecordBatch.from_arrays(arrays, names=names)
+        for start, size in zip(np.cumsum([0, *sizes[:-1]]), sizes, strict=True):
+            yield out.slice(int(start), size)
+
+
+def _gathered(batches: Any, rows: int) -> Any:
+    """:func:`_joined` runs of consecutive batches of at least ``rows`` rows (the last run
+    may be shorter; empty batches are dropped)."""
+    run, count = [], 0
+    for batch in batches:
+        if batch.num_rows:
+            run.append(batch)
+            count += batch.num_rows
+        if count >= rows:
+            yield _joined(run)
+            run, count = [], 0
+    if run:
+        yield _joined(run)
+
+
+def _joined(run: list[Any]) -> tuple[list[int], Any]:
+    """(the batches' sizes, one batch of all their rows)."""
+    import pyarrow as pa
+
+    return [b.num_rows for b in run], pa.Table.from_batches(run).combine_chunks().to_batches()[0]
 
 
 class LightGBMClickModel(Params):

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from recommenders_kit.datasets import criteo
 from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models.lightgbm import spark as lgb_spark
 from recommenders_kit.models.lightgbm._encoder import arrow_positions
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
@@ -91,6 +92,36 @@ def test_arrow_positions_decodes_dictionaries_and_marks_missing():
         index, missing = arrow_positions(column, kept)
         assert index.tolist() == [1, -1, -1, 0]
         assert missing.tolist() == [False, True, False, False]
+
+
+def test_encode_batches_gathers_runs_and_keeps_batch_sizes(monkeypatch):
+    """The executors' kernel looks values up a run of batches at a time and gives back the
+    batches as they came (same sizes, same order), with the pandas encoder's numbers."""
+    import pyarrow as pa
+
+    frame, _ = generate(3000, seed=5)
+    encoder = FeatureEncoder(methods=("ordinal", "count"), min_count=3).fit(frame)
+    want = encoder.transform(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.cast(  # as Spark sends them: plain strings, numbers as doubles
+        pa.schema(
+            [
+                (f.name, pa.string() if pa.types.is_dictionary(f.type) else pa.float64())
+                for f in table.schema
+            ]
+        )
+    )
+    batches = table.to_batches(max_chunksize=250)
+    batches.insert(3, batches[0].slice(0, 0))  # an empty batch is dropped
+    monkeypatch.setattr(lgb_spark, "_LOOKUP_ROWS", 700)
+    names = [
+        *table.column_names,
+        *[n for n in encoder.feature_names if n not in table.column_names],
+    ]
+    out = list(lgb_spark._encode_batches(encoder.to_json(), None, names, iter(batches)))
+    assert [b.num_rows for b in out] == [b.num_rows for b in batches if b.num_rows]
+    got = pa.Table.from_batches(out).to_pandas()[want.columns]
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
 def spark_encoder(**kw):
