@@ -155,7 +155,8 @@ def write_parquet(
     drawn from ``seed`` for all files (its intercept calibrated on the first file), each
     file's rows from ``(seed, file number)``: the same arguments write the same files, and
     a smaller run's files are the first files of a bigger one's. Files
-    are written under a temporary name and renamed, so a file that exists is complete.
+    are written under a temporary name and renamed, so a file that exists is complete; a
+    failed write removes its temporary file.
     """
     from tqdm.auto import tqdm
 
@@ -182,7 +183,11 @@ def write_parquet(
         frame[PROBABILITY_COL] = p
         path = out / f"part-{i:05d}.parquet"
         staging = out / f".{path.name}.tmp"
-        frame.to_parquet(staging, index=False)
+        try:
+            frame.to_parquet(staging, index=False)
+        except BaseException:
+            staging.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing
+            raise
         staging.replace(path)
         paths.append(str(path))
     return paths

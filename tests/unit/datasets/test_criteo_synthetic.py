@@ -3,6 +3,8 @@ the parquet writer's files (one planted model for all, complete files only)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,6 +51,24 @@ def test_write_parquet_files(tmp_path):
     assert abs(rows["label"].mean() - 0.25) < 0.015
     labels = rows["label"].to_numpy().astype(bool)
     assert 0.7 < roc_auc(labels, rows[PROBABILITY_COL].to_numpy()) < 0.9
+
+
+def test_write_parquet_failure_leaves_only_complete_files(tmp_path, monkeypatch):
+    write = pd.DataFrame.to_parquet
+    calls = []
+
+    def disk_full_on_second_file(frame, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:
+            return write(frame, path, **kwargs)
+        Path(path).write_bytes(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", disk_full_on_second_file)
+    with pytest.raises(OSError, match="No space left"):
+        write_parquet(tmp_path, 3_000, rows_per_file=1_000, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00000.parquet"]
+    assert len(pd.read_parquet(tmp_path / "part-00000.parquet")) == 1_000
 
 
 def test_bad_arguments(tmp_path):
