@@ -27,6 +27,9 @@ METHODS = ("ordinal", "count", "target")
 SUFFIX = {"ordinal": "", "count": "_count", "target": "_te"}
 _FORMAT = 2
 E = TypeVar("E", bound="EncoderBase")
+# one categorical column's summed training statistics: its values (None: missing), then rows
+# and clicks per (value, fold), one matrix row per value
+Summary = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class EncoderBase(Params):
@@ -100,29 +103,26 @@ class EncoderBase(Params):
 
     # ------------------------------------------------------------ fitting
 
-    def _set_stats(self, rows: pd.DataFrame, n_rows: int, clicks: float) -> None:
-        """The fitted state from summed statistics rows (``col``, ``v``: the value, None when
-        missing, ``fold``, ``size``: rows, ``clicks``; one per column, value and fold),
-        keeping the values seen at least ``min_count`` times, most frequent first."""
+    def _set_stats(self, columns: Mapping[str, Summary], n_rows: int, clicks: float) -> None:
+        """The fitted state from each categorical column's summed :data:`Summary`, keeping
+        the values seen at least ``min_count`` times, most frequent first."""
         if not n_rows:
             raise ValueError("train is empty")
         self.prior = float(clicks / n_rows)
-        self.stats, fold_stats = {}, {}
+        self.stats, self._fold_stats = {}, {}
         for col in self.categorical_cols:
-            mine = rows[rows["col"] == col]
-            missing = mine[mine["v"].isna()]
-            per_value = mine[mine["v"].notna()].groupby("v", sort=False)[["size", "clicks"]].sum()
-            kept = per_value[per_value["size"] >= self.min_count]
-            order = np.lexsort((kept.index.to_numpy(dtype=object), -kept["size"].to_numpy()))
-            kept = kept.iloc[order]
+            values, size, hits = columns[col]
+            missing = pd.isna(values)
+            total, total_hits = size.sum(axis=1), hits.sum(axis=1)
+            kept = np.flatnonzero(~missing & (total >= self.min_count))
+            kept = kept[np.lexsort((values[kept], -total[kept]))]
             self.stats[col] = {
-                "values": kept.index.tolist(),
-                "counts": kept["size"].astype(int).tolist(),
-                "clicks": kept["clicks"].astype(float).tolist(),
-                "missing": [int(missing["size"].sum()), float(missing["clicks"].sum())],
+                "values": values[kept].tolist(),
+                "counts": total[kept].astype(int).tolist(),
+                "clicks": total_hits[kept].astype(float).tolist(),
+                "missing": [int(total[missing].sum()), float(total_hits[missing].sum())],
             }
-            fold_stats[col] = _fold_arrays(mine, kept.index, self.n_folds)
-        self._fold_stats = fold_stats
+            self._fold_stats[col] = (size[kept], hits[kept])
 
     def _check_labels(self, labels: pd.Series | np.ndarray) -> None:
         bad = [v for v in pd.unique(labels) if v not in (0, 1)]
@@ -357,18 +357,16 @@ class StatsSum:
             miss_clicks += new_clicks[-1:]
             self._cols[col] = (index, size, clicks, miss_size, miss_clicks)
 
-    def rows(self) -> pd.DataFrame:
-        """The sum as the rows :meth:`EncoderBase._set_stats` takes (one per column, value
-        and fold)."""
-        parts = []
-        for col, (index, size, clicks, miss_size, miss_clicks) in self._cols.items():
-            values = np.append(index.to_numpy(dtype=object), np.array([None], dtype=object))
-            parts.append(
-                _stats_rows(
-                    col, values, np.vstack([size, miss_size]), np.vstack([clicks, miss_clicks])
-                )
+    def columns(self) -> dict[str, Summary]:
+        """The sum, per column, as :meth:`EncoderBase._set_stats` takes it."""
+        return {
+            col: (
+                np.append(index.to_numpy(dtype=object), np.array([None], dtype=object)),
+                np.vstack([size, miss_size]),
+                np.vstack([clicks, miss_clicks]),
             )
-        return pd.concat(parts, ignore_index=True)
+            for col, (index, size, clicks, miss_size, miss_clicks) in self._cols.items()
+        }
 
 
 def _value_counts(
@@ -383,33 +381,6 @@ def _value_counts(
     size = np.bincount(keys, minlength=length).astype(np.float64)
     clicks = np.bincount(keys, weights=label, minlength=length)
     return size.reshape(-1, n_folds), clicks.reshape(-1, n_folds)
-
-
-def _stats_rows(col: str, values: np.ndarray, size: np.ndarray, clicks: np.ndarray) -> pd.DataFrame:
-    """The statistics rows (see :meth:`EncoderBase._set_stats`) of the (value, fold) cells of
-    ``size`` that hold rows."""
-    value, fold = np.nonzero(size)
-    return pd.DataFrame(
-        {
-            "col": col,
-            "v": values[value],
-            "fold": fold.astype(np.int32),
-            "size": size[value, fold].astype(np.int64),
-            "clicks": clicks[value, fold],
-        }
-    )
-
-
-def _fold_arrays(rows: pd.DataFrame, kept: pd.Index, n_folds: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, clicks) per (kept value position, fold) of one column's summary rows."""
-    position = kept.get_indexer(rows["v"].to_numpy(dtype=object))
-    inside = position >= 0
-    shape = (len(kept), n_folds)
-    fold_rows, fold_clicks = np.zeros(shape), np.zeros(shape)
-    where = (position[inside], rows["fold"].to_numpy()[inside] % n_folds)
-    np.add.at(fold_rows, where, rows["size"].to_numpy()[inside])
-    np.add.at(fold_clicks, where, rows["clicks"].to_numpy()[inside])
-    return fold_rows, fold_clicks
 
 
 class _Table(NamedTuple):

@@ -137,7 +137,7 @@ class FeatureEncoder(EncoderBase):
         empty = [c for c in inputs if c not in seen]
         if empty:
             raise ValueError(f"column(s) {empty} are missing in every training row")
-        self._set_stats(total.rows(), total.n_rows, total.clicks)
+        self._set_stats(total.columns(), total.n_rows, total.clicks)
         return self
 
     def transform(self, data: pd.DataFrame) -> pd.DataFrame:

@@ -148,34 +148,28 @@ class FeatureEncoder(EncoderBase):
         # fixed-width rows in a hash table on each side of the one shuffle
         width = self.n_folds if "target" in self.methods else 1
         summarize = functools.partial(_summarize, cats, nums, label, self.n_folds, width)
-        sums = [f"size{f}" for f in range(width)] + [f"clicks{f}" for f in range(width)]
-        total = sum(F.col(f"size{f}") for f in range(width))
+        sizes, clicks = [f"size{f}" for f in range(width)], [f"clicks{f}" for f in range(width)]
+        total = sum(F.col(c) for c in sizes)
         merged = (
             source.mapInArrow(summarize, stats_schema(width))
             .groupBy("col", "v")
-            .agg(*[F.sum(c).alias(c) for c in sums])
+            .agg(*[F.sum(c).alias(c) for c in sizes + clicks])
             .where((total >= self.min_count) | F.col("v").isNull() | _is_special())
         )
         rows: Any = merged.toPandas()
         special = rows["col"].str.startswith("\x00")
         n_rows, n_clicks = self._check_summary(rows[special])
         kept = rows[~special]
-        per_fold = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "col": kept["col"],
-                        "v": kept["v"],
-                        "fold": f,
-                        "size": kept[f"size{f}"],
-                        "clicks": kept[f"clicks{f}"],
-                    }
-                )
-                for f in range(width)
-            ],
-            ignore_index=True,
-        )
-        self._set_stats(per_fold, n_rows, n_clicks)
+        summaries = {
+            col: (
+                part["v"].to_numpy(dtype=object),
+                part[sizes].to_numpy(dtype=np.float64),
+                part[clicks].to_numpy(dtype=np.float64),
+            )
+            for col, part in kept.groupby("col", sort=False)
+        }
+        empty = (np.array([], dtype=object), np.zeros((0, width)), np.zeros((0, width)))
+        self._set_stats({c: summaries.get(c, empty) for c in cats}, n_rows, n_clicks)
         return self
 
     def transform(self, data: SparkDataFrame) -> SparkDataFrame:
