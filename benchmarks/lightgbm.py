@@ -69,11 +69,20 @@ def run_native(train, test, ceiling):
 
 def parquet(frame, folder: Path, rows_per_file: int = 250_000) -> Path:
     """Write ``frame`` as parquet files, the way a cluster job's input would arrive (handing
-    millions of rows from pandas to Spark directly holds them all in the driver's heap)."""
+    millions of rows from pandas to Spark directly holds them all in the driver's heap).
+
+    Each file's dictionaries hold only its own values: a slice of a ``category`` column keeps
+    all the frame's categories, and writing it as is put every value of the whole frame in
+    every file (4M rows in 16 files: 524 MB instead of 258 MB, and Spark's scan of the 26
+    string columns 2-3x slower than on files a job writes)."""
     folder.mkdir(parents=True)
     for i, start in enumerate(range(0, len(frame), rows_per_file)):
-        chunk = frame.iloc[start : start + rows_per_file]
-        chunk.assign(label=chunk["label"].astype("int32")).to_parquet(folder / f"{i:04d}.parquet")
+        chunk = frame.iloc[start : start + rows_per_file].assign(
+            label=lambda c: c["label"].astype("int32")
+        )
+        for name in chunk.columns[chunk.dtypes == "category"]:
+            chunk[name] = chunk[name].cat.remove_unused_categories()
+        chunk.to_parquet(folder / f"{i:04d}.parquet")
     return folder
 
 

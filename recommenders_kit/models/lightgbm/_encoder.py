@@ -27,8 +27,8 @@ METHODS = ("ordinal", "count", "target")
 SUFFIX = {"ordinal": "", "count": "_count", "target": "_te"}
 _FORMAT = 2
 E = TypeVar("E", bound="EncoderBase")
-# one categorical column's summed training statistics: its values (None: missing), then rows
-# and clicks per (value, fold), one matrix row per value
+#: One categorical column's summed training statistics: its values (None: missing), then rows
+#: and clicks per (value, fold), one matrix row per value.
 Summary = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -277,12 +277,13 @@ class EncoderBase(Params):
         return cols
 
 
-def stats_schema(n_folds: int) -> str:
-    """Columns of :func:`partial_stats` rows: column, value (None: missing), then rows
-    (``size0`` ...) and clicks (``clicks0`` ...) per fold."""
-    sizes = [f"size{f} long" for f in range(n_folds)]
-    clicks = [f"clicks{f} double" for f in range(n_folds)]
-    return ", ".join(["col string", "v string", *sizes, *clicks])
+def stats_fields(n_folds: int) -> list[tuple[str, str]]:
+    """(name, type) of the columns of :func:`partial_stats` rows: column and value (string;
+    value None: missing), then rows (``size0`` ..., long) and clicks (``clicks0`` ...,
+    double) per fold."""
+    sizes = [(f"size{f}", "long") for f in range(n_folds)]
+    clicks = [(f"clicks{f}", "double") for f in range(n_folds)]
+    return [("col", "string"), ("v", "string"), *sizes, *clicks]
 
 
 def partial_stats(
@@ -292,7 +293,7 @@ def partial_stats(
     n_folds: int,
 ) -> pd.DataFrame:
     """Rows and clicks per fold of each (column, value) of a block of training rows, as
-    :func:`stats_schema` rows: one per value seen (value None: missing), the folds side by
+    :func:`stats_fields` rows: one per value seen (value None: missing), the folds side by
     side (``folds`` None: all in fold 0). ``columns`` maps each categorical column to its
     ``(codes, labels)`` (see :func:`value_codes`). Summaries of disjoint blocks add up to
     the summary of their union."""

@@ -57,7 +57,7 @@ from recommenders_kit.models.lightgbm._encoder import (
     arrow_codes,
     arrow_positions,
     partial_stats,
-    stats_schema,
+    stats_fields,
 )
 from recommenders_kit.spark import is_local
 
@@ -149,9 +149,9 @@ class FeatureEncoder(EncoderBase):
         width = self.n_folds if "target" in self.methods else 1
         summarize = functools.partial(_summarize, cats, nums, label, self.n_folds, width)
         sizes, clicks = [f"size{f}" for f in range(width)], [f"clicks{f}" for f in range(width)]
-        total = sum(F.col(c) for c in sizes)
+        total = functools.reduce(operator.add, [F.col(c) for c in sizes])
         merged = (
-            source.mapInArrow(summarize, stats_schema(width))
+            source.mapInArrow(summarize, ", ".join(map(" ".join, stats_fields(width))))
             .groupBy("col", "v")
             .agg(*[F.sum(c).alias(c) for c in sizes + clicks])
             .where((total >= self.min_count) | F.col("v").isNull() | _is_special())
@@ -298,8 +298,7 @@ def _summarize(
         {f"size{f}": 0 for f in range(width)} | {f"clicks{f}": 0.0 for f in range(width)}
     )
     arrow = {"string": pa.string(), "long": pa.int64(), "double": pa.float64()}
-    fields = (field.split() for field in stats_schema(width).split(", "))
-    schema = pa.schema([(name, arrow[kind]) for name, kind in fields])
+    schema = pa.schema([(name, arrow[kind]) for name, kind in stats_fields(width)])
     yield pa.RecordBatch.from_pandas(rows, schema=schema, preserve_index=False)
 
 
