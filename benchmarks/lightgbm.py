@@ -9,10 +9,11 @@ Peak memory: the Python process's peak resident set, and for SynapseML also the 
 
 With ``--encoders``: the Criteo encoders alone (fit and transform of the training rows, the
 same ordinal + count + out-of-fold target features) on pandas against Spark, on ``local[2]``
-and on the loopback cluster, Spark reading the rows from parquet (its first call in a new
-session shown apart, the ratio from the second); the encoded values are
-compared (equal to 1e-9 where the folds are the same: the target features here use a fold
-column).
+and on the loopback cluster, Spark reading the rows from parquet files that hold only their
+own rows' values, as a job's would (its first call in a new session shown apart, the ratio
+from the faster of two warm calls against the faster of two pandas calls); the encoded values
+are compared (equal to 1e-9 where the folds are the same: the target features here use a
+fold column).
 
 Run:  .venv/bin/python -m benchmarks.lightgbm [--sizes 100000 1000000] [--synapse-max 1000000]
       [--spark-memory 6g]
@@ -126,8 +127,9 @@ ENCODER_METHODS = ("ordinal", "count", "target")
 
 def encoder_rows(n: int, masters: list[str], tmp: Path) -> list[list]:
     """Encode ``n`` generated training rows on pandas and on Spark; check they agree. Spark
-    runs twice in one session: the first call in a new session (Python workers start, the
-    JVM compiles its hot paths) and a second, warm one; the ratio is the warm call's."""
+    runs three times in one session: the first call in a new session (Python workers start,
+    the JVM compiles its hot paths), then two warm ones; the ratio is the faster warm call's
+    against the faster of two pandas calls."""
     from benchmarks._spark import session
     from recommenders_kit.datasets import criteo
     from recommenders_kit.models.lightgbm import spark as lgb_spark
@@ -135,9 +137,12 @@ def encoder_rows(n: int, masters: list[str], tmp: Path) -> list[list]:
     frame, _ = generate(n, seed=0)
     frame["fold"] = (np.arange(n) % 5).astype("int32")
     kw = {"methods": ENCODER_METHODS, "min_count": MIN_COUNT, "col_fold": "fold"}
-    start = time.perf_counter()
-    want = FeatureEncoder(**kw).fit_transform(frame)
-    t_pandas = time.perf_counter() - start
+    pandas_seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        want = FeatureEncoder(**kw).fit_transform(frame)
+        pandas_seconds.append(time.perf_counter() - start)
+    t_pandas = min(pandas_seconds)
     rows = [[f"{n:,}", "pandas", "-", t_pandas, 1.0, "-"]]
     files = parquet(frame.assign(row=np.arange(n)), tmp / f"encode-{n}")
     sample = np.random.default_rng(0).choice(n, 2000, replace=False)
@@ -146,7 +151,7 @@ def encoder_rows(n: int, masters: list[str], tmp: Path) -> list[list]:
             schema = criteo.spark_schema().add("fold", "integer").add("row", "long")
             data = spark.read.schema(schema).parquet(str(files))
             seconds = []
-            for _ in range(2):
+            for _ in range(3):
                 start = time.perf_counter()
                 encoded = lgb_spark.FeatureEncoder(**kw).fit_transform(data)
                 encoded.write.format("noop").mode("overwrite").save()
@@ -160,8 +165,8 @@ def encoder_rows(n: int, masters: list[str], tmp: Path) -> list[list]:
                     f"{n:,}",
                     f"Spark {master}",
                     seconds[0],
-                    seconds[1],
-                    seconds[1] / t_pandas,
+                    min(seconds[1:]),
+                    min(seconds[1:]) / t_pandas,
                     f"{np.nanmax(diff):.1e}",
                 ]
             )
