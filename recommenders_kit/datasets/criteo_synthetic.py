@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.datasets.criteo import CAT_COLS, DEFAULT_HEADER, INT_COLS
 
@@ -158,8 +159,6 @@ def write_parquet(
     are written under a temporary name and renamed, so a file that exists is complete; a
     failed write removes its temporary file.
     """
-    from tqdm.auto import tqdm
-
     _check_args(n_rows, base_rate)
     require_positive_int(rows_per_file, "rows_per_file")
     out = Path(folder)
@@ -168,28 +167,30 @@ def write_parquet(
     intercept: float | None = None
     paths = []
     n_files = -(-n_rows // rows_per_file)
-    for i in tqdm(range(n_files), desc="writing parquet", unit="file", disable=not progress):
-        n = min(rows_per_file, n_rows - i * rows_per_file)
-        rng = np.random.default_rng([seed, i])
-        ints, columns = _numeric_columns(rng, n)
-        cats, categorical = _categorical_columns(rng, n)
-        if planted is None:  # centred and calibrated on the first file
-            planted = _Planted.draw(np.random.default_rng(seed), _x0(ints).mean())
-        logit = planted.logit(ints, cats)
-        if intercept is None:
-            intercept = _intercept(logit, base_rate)
-        p = _sigmoid(logit + intercept)
-        frame = _frame((rng.random(n) < p).astype(np.int8), columns, categorical)
-        frame[PROBABILITY_COL] = p
-        path = out / f"part-{i:05d}.parquet"
-        staging = out / f".{path.name}.tmp"
-        try:
-            frame.to_parquet(staging, index=False)
-        except BaseException:
-            staging.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing
-            raise
-        staging.replace(path)
-        paths.append(str(path))
+    with progress_bar(n_files, "writing parquet", "file", progress) as bar:
+        for i in range(n_files):
+            n = min(rows_per_file, n_rows - i * rows_per_file)
+            rng = np.random.default_rng([seed, i])
+            ints, columns = _numeric_columns(rng, n)
+            cats, categorical = _categorical_columns(rng, n)
+            if planted is None:  # centred and calibrated on the first file
+                planted = _Planted.draw(np.random.default_rng(seed), _x0(ints).mean())
+            logit = planted.logit(ints, cats)
+            if intercept is None:
+                intercept = _intercept(logit, base_rate)
+            p = _sigmoid(logit + intercept)
+            frame = _frame((rng.random(n) < p).astype(np.int8), columns, categorical)
+            frame[PROBABILITY_COL] = p
+            path = out / f"part-{i:05d}.parquet"
+            staging = out / f".{path.name}.tmp"
+            try:
+                frame.to_parquet(staging, index=False)
+            except BaseException:
+                staging.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing
+                raise
+            staging.replace(path)
+            paths.append(str(path))
+            bar.update(1)
     return paths
 
 

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+from recommenders_kit._progress import progress_bar
 from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag
 
 log = logging.getLogger(__name__)
@@ -330,8 +331,6 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool
     A short read raises ``http.client.IncompleteRead`` (retryable); the bytes received so
     far stay in ``part`` for the next attempt to resume.
     """
-    from tqdm.auto import tqdm
-
     offset = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": "recommenders-kit"})
     if offset:
@@ -351,15 +350,14 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool
         received = offset
         with (
             open(part, mode) as out,
-            tqdm(
-                total=total,
+            progress_bar(
+                total,
+                part.name[: -len(".part")],
+                "B",
+                progress,
                 initial=offset,
-                unit="B",
                 unit_scale=True,
                 unit_divisor=1024,
-                desc=part.name[: -len(".part")],
-                disable=not progress,
-                leave=False,
             ) as bar,
         ):
             while block := response.read(_CHUNK):

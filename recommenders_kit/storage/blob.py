@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_pandas_frame
 
 MANIFEST = "_MANIFEST.json"
@@ -66,9 +67,7 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=self.desc, unit="B", unit_scale=True, leave=False)
+            self.bar = progress_bar(total, self.desc, "B", unit_scale=True)
         self.bar.update(current - self.bar.n)
 
     def close(self) -> None:

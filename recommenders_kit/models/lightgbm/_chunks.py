@@ -18,8 +18,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from recommenders_kit._progress import progress_bar
 from recommenders_kit.datasets.parquet import ParquetRows, Piece
-from recommenders_kit.models.lightgbm._common import progress_bar
 from recommenders_kit.models.lightgbm._encoder import EncoderBase
 
 

@@ -41,13 +41,6 @@ DEFAULT_PARAMS: dict[str, Any] = {
 MODEL_FILE, ENCODER_FILE, META_FILE = "model.txt", "encoder.json", "meta.json"
 
 
-def progress_bar(total: int, desc: str, unit: str, enabled: bool) -> Any:
-    """A tqdm bar (disabled when not ``enabled``); use it as a context manager."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False)
-
-
 def check_training_args(
     num_boost_round: int, early_stopping_rounds: int, valid_fraction: float
 ) -> None:

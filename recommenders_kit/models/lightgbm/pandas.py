@@ -51,6 +51,7 @@ from typing import Any, TypeAlias, TypeGuard, cast
 import numpy as np
 import pandas as pd
 
+from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.datasets.parquet import ParquetRows, Source
@@ -60,7 +61,6 @@ from recommenders_kit.models.lightgbm._common import (
     DEFAULT_PARAMS,
     ModelMeta,
     check_training_args,
-    progress_bar,
     read_folder,
     write_folder,
 )
@@ -415,9 +415,7 @@ class _Progress:
     """A tqdm bar advanced by a LightGBM callback."""
 
     def __init__(self, total: int, enabled: bool):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, desc="boosting", unit="tree", disable=not enabled, leave=False)
+        self.bar = progress_bar(total, "boosting", "tree", enabled)
 
     def callback(self, env: Any) -> None:
         self.bar.update(1)
