@@ -15,10 +15,16 @@ from tqdm.std import tqdm as text_bar
 from recommenders_kit._progress import progress_bar, widgets_available
 
 
+def ipython(monkeypatch, config: dict) -> None:
+    """Make this process look like an IPython shell with ``config`` (a Jupyter kernel's has
+    ``IPKernelApp``)."""
+    shell = types.SimpleNamespace(config=config)
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+
+
 def kernel(monkeypatch, with_widgets: bool) -> None:
     """Make this process look like a Jupyter kernel, with or without ipywidgets."""
-    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
-    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    ipython(monkeypatch, {"IPKernelApp": {}})
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -68,6 +74,5 @@ def test_kernel_with_ipywidgets_chooses_widgets(monkeypatch):
 
 @pytest.mark.parametrize("config", [{}, {"TerminalIPythonApp": {}}])
 def test_ipython_in_a_terminal_is_not_a_kernel(monkeypatch, config):
-    shell = types.SimpleNamespace(config=config)
-    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    ipython(monkeypatch, config)
     assert not widgets_available()
