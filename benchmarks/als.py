@@ -226,7 +226,7 @@ def _collected_top_k(spark_model) -> pd.DataFrame:
 
     uf = spark_model.model.userFactors.orderBy("id").toPandas()
     itf = spark_model.model.itemFactors.orderBy("id").toPandas()
-    seen = spark_model._seen.toPandas()
+    seen = spark_model.seen.toPandas()
     user_ids, item_ids = uf["id"].to_numpy(), itf["id"].to_numpy()
     rows = pd.Index(user_ids).get_indexer(seen["userID"])
     cols = pd.Index(item_ids).get_indexer(seen["itemID"])
@@ -238,9 +238,8 @@ def _collected_top_k(spark_model) -> pd.DataFrame:
         item_ids,
         np.vstack(uf["features"]).astype(np.float32),
         np.vstack(itf["features"]).astype(np.float32),
-        mask,
     )
-    users, items, scores = factors.top_k(factors.user_rows(), 10, remove_seen=True)
+    users, items, scores = factors.top_k(factors.user_rows(), 10, seen=mask)
     return pd.DataFrame({"userID": users, "itemID": items, "prediction": scores})
 
 

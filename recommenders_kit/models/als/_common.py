@@ -1,10 +1,10 @@
 """What the two ALS engines share: parameter checks, the factor model, its top-k kernel
 (internal).
 
-:class:`Factors` is a fitted ALS model as plain numpy: the user and item ids, their factor
-matrices and the training pairs to leave out. Its :meth:`Factors.top_k` scores a block of
-users against all items by matrix multiplication, masks the seen items and keeps the k best
-with ``argpartition``. The pandas twin uses it for all users at once; the Spark twin runs it in
+:class:`Factors` is a fitted ALS model as plain numpy: the user and item ids and their factor
+matrices. Its :meth:`Factors.top_k` scores a block of users against all items by matrix
+multiplication, masks the items each user has seen and keeps the k best with
+``argpartition``. The pandas twin uses it for all users at once; the Spark twin runs it in
 the executors on one (user block, item block) pair at a time.
 """
 
@@ -17,11 +17,21 @@ import numpy as np
 import pandas as pd
 
 from recommenders_kit._validate import require_choice, require_positive_int
+from recommenders_kit.errors import InputError
 
 if TYPE_CHECKING:
     from scipy import sparse
 
 COLD_START_STRATEGIES = ("drop", "nan")
+
+
+def require_seen(seen: object, remove_seen: bool) -> None:
+    """With ``remove_seen``, the training pairs must be known (a loaded model may lack them)."""
+    if remove_seen and seen is None:
+        raise InputError(
+            "the training pairs are unknown (model loaded without them): use "
+            "remove_seen=False or call set_seen(train)"
+        )
 
 
 def check_params(
@@ -52,15 +62,13 @@ class Factors:
     """A fitted factor model as numpy arrays.
 
     ``user_ids`` / ``item_ids``: the ids of the factor rows (sorted); ``user_factors`` /
-    ``item_factors``: float32 matrices with one row per id; ``seen``: the training pairs as a
-    boolean (users x items) CSR matrix, or None when unknown.
+    ``item_factors``: float32 matrices with one row per id.
     """
 
     user_ids: np.ndarray
     item_ids: np.ndarray
     user_factors: np.ndarray
     item_factors: np.ndarray
-    seen: sparse.csr_matrix | None = None
 
     def user_rows(self, users: object = None) -> np.ndarray:
         """Factor rows of ``users`` (all when None): distinct, in order of first appearance,
@@ -71,23 +79,25 @@ class Factors:
         return rows[rows >= 0]
 
     def top_k(
-        self, rows: np.ndarray, k: int, remove_seen: bool, block_size: int = 2048
+        self,
+        rows: np.ndarray,
+        k: int,
+        seen: sparse.csr_matrix | None = None,
+        block_size: int = 2048,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(user ids, item ids, scores) of the k best items of the users at factor ``rows``:
-        per user, best first, ties by item id; seen items left out with ``remove_seen``."""
+        per user, best first, ties by item id; the items marked in ``seen`` (a boolean users
+        x items CSR matrix over all factor rows) left out."""
         require_positive_int(k, "k")
-        if remove_seen and self.seen is None:
-            raise ValueError(
-                "the training pairs are unknown (model loaded without them): use "
-                "remove_seen=False or call set_seen(train)"
-            )
         k_eff = min(k, len(self.item_ids))
         out: tuple[list, list, list] = ([], [], [])
         for start in range(0, len(rows), block_size):
             block = rows[start : start + block_size]
-            seen = self.seen[block] if remove_seen and self.seen is not None else None
             users, items, scores = top_k_block(
-                self.user_factors[block], self.item_factors, seen, k_eff
+                self.user_factors[block],
+                self.item_factors,
+                None if seen is None else seen[block],
+                k_eff,
             )
             out[0].append(self.user_ids[block][users])
             out[1].append(self.item_ids[items])

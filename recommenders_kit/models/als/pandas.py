@@ -2,7 +2,8 @@
 
 :class:`ALSRecommender` is the pandas twin of :class:`recommenders_kit.models.als.spark.
 ALSRecommender`: the same methods and output frames, pandas in and out, trained by
-``implicit``'s conjugate-gradient ALS (C++), 30-50x faster than Spark on one machine.
+``implicit``'s conjugate-gradient ALS (C++): for data that fits one machine (how much faster
+than Spark it is: ``benchmarks/als.py`` and the README).
 
 The confidence model is Spark's: an observed pair with rating ``r`` gets confidence
 ``1 + alpha * r`` (``implicit`` is handed that matrix; its own ``alpha`` stays 1), unobserved
@@ -31,12 +32,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,8 +49,13 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.models.als._common import Factors, Fingerprint, check_params
-from recommenders_kit.models.base import Params, refuse_existing, require_fitted
+from recommenders_kit.errors import ModelFormatError
+from recommenders_kit.models.als._common import Factors, Fingerprint, check_params, require_seen
+from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.persistence import replacing_folder
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["RECOMMENDED_TOP_K", "ALSRecommender"]
 
@@ -118,7 +122,8 @@ class ALSRecommender(Params):
         self.col_user, self.col_item = col_user, col_item
         self.col_rating, self.col_prediction = col_rating, col_prediction
         self.num_threads, self.progress = num_threads, progress
-        self.factors: Factors | None = None
+        self.model: Factors | None = None
+        self.seen: sparse.csr_matrix | None = None
         self.fingerprint: Fingerprint | None = None
 
     # ------------------------------------------------------------ training
@@ -148,25 +153,20 @@ class ALSRecommender(Params):
                 num_threads=self.num_threads,
             )
             solver.fit(matrix, show_progress=self.progress)
-        seen = _csr(np.ones(len(users), bool), user_rows, item_cols, shape)
-        self.factors = Factors(
-            user_ids, item_ids, solver.user_factors, solver.item_factors, seen.astype(bool)
-        )
+        self.model = Factors(user_ids, item_ids, solver.user_factors, solver.item_factors)
+        self.seen = _csr(np.ones(len(users), bool), user_rows, item_cols, shape).astype(bool)
         self.fingerprint = _fingerprint(train[[self.col_user, self.col_item, self.col_rating]])
         return self
 
     def set_seen(self, train: pd.DataFrame) -> ALSRecommender:
         """Replace the training pairs that ``remove_seen`` leaves out."""
-        factors = require_fitted(self.factors, self)
+        factors = require_fitted(self.model, self)
         users, items, _ = self._checked(train, with_rating=False)
         rows = np.searchsorted(factors.user_ids, users).clip(max=len(factors.user_ids) - 1)
         cols = np.searchsorted(factors.item_ids, items).clip(max=len(factors.item_ids) - 1)
         known = (factors.user_ids[rows] == users) & (factors.item_ids[cols] == items)
         shape = (len(factors.user_ids), len(factors.item_ids))
-        seen = _csr(np.ones(known.sum(), bool), rows[known], cols[known], shape)
-        self.factors = Factors(
-            factors.user_ids, factors.item_ids, factors.user_factors, factors.item_factors, seen
-        )
+        self.seen = _csr(np.ones(known.sum(), bool), rows[known], cols[known], shape)
         return self
 
     # ------------------------------------------------------------ scoring
@@ -177,7 +177,7 @@ class ALSRecommender(Params):
         Pairs with a user or item unseen in training are dropped (``cold_start_strategy
         "drop"``) or scored NaN (``"nan"``).
         """
-        factors = require_fitted(self.factors, self)
+        factors = require_fitted(self.model, self)
         users, items, _ = self._checked(pairs, with_rating=False)
         rows = pd.Index(factors.user_ids).get_indexer(users)
         cols = pd.Index(factors.item_ids).get_indexer(items)
@@ -206,12 +206,14 @@ class ALSRecommender(Params):
             DataFrame (user, item, prediction), up to k rows per known user, per user best
             first, ties by item id; users in the order asked.
         """
-        factors = require_fitted(self.factors, self)
+        factors = require_fitted(self.model, self)
         require_positive_int(k, "k")
+        require_seen(self.seen, remove_seen)
         if isinstance(users, pd.DataFrame):
             require_pandas_frame(users, [self.col_user], "users")
             users = users[self.col_user]
-        user_ids, item_ids, scores = factors.top_k(factors.user_rows(users), k, remove_seen)
+        seen = self.seen if remove_seen else None
+        user_ids, item_ids, scores = factors.top_k(factors.user_rows(users), k, seen)
         return pd.DataFrame(
             {self.col_user: user_ids, self.col_item: item_ids, self.col_prediction: scores}
         )
@@ -219,56 +221,47 @@ class ALSRecommender(Params):
     # ------------------------------------------------------------ persistence
 
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
-        """Write the folder ``path`` (atomically): ``factors.npz`` (user and item ids, factor
-        matrices, the training pairs as CSR arrays; numpy's format, no pickle) and
-        ``meta.json`` (format, parameters, training-data fingerprint). An existing folder is
-        replaced only with ``overwrite``. Returns the folder."""
-        factors = require_fitted(self.factors, self)
-        folder = Path(path)
-        refuse_existing(folder, overwrite)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
-            seen = factors.seen
+        """Write the folder ``path``: ``factors.npz`` (user and item ids, factor matrices,
+        the training pairs as CSR arrays; numpy's format, no pickle) and ``meta.json``
+        (format, parameters, training-data fingerprint). An existing folder is replaced only
+        with ``overwrite``, and kept if the save fails
+        (:func:`~recommenders_kit.models.persistence.replacing_folder`). Returns the folder."""
+        factors = require_fitted(self.model, self)
+        with replacing_folder(path, overwrite) as staging:
             arrays = {
                 "user_ids": factors.user_ids,
                 "item_ids": factors.item_ids,
                 "user_factors": factors.user_factors,
                 "item_factors": factors.item_factors,
             }
-            if seen is not None:
-                arrays.update(seen_indptr=seen.indptr, seen_indices=seen.indices)
+            if self.seen is not None:
+                arrays.update(seen_indptr=self.seen.indptr, seen_indices=self.seen.indices)
             np.savez(staging / _FACTORS, **arrays)
-            fingerprint = asdict(require_fitted(self.fingerprint, self))
             meta = {
                 "format": _FORMAT,
                 "engine": "implicit",
                 "params": self.get_params(),
-                "fingerprint": fingerprint,
+                "fingerprint": asdict(require_fitted(self.fingerprint, self)),
             }
             (staging / _META).write_text(json.dumps(meta, indent=2))
-            if folder.exists():
-                shutil.rmtree(folder)
-            staging.rename(folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return str(folder)
+        return str(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ALSRecommender:
-        """Load a folder written by :meth:`save`; refuses a newer format or a damaged file."""
+        """Load a folder written by :meth:`save`; refuses a newer format or a damaged file
+        (:class:`~recommenders_kit.errors.ModelFormatError`)."""
         folder = Path(path)
         try:
             meta = json.loads((folder / _META).read_text())
         except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{folder / _META}: not a saved ALS model ({e})") from None
+            raise ModelFormatError(f"{folder / _META}: not a saved ALS model ({e})") from None
         if meta.get("format", 0) > _FORMAT or meta.get("engine") != "implicit":
-            raise ValueError(
+            raise ModelFormatError(
                 f"{folder} holds format {meta.get('format')} ({meta.get('engine')}); this "
                 f"recommenders_kit reads format {_FORMAT} (implicit): upgrade it"
             )
         obj = cls(**meta["params"])
-        obj.factors = _load_factors(folder / _FACTORS)
+        obj.model, obj.seen = _load_factors(folder / _FACTORS)
         obj.fingerprint = Fingerprint(**meta["fingerprint"])
         return obj
 
@@ -319,14 +312,15 @@ def _fingerprint(frame: pd.DataFrame) -> Fingerprint:
     )
 
 
-def _load_factors(path: Path) -> Factors:
+def _load_factors(path: Path) -> tuple[Factors, sparse.csr_matrix | None]:
+    """The factors and the training pairs (None if not saved) of a ``factors.npz``."""
     from scipy import sparse
 
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(
+        raise ModelFormatError(
             f"{path}: not a readable factors file ({e}); save the model again"
         ) from None
     seen = None
@@ -336,10 +330,7 @@ def _load_factors(path: Path) -> Factors:
         seen = sparse.csr_matrix(
             (np.ones(len(indices), bool), indices, arrays["seen_indptr"]), shape=shape
         )
-    return Factors(
-        arrays["user_ids"],
-        arrays["item_ids"],
-        arrays["user_factors"],
-        arrays["item_factors"],
-        seen=seen,
+    factors = Factors(
+        arrays["user_ids"], arrays["item_ids"], arrays["user_factors"], arrays["item_factors"]
     )
+    return factors, seen

@@ -43,8 +43,15 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.models.als._common import Fingerprint, check_params, top_k_block
+from recommenders_kit.errors import ModelFormatError
+from recommenders_kit.models.als._common import (
+    Fingerprint,
+    check_params,
+    require_seen,
+    top_k_block,
+)
 from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.persistence import replacing_uri, require_committed
 from recommenders_kit.spark import hadoop_path, is_local
 
 if TYPE_CHECKING:
@@ -67,7 +74,7 @@ RECOMMENDED_TOP_K: dict[str, Any] = {
 #: Users and items per block of the executors' top-k scoring (a block pair is a float32
 #: matrix of USER_BLOCK x ITEM_BLOCK scores: 32 MiB).
 USER_BLOCK, ITEM_BLOCK = 2048, 4096
-_FORMAT = 1
+_FORMAT = 2  # 2: the _COMMITTED marker
 
 
 class ALSRecommender(Params):
@@ -124,7 +131,7 @@ class ALSRecommender(Params):
         self.num_blocks, self.checkpoint_dir = num_blocks, checkpoint_dir
         self.model: ALSModel | None = None
         self.fingerprint: Fingerprint | None = None
-        self._seen: SparkDataFrame | None = None
+        self.seen: SparkDataFrame | None = None
 
     # ------------------------------------------------------------ training
 
@@ -158,7 +165,7 @@ class ALSRecommender(Params):
         )
         self.model = als.fit(data)
         self.fingerprint = _fingerprint(data, self.col_user, self.col_item)
-        self._seen = data.select(self.col_user, self.col_item)
+        self.seen = data.select(self.col_user, self.col_item)
         return self
 
     def _ensure_checkpoint_dir(self, spark: SparkSession) -> None:
@@ -182,7 +189,7 @@ class ALSRecommender(Params):
     def set_seen(self, train: SparkDataFrame) -> ALSRecommender:
         """Give a loaded model the training pairs that ``remove_seen`` leaves out."""
         require_spark_frame(train, [self.col_user, self.col_item], "train")
-        self._seen = train.select(self.col_user, self.col_item)
+        self.seen = train.select(self.col_user, self.col_item)
         return self
 
     # ------------------------------------------------------------ scoring
@@ -219,11 +226,7 @@ class ALSRecommender(Params):
 
         model = require_fitted(self.model, self)
         require_positive_int(k, "k")
-        if remove_seen and self._seen is None:
-            raise ValueError(
-                "the training pairs are unknown (model loaded without them): use "
-                "remove_seen=False or call set_seen(train)"
-            )
+        require_seen(self.seen, remove_seen)
         user_blocks = self._user_blocks(model, users, remove_seen)
         n_items = require_fitted(self.fingerprint, self).items
         item_blocks = _blocks(
@@ -253,8 +256,8 @@ class ALSRecommender(Params):
             self._check_ids(users, [self.col_user], "users")
             wanted = users.select(F.col(self.col_user).cast("int").alias("id")).distinct()
             factors = factors.join(wanted, on="id", how="left_semi")
-        if remove_seen and self._seen is not None:
-            seen = self._seen.groupBy(F.col(self.col_user).alias("id")).agg(
+        if remove_seen and self.seen is not None:
+            seen = self.seen.groupBy(F.col(self.col_user).alias("id")).agg(
                 F.collect_list(F.col(self.col_item).cast("int")).alias("seen")
             )
             factors = factors.join(seen, on="id", how="left")
@@ -265,39 +268,49 @@ class ALSRecommender(Params):
     # ------------------------------------------------------------ persistence
 
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
-        """Save to ``path`` (local path or any Hadoop URI: dbfs:/, abfss://, ...); returns it.
+        """Save to ``path`` (local path or any Hadoop URI: dbfs:/, abfss:/, ...); returns it.
 
-        Layout: ``path/model`` (Spark ML ALSModel) and ``path/metadata`` (JSON text: the
-        parameters, column names and the training-data fingerprint).
+        Layout: ``path/model`` (Spark ML ALSModel), ``path/metadata`` (JSON text: the
+        parameters, column names and the training-data fingerprint) and the marker
+        ``path/_COMMITTED``, written last. The folder is written beside ``path`` and moved
+        into place (:func:`~recommenders_kit.models.persistence.replacing_uri`): an existing
+        model is replaced only with ``overwrite``, and kept if the save fails.
         """
         model = require_fitted(self.model, self)
         path = os.fspath(path)
-        writer = model.write().overwrite() if overwrite else model.write()
-        writer.save(f"{path}/model")
-        fingerprint = asdict(require_fitted(self.fingerprint, self))
-        meta = {"format": _FORMAT, "params": self.get_params(), "fingerprint": fingerprint}
         spark = _active_spark()
-        text = spark.sparkContext.parallelize([json.dumps(meta)], 1)
-        if overwrite:
-            _delete(spark, f"{path}/metadata")
-        text.saveAsTextFile(f"{path}/metadata")
+        with replacing_uri(spark, path, overwrite) as staging:
+            model.write().save(f"{staging}/model")
+            fingerprint = asdict(require_fitted(self.fingerprint, self))
+            meta = {"format": _FORMAT, "params": self.get_params(), "fingerprint": fingerprint}
+            text = spark.sparkContext.parallelize([json.dumps(meta)], 1)
+            text.saveAsTextFile(f"{staging}/metadata")
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ALSRecommender:
-        """Load a model saved by :meth:`save`. Call :meth:`set_seen` before recommending
-        with ``remove_seen=True``."""
+        """Load a model saved by :meth:`save`; refuses a folder whose save did not finish
+        or of a newer format (:class:`~recommenders_kit.errors.ModelFormatError`). Call
+        :meth:`set_seen` before recommending with ``remove_seen=True``."""
         from pyspark.ml.recommendation import ALSModel
 
         path = os.fspath(path)
-        lines = _active_spark().sparkContext.textFile(f"{path}/metadata").collect()
+        spark = _active_spark()
+        fs, metadata = hadoop_path(spark, f"{path}/metadata")
+        if not fs.exists(metadata):
+            raise ModelFormatError(f"{path} holds no saved ALS model: {path}/metadata is missing")
+        lines = spark.sparkContext.textFile(f"{path}/metadata").collect()
         if len(lines) != 1:
-            raise ValueError(f"{path}/metadata is not a recommenders_kit ALS model's metadata")
+            raise ModelFormatError(
+                f"{path}/metadata is not a recommenders_kit ALS model's metadata"
+            )
         meta = json.loads(lines[0])
         if meta.get("format", 0) > _FORMAT:
-            raise ValueError(
+            raise ModelFormatError(
                 f"{path} was saved by a newer recommenders_kit (format {meta['format']})"
             )
+        if meta.get("format", 0) >= 2:  # format 1 folders were written without the marker
+            require_committed(spark, path)
         obj = cls(**meta["params"])
         obj.model = ALSModel.load(f"{path}/model")
         obj.fingerprint = Fingerprint(**meta["fingerprint"])
@@ -396,8 +409,3 @@ def _active_spark() -> SparkSession:
     if spark is None:
         raise RuntimeError("no active Spark session: start one with start_or_get_spark()")
     return spark
-
-
-def _delete(spark: SparkSession, uri: str) -> None:
-    fs, target = hadoop_path(spark, uri)
-    fs.delete(target, True)

@@ -7,23 +7,22 @@ A saved click model is a folder that needs no pickle, the same from either engin
 * ``encoder.json``: the encoder's settings and statistics;
 * ``meta.json``: :class:`ModelMeta`.
 
-Folders are written next to their destination and renamed into place, so an interrupted save
-never leaves a half-written model where one is expected (a replaced folder is moved aside
-first and deleted only once the new one is in place).
+Folders are written through :func:`~recommenders_kit.models.persistence.replacing_folder`:
+an interrupted save never leaves a half-written model, nor loses the one it was replacing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recommenders_kit._validate import require_positive_int
-from recommenders_kit.models.base import refuse_existing
+from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.models.base import Params
+from recommenders_kit.models.persistence import replacing_folder
 
 #: LightGBM parameters used unless overridden (names as LightGBM spells them).
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -56,10 +55,13 @@ def check_training_args(
 class ModelMeta:
     """What ``meta.json`` records about a trained click model.
 
+    ``params``: the LightGBM parameters training used (defaults, the user's, the seed);
     ``best_iteration``: the trees to use when scoring (None: all of them); ``valid``: the
     validation AUC and logloss at that iteration, when known; ``trained_with``: ``lightgbm``
     or ``synapseml``; ``model_version``: a label the scoring service reports (default: the
-    folder's name).
+    folder's name); ``model_params``: the model's constructor keywords but the encoder (its
+    own ``encoder.json`` holds it), so ``load`` gives back the model that was saved (None in
+    folders written before it was recorded).
     """
 
     params: dict[str, Any]
@@ -72,6 +74,7 @@ class ModelMeta:
     valid: dict[str, float] = field(default_factory=dict)
     trained_with: str = "lightgbm"
     model_version: str | None = None
+    model_params: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=float)
@@ -90,26 +93,14 @@ def write_folder(
     meta: ModelMeta,
     overwrite: bool = False,
 ) -> str:
-    """Write the three files into ``path`` atomically (a sibling temporary folder renamed
-    into place); an existing folder is replaced only with ``overwrite``. Returns the folder."""
-    folder = Path(path)
-    refuse_existing(folder, overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    replaced = staging.with_name(staging.name + ".replaced")
-    try:
+    """Write the three files into the folder ``path`` through
+    :func:`~recommenders_kit.models.persistence.replacing_folder` (an existing folder is
+    replaced only with ``overwrite``, and kept if the save fails). Returns the folder."""
+    with replacing_folder(path, overwrite) as staging:
         (staging / MODEL_FILE).write_text(model_text)
         (staging / ENCODER_FILE).write_text(encoder_json)
         (staging / META_FILE).write_text(meta.to_json())
-        if folder.exists():  # moved aside, not deleted, until the new folder is in place
-            folder.rename(replaced)
-        staging.rename(folder)
-    finally:
-        if replaced.exists() and not folder.exists():
-            replaced.rename(folder)  # the new one never arrived: the old one stays
-        shutil.rmtree(replaced, ignore_errors=True)
-        shutil.rmtree(staging, ignore_errors=True)
-    return str(folder)
+    return str(path)
 
 
 def read_folder(path: str | os.PathLike[str]) -> tuple[str, str, ModelMeta | None]:
@@ -121,3 +112,29 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[str, str, ModelMeta | Non
     meta_path = folder / META_FILE
     meta = ModelMeta.from_json(meta_path.read_text()) if meta_path.exists() else None
     return (folder / MODEL_FILE).read_text(), (folder / ENCODER_FILE).read_text(), meta
+
+
+def saved_params(model: Params) -> dict[str, Any]:
+    """The constructor keywords ``meta.json`` records: all but the encoder."""
+    return {k: v for k, v in model.get_params().items() if k != "encoder"}
+
+
+def restored_params(meta: ModelMeta | None) -> dict[str, Any]:
+    """The constructor keywords (but the encoder) of a saved model: as saved; for a folder
+    written before they were recorded, the training parameters that differ from the
+    defaults and the boosting settings; none without ``meta.json``."""
+    if meta is None:
+        return {"progress": False}
+    if meta.model_params is not None:
+        return dict(meta.model_params)
+    ignored = {"seed", "data_random_seed", "metric"}
+    params = {
+        k: v for k, v in meta.params.items() if k not in ignored and DEFAULT_PARAMS.get(k) != v
+    }
+    return {
+        "params": params,
+        "num_boost_round": meta.num_boost_round,
+        "early_stopping_rounds": meta.early_stopping_rounds,
+        "seed": meta.params.get("seed", DEFAULT_SEED),
+        "progress": False,
+    }

@@ -43,6 +43,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,12 +57,14 @@ from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.datasets.parquet import ParquetRows, Source
 from recommenders_kit.evaluation.pandas.classification import binary_logloss, roc_auc
-from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.base import Params, clone, require_fitted
 from recommenders_kit.models.lightgbm._common import (
     DEFAULT_PARAMS,
     ModelMeta,
     check_training_args,
     read_folder,
+    restored_params,
+    saved_params,
     write_folder,
 )
 from recommenders_kit.models.lightgbm._encoder import EncoderBase, StatsSum, value_codes
@@ -232,7 +235,7 @@ class LightGBMClickModel(Params):
         self.params = dict(params or {})
         self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds
         self.valid_fraction, self.seed, self.progress = valid_fraction, seed, progress
-        self.booster: Any = None
+        self.model: Any = None
         self.meta: ModelMeta | None = None
 
     @property
@@ -255,9 +258,13 @@ class LightGBMClickModel(Params):
 
         ``callbacks``: extra LightGBM callbacks (e.g. a sweep's pruning check); they see the
         validation set as ``"valid"`` with metrics ``binary_logloss`` and ``auc``.
+
+        The model fits its own unfitted copy of the encoder it was given (:func:`clone`), so
+        one encoder object passed to several models is never shared between them.
         """
         import lightgbm as lgb
 
+        self.encoder = clone(self.encoder)
         train, valid = self._split(train, valid)
         dtrain = self._dataset(train)
         dvalid = self._dataset(valid, reference=dtrain)
@@ -267,7 +274,7 @@ class LightGBMClickModel(Params):
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         bar = _Progress(self.num_boost_round, self.progress)
         try:
-            self.booster = lgb.train(
+            self.model = lgb.train(
                 {**self.booster_params, "metric": METRICS},
                 dtrain,
                 num_boost_round=self.num_boost_round,
@@ -277,7 +284,7 @@ class LightGBMClickModel(Params):
             )
         finally:
             bar.close()
-        best = self.booster.best_iteration or self.booster.current_iteration()
+        best = self.model.best_iteration or self.model.current_iteration()
         valid_scores = {
             "auc": history["valid"]["auc"][best - 1],
             "logloss": history["valid"]["binary_logloss"][best - 1],
@@ -343,6 +350,7 @@ class LightGBMClickModel(Params):
             trees=trees,
             valid=valid,
             trained_with=trained_with,
+            model_params=saved_params(self),
         )
 
     def predict_proba(self, data: Data | Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -354,7 +362,7 @@ class LightGBMClickModel(Params):
         probabilities, faster for a handful of rows (a scoring request), see
         :meth:`FeatureEncoder.transform_records`.
         """
-        booster = require_fitted(self.booster, self)
+        booster = require_fitted(self.model, self)
         best = (self.meta.best_iteration if self.meta else None) or None
         if isinstance(data, pd.DataFrame):
             x = self.encoder.transform(data)
@@ -380,33 +388,32 @@ class LightGBMClickModel(Params):
 
     def feature_importance(self, importance_type: str = "gain") -> pd.Series:
         """Importance per feature (``"gain"`` or ``"split"``), largest first."""
-        booster = require_fitted(self.booster, self)
+        booster = require_fitted(self.model, self)
         values = booster.feature_importance(importance_type=importance_type)
         return pd.Series(values, index=booster.feature_name()).sort_values(ascending=False)
 
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
         """Write ``model.txt``, ``encoder.json`` and ``meta.json`` into the folder ``path``
         (atomically; an existing folder is replaced only with ``overwrite``); returns it."""
-        booster = require_fitted(self.booster, self)
+        booster = require_fitted(self.model, self)
         best = self.meta.best_iteration if self.meta else None
         text = booster.model_to_string(num_iteration=best)
         return write_folder(path, text, self.encoder.to_json(), self._saved_meta(), overwrite)
 
     def _saved_meta(self) -> ModelMeta:
-        return self.meta or self._meta(None, None, {}, "lightgbm")
+        if self.meta is None:
+            return self._meta(None, None, {}, "lightgbm")
+        return dataclasses.replace(self.meta, model_params=saved_params(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LightGBMClickModel:
-        """Load a folder written by :meth:`save` (by either engine's model)."""
+        """Load a folder written by :meth:`save` (by either engine's model), with the
+        constructor keywords it was saved with."""
         import lightgbm as lgb
 
         text, encoder_json, meta = read_folder(path)
-        obj = cls(encoder=FeatureEncoder.from_json(encoder_json), progress=False)
-        if meta is not None:
-            obj.params = {k: v for k, v in meta.params.items() if k != "seed"}
-            obj.num_boost_round = meta.num_boost_round
-            obj.early_stopping_rounds = meta.early_stopping_rounds
-        obj.booster = lgb.Booster(model_str=text)
+        obj = cls(encoder=FeatureEncoder.from_json(encoder_json), **restored_params(meta))
+        obj.model = lgb.Booster(model_str=text)
         obj.meta = meta
         return obj
 

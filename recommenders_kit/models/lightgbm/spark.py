@@ -44,12 +44,14 @@ import pandas as pd
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_SEED
-from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.base import Params, clone, require_fitted
 from recommenders_kit.models.lightgbm._common import (
     DEFAULT_PARAMS,
     ModelMeta,
     check_training_args,
     read_folder,
+    restored_params,
+    saved_params,
     write_folder,
 )
 from recommenders_kit.models.lightgbm._encoder import (
@@ -414,12 +416,14 @@ class LightGBMClickModel(Params):
         """Fit the encoder on ``train`` and train LightGBM with early stopping on ``valid``.
 
         ``callbacks`` must be None: SynapseML trains in the executors, where Python callbacks
-        cannot run (the argument is there to keep the pandas twin's signature)."""
+        cannot run (the argument is there to keep the pandas twin's signature). The model
+        fits its own unfitted copy of the encoder it was given, as the pandas twin does."""
         from pyspark.sql import functions as F
 
         if callbacks:
             raise ValueError("callbacks cannot run inside SynapseML's training")
         require_spark_frame(train, [], "train")
+        self.encoder = clone(self.encoder)
         if valid is None:
             weights = [1 - self.valid_fraction, self.valid_fraction]
             train, valid = train.randomSplit(weights, seed=self.seed)
@@ -450,6 +454,7 @@ class LightGBMClickModel(Params):
             categorical_features=self.encoder.categorical_features,
             trees=trees,
             trained_with="synapseml",
+            model_params=saved_params(self),
         )
         return self
 
@@ -515,7 +520,12 @@ class LightGBMClickModel(Params):
         from synapse.ml.lightgbm import LightGBMClassificationModel
 
         text, encoder_json, meta = read_folder(path)
-        obj = cls(encoder=FeatureEncoder.from_json(encoder_json))
+        params = restored_params(meta)
+        # a folder from the pandas twin may carry LightGBM parameters SynapseML lacks
+        params["params"] = {
+            k: v for k, v in params.get("params", {}).items() if k in PARAM_NAMES or k in _SET_HERE
+        }
+        obj = cls(encoder=FeatureEncoder.from_json(encoder_json), **params)
         model = LightGBMClassificationModel.loadNativeModelFromString(text)
         obj.model = model.setFeaturesCol("_features").setParams(**_INTERNAL_COLUMNS)
         obj.meta = meta

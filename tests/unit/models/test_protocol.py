@@ -1,6 +1,8 @@
 """Every model class follows one protocol, checked by behaviour: constructor keywords spelled
-out, ``get_params()``, ``fit`` returning ``self``, one output frame shape, ``save`` returning
-where it wrote, ``load`` giving the same answers, one error before ``fit``."""
+out, ``get_params()``, copies that share nothing, ``fit`` returning ``self``, the fitted state
+under the same names on both engines, one output frame shape, ``save`` returning where it
+wrote, an interrupted save that keeps the old model, ``load`` giving the same answers and the
+same parameters, one error before ``fit``."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import pandas as pd
 import pytest
 
 from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models import base
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import spark as als_spark
-from recommenders_kit.models.base import ClickModel, NotFittedError, Recommender
+from recommenders_kit.models.base import ClickModel, NotFittedError, Params, Recommender, clone
 from recommenders_kit.models.lightgbm import pandas as lgb_pandas
 from recommenders_kit.models.lightgbm import spark as lgb_spark
+from recommenders_kit.models.lightgbm._common import ModelMeta
 
 RECOMMENDERS = [
     pytest.param(als_pandas.ALSRecommender, "pandas", id="als.pandas"),
@@ -56,7 +60,7 @@ def test_constructor_keywords_are_spelled_out(cls):
     assert not [n for n in names if n.endswith("_col")], "column keywords are spelled col_*"
     model = cls()
     assert list(model.get_params()) == names[1:]
-    assert type(model)(**model.get_params()).get_params() == model.get_params()
+    assert _plain(type(model)(**model.get_params()).get_params()) == _plain(model.get_params())
 
 
 @pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
@@ -114,3 +118,109 @@ def test_click_model_protocol(cls, engine, tmp_path, request):
 def _encoder(engine: str):
     module = lgb_pandas if engine == "pandas" else lgb_spark
     return module.FeatureEncoder(min_count=5)
+
+
+def _plain(params: dict) -> dict:
+    """Parameters with nested models (a click model's encoder) as (class, their parameters)."""
+    return {
+        k: (type(v), _plain(v.get_params())) if isinstance(v, Params) else v
+        for k, v in params.items()
+    }
+
+
+def _raise(error: Exception):
+    """A function that raises ``error`` whatever it is called with: a failure injected."""
+
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+OTHER_RATINGS = RATINGS.assign(itemID=(RATINGS["itemID"] * 3 + 1) % 20, rating=1.0)
+
+
+def _fitted_recommender(cls, engine, request, frame=RATINGS, **kw):
+    model = cls(rank=4, max_iter=3, seed=5, **kw)
+    assert all(getattr(model, name) is None for name in base.RECOMMENDER_STATE)
+    model.fit(_frame(engine, frame, request))
+    assert all(getattr(model, name) is not None for name in base.RECOMMENDER_STATE)
+    return model
+
+
+def _recs(model, k=3) -> pd.DataFrame:
+    key = ["userID", "itemID"]
+    return _pandas(model.recommend_k_items(k=k)).sort_values(key).reset_index(drop=True)
+
+
+@pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
+def test_recommender_copies_share_nothing(cls, engine, request):
+    model = _fitted_recommender(cls, engine, request)
+    before = _recs(model)
+    copy = type(model)(**model.get_params())
+    assert copy.model is None
+    copy.fit(_frame(engine, OTHER_RATINGS, request))
+    pd.testing.assert_frame_equal(_recs(model), before)
+
+
+@pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
+def test_recommender_interrupted_save_keeps_the_old_model(cls, engine, tmp_path, request):
+    model = _fitted_recommender(cls, engine, request, reg_param=0.25)
+    where = model.save(tmp_path / "model")
+    other = _fitted_recommender(cls, engine, request, frame=OTHER_RATINGS)
+    other.get_params = _raise(OSError("disk full"))  # called once the factors are written
+    with pytest.raises(OSError, match="disk full"):
+        other.save(where, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    loaded = cls.load(where).set_seen(_frame(engine, RATINGS, request))
+    pd.testing.assert_frame_equal(_recs(loaded), _recs(model))
+    assert _plain(loaded.get_params()) == _plain(model.get_params())
+
+
+def _click_rows(engine, request, seed):
+    rows, _ = generate(1500, seed=seed)
+    if engine == "pandas":
+        return rows, rows
+    from recommenders_kit.datasets import criteo
+
+    return rows, criteo.to_spark(request.getfixturevalue("spark"), rows)
+
+
+def _probabilities(model, engine, rows) -> np.ndarray:
+    scored = model.predict_proba(rows)
+    if engine == "pandas":
+        return scored
+    return scored.select("probability").toPandas()["probability"].to_numpy()
+
+
+@pytest.mark.parametrize(("cls", "engine"), CLICK_MODELS)
+def test_click_model_copies_share_nothing(cls, engine, tmp_path, request):
+    encoder = _encoder(engine)
+    model = cls(encoder=encoder, params={"num_leaves": 15}, num_boost_round=10, progress=False)
+    assert model.model is None
+    assert model.meta is None
+    _, train = _click_rows(engine, request, seed=3)
+    model.fit(train)
+    assert all(getattr(model, name) is not None for name in base.CLICK_MODEL_STATE)
+    assert encoder.stats is None  # the model fitted its own copy of the encoder
+    _, test = _click_rows(engine, request, seed=4)
+    before = _probabilities(model, engine, test)
+    _, other = _click_rows(engine, request, seed=5)
+    copy = clone(model)
+    assert copy.model is None
+    assert copy.encoder.stats is None
+    copy.fit(other)
+    np.testing.assert_array_equal(_probabilities(model, engine, test), before)
+
+    # an interrupted save keeps the old model; load gives back the parameters saved
+    where = model.save(tmp_path / "model")
+    failing = ModelMeta.to_json  # written last, after the trees and the encoder
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ModelMeta, "to_json", _raise(OSError("full")))
+        with pytest.raises(OSError, match="full"):
+            copy.save(where, overwrite=True)
+    assert ModelMeta.to_json is failing
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    loaded = cls.load(where)
+    np.testing.assert_allclose(_probabilities(loaded, engine, test), before, rtol=1e-12)
+    assert _plain(loaded.get_params()) == _plain(model.get_params())

@@ -45,7 +45,7 @@ def test_confidence_is_spark_s(monkeypatch):
 
 def brute_force(model: ALSRecommender, train: pd.DataFrame, k: int) -> pd.DataFrame:
     """Score every item for every user with numpy, drop seen ones, sort by (-score, item)."""
-    f = model.factors
+    f = model.model
     scores = f.user_factors @ f.item_factors.T
     seen = set(zip(train["userID"], train["itemID"], strict=True))
     rows = []
@@ -79,7 +79,7 @@ def test_top_k_equals_brute_force_of_the_same_factors(split, model):
 
 
 def test_predict_scores_pairs_and_cold_start(model):
-    f = model.factors
+    f = model.model
     pairs = pd.DataFrame({"userID": [f.user_ids[0], 10**6], "itemID": [f.item_ids[3], 1]})
     got = model.predict(pairs)
     assert len(got) == 1
@@ -92,7 +92,7 @@ def test_predict_scores_pairs_and_cold_start(model):
 def test_one_thread_is_deterministic(split):
     a = ALSRecommender(rank=8, max_iter=3, num_threads=1, seed=3).fit(split[0])
     b = ALSRecommender(rank=8, max_iter=3, num_threads=1, seed=3).fit(split[0])
-    np.testing.assert_array_equal(a.factors.user_factors, b.factors.user_factors)
+    np.testing.assert_array_equal(a.model.user_factors, b.model.user_factors)
 
 
 @pytest.mark.spark

@@ -68,7 +68,7 @@ def test_model_from_parquet_equals_the_in_memory_model(files, frame, tmp_path):
 
     whole, streamed = model().fit(frame), model().fit(files)
     assert streamed.encoder.stats == whole.encoder.stats
-    assert streamed.booster.dump_model()["tree_info"] == whole.booster.dump_model()["tree_info"]
+    assert streamed.model.dump_model()["tree_info"] == whole.model.dump_model()["tree_info"]
     assert streamed.meta == whole.meta
     p = whole.predict_proba(frame)
     np.testing.assert_array_equal(streamed.predict_proba(files), p)
@@ -101,4 +101,4 @@ def test_a_bad_chunk_stops_the_run_with_its_name(files, tmp_path):
     (tmp_path / "part-00002.parquet").write_bytes(b"PAR1 cut short")
     with pytest.raises(ValueError, match="part-00002.parquet: not a readable parquet file"):
         model.fit(tmp_path)
-    assert model.booster is None
+    assert model.model is None

@@ -1,14 +1,18 @@
-"""The saved model folder: an interrupted save leaves either the old folder or nothing, never
-a half-written one."""
+"""The saved click-model folder: its three files, and the constructor keywords that ``load``
+gives back (also from folders written before they were recorded)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import pytest
 
-from recommenders_kit.models.lightgbm import _common
-from recommenders_kit.models.lightgbm._common import ModelMeta, read_folder, write_folder
+from recommenders_kit.models.lightgbm._common import (
+    ModelMeta,
+    read_folder,
+    restored_params,
+    write_folder,
+)
 
 META = ModelMeta({"objective": "binary"}, 10, 0, None, ["a"], [])
 
@@ -20,41 +24,21 @@ def test_write_then_read(tmp_path):
         write_folder(tmp_path / "m", "other", "{}", META)
     write_folder(tmp_path / "m", "other", "{}", META, overwrite=True)
     assert read_folder(folder)[0] == "other"
-    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # nothing left beside it
 
 
-@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "replacing one"])
-def test_an_interrupted_save_leaves_no_half_written_folder(tmp_path, monkeypatch, existing):
-    if existing:
-        write_folder(tmp_path / "m", "old trees", "{}", META)
-
-    def interrupted(self: Path, text: str) -> None:  # the disk fills, or Ctrl-C, mid-save
-        if self.name == _common.META_FILE:
-            raise KeyboardInterrupt
-        original(self, text)
-
-    original = Path.write_text
-    monkeypatch.setattr(Path, "write_text", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_folder(tmp_path / "m", "new trees", "{}", META, overwrite=True)
-    monkeypatch.undo()
-    assert [p.name for p in tmp_path.iterdir()] == (["m"] if existing else [])
-    if existing:
-        assert read_folder(tmp_path / "m")[0] == "old trees"
-
-
-def test_a_failed_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
-    write_folder(tmp_path / "m", "old trees", "{}", META)
-    original = Path.rename
-
-    def failing(self: Path, target: Path) -> Path:
-        if Path(target).name == "m" and not self.name.endswith(".replaced"):
-            raise OSError("rename failed")  # the new folder cannot be moved into place
-        return original(self, target)
-
-    monkeypatch.setattr(Path, "rename", failing)
-    with pytest.raises(OSError, match="rename failed"):
-        write_folder(tmp_path / "m", "new trees", "{}", META, overwrite=True)
-    monkeypatch.undo()
-    assert [p.name for p in tmp_path.iterdir()] == ["m"]
-    assert read_folder(tmp_path / "m")[0] == "old trees"
+def test_restored_params_are_the_saved_ones_or_what_an_old_folder_tells():
+    saved = dataclasses.replace(META, model_params={"params": {"num_leaves": 15}, "seed": 3})
+    assert restored_params(saved) == {"params": {"num_leaves": 15}, "seed": 3}
+    # older folders saved only the booster's parameters: keep those the user changed
+    old = dataclasses.replace(
+        META,
+        params={"objective": "binary", "num_leaves": 15, "max_bin": 255, "seed": 3},
+        num_boost_round=40,
+    )
+    assert restored_params(old) == {
+        "params": {"num_leaves": 15},
+        "num_boost_round": 40,
+        "early_stopping_rounds": 0,
+        "seed": 3,
+        "progress": False,
+    }
