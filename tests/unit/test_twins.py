@@ -83,3 +83,26 @@ def test_every_public_name_is_documented(template):
             value = getattr(module, name)
             if callable(value):
                 assert value.__doc__, f"{module.__name__}.{name}"
+
+
+MODEL_TWINS = [
+    ("recommenders_kit.models.als", "ALSRecommender", "RECOMMENDER_STATE"),
+    ("recommenders_kit.models.lightgbm", "LightGBMClickModel", "CLICK_MODEL_STATE"),
+    ("recommenders_kit.models.lightgbm", "FeatureEncoder", None),
+]
+
+
+@pytest.mark.parametrize(("package", "name", "state"), MODEL_TWINS)
+def test_twins_are_equal_in_state(package, name, state):
+    """The same public attributes on both engines (the constructor keywords they share, the
+    fitted state under the names the protocol documents), and no state of only one engine."""
+    from recommenders_kit.models import base
+
+    pandas_model = getattr(_module(package, "pandas"), name)()
+    spark_model = getattr(_module(package, "spark"), name)()
+    one_engine = set(spark_model.get_params()) ^ set(pandas_model.get_params())
+    pandas_state = {k for k in vars(pandas_model) if not k.startswith("_")} - one_engine
+    spark_state = {k for k in vars(spark_model) if not k.startswith("_")} - one_engine
+    assert pandas_state == spark_state
+    if state:
+        assert set(getattr(base, state)) <= pandas_state
