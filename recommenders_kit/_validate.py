@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from recommenders_kit.errors import InputError, InputTypeError
+
 
 def require_columns(columns: Iterable[str], required: Sequence[str], frame_name: str) -> None:
     """Raise ``ValueError`` naming every column of ``required`` missing from ``columns``."""
     present = set(columns)
     missing = [c for c in required if c not in present]
     if missing:
-        raise ValueError(f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}")
+        raise InputError(f"{frame_name} is missing column(s) {missing}; it has {sorted(present)}")
 
 
 def require_pandas_frame(frame: object, columns: Sequence[str], name: str) -> None:
@@ -23,7 +25,7 @@ def require_pandas_frame(frame: object, columns: Sequence[str], name: str) -> No
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+        raise InputTypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     require_columns(frame.columns, columns, name)
 
 
@@ -33,19 +35,19 @@ def require_spark_frame(frame: object, columns: Sequence[str], name: str) -> Non
     from pyspark.sql import DataFrame
 
     if not isinstance(frame, DataFrame):
-        raise TypeError(f"{name} must be a Spark DataFrame, got {type(frame).__name__}")
+        raise InputTypeError(f"{name} must be a Spark DataFrame, got {type(frame).__name__}")
     require_columns(frame.columns, columns, name)
 
 
 def require_choice(value: str, choices: Sequence[str], param: str) -> None:
     """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
     if value not in choices:
-        raise ValueError(f"{param} must be one of {list(choices)}, got {value!r}")
+        raise InputError(f"{param} must be one of {list(choices)}, got {value!r}")
 
 
 def require_positive_int(value: int, param: str) -> None:
     """Raise ``TypeError``/``ValueError`` unless ``value`` is an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{param} must be an int, got {type(value).__name__}")
+        raise InputTypeError(f"{param} must be an int, got {type(value).__name__}")
     if value < 1:
-        raise ValueError(f"{param} must be >= 1, got {value}")
+        raise InputError(f"{param} must be >= 1, got {value}")

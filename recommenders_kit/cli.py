@@ -19,6 +19,8 @@ a bad row) ends with one ``error: ...`` line on stderr and exit code 1; tracebac
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ import click
 from recommenders_kit import __version__
 from recommenders_kit.constants import DEFAULT_SEED, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
 from recommenders_kit.datasets.movielens import SIZES
+from recommenders_kit.errors import RecommendersKitError
 from recommenders_kit.models.als import ENGINES as ALS_ENGINES
 from recommenders_kit.serving.server import DEFAULT_THREADS, ENGINES, SPARK_MODES
 from recommenders_kit.settings import DEBUG_ENV, env_flag
@@ -48,18 +51,43 @@ class _Main(click.Group):
 
 
 def explain(error: BaseException) -> str:
-    """One line for a failure: the library's own message, also when it comes back wrapped in
-    a Spark job failure (a Python error raised in an executor), else the error's class and
-    first line."""
-    text = str(error)
-    for line in text.splitlines():  # an executor's Python error, as Spark reports it
-        for kind in ("ValueError: ", "FileNotFoundError: ", "TypeError: "):
-            if line.startswith(kind):
-                return line[len(kind) :]
-    first = next(iter(text.strip().splitlines()), "")
-    if isinstance(error, ValueError | OSError | RuntimeError | TypeError | KeyError):
+    """One line for a failure, chosen by the error's type: the message of the library's own
+    errors (:class:`~recommenders_kit.errors.RecommendersKitError`) and of the built-in ones
+    for bad input and files; for a Spark job that a Python error in an executor failed, that
+    error's own line (Spark hands it over only as the executor's traceback text); anything
+    else, its class and first line."""
+    first = next(iter(str(error).strip().splitlines()), "")
+    if isinstance(error, RecommendersKitError | ValueError | OSError | TypeError | KeyError):
+        return first or type(error).__name__
+    remote = _executor_error(error)
+    if remote is not None:
+        return remote
+    if isinstance(error, RuntimeError):
         return first or type(error).__name__
     return f"{type(error).__name__}: {first[:500]} (--debug shows the traceback)"
+
+
+def _executor_error(error: BaseException) -> str | None:
+    """The message of the Python error that failed a Spark job in an executor: pyspark hands
+    it over as the executor's traceback text (in a ``PythonException``, or in the Java
+    error of an RDD job), whose last ``Name: message`` line is the error raised."""
+    spark_errors = tuple(
+        getattr(sys.modules.get(module), name, None)
+        for module, name in (("pyspark.errors", "PythonException"), ("py4j.protocol", "Py4JError"))
+    )
+    if not isinstance(error, tuple(e for e in spark_errors if isinstance(e, type))):
+        return None  # (no Spark ran if pyspark is not loaded)
+    text = str(error)
+    start = text.rfind(_TRACEBACK)
+    if start < 0:
+        return None
+    python_part = text[start:].split("\n\tat ")[0]  # Java frames follow the Python traceback
+    raised = [m for m in map(_RAISED.match, python_part.splitlines()) if m]
+    return raised[-1].group(1) if raised else None
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+_RAISED = re.compile(r"^[\w.]+(?:Error|Exception): (.*)$")
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

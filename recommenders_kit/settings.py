@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 
+from recommenders_kit.errors import InputError
+
 CACHE_ENV = "RECOMMENDERS_KIT_CACHE"
 OFFLINE_ENV = "RECOMMENDERS_KIT_OFFLINE"
 MIRROR_ENV = "RECOMMENDERS_KIT_MIRROR"
@@ -49,4 +51,4 @@ def env_flag(name: str, default: bool = False) -> bool:
         return True
     if value in _NO:
         return False
-    raise ValueError(f"${name} must be one of 1/true/yes/on or 0/false/no/off, got {value!r}")
+    raise InputError(f"${name} must be one of 1/true/yes/on or 0/false/no/off, got {value!r}")

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from recommenders_kit.errors import SetupError
 from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     context = spark.sparkContext
     jvm, jsc = context._jvm, context._jsc
     if jvm is None or jsc is None:
-        raise RuntimeError("the Spark session is stopped")
+        raise SetupError("the Spark session is stopped")
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(jsc.hadoopConfiguration()), path
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from recommenders_kit.errors import InputError
+
 _INT_KINDS = {"int8", "int16", "int32", "int64", "Int8", "Int16", "Int32", "Int64"}
 _FLOAT_KINDS = {"float32", "float64", "Float32", "Float64"}
 _OVERFLOW = "__overflow__"
@@ -94,7 +96,7 @@ def _raise_first_bad_line(
             if line or allow_short_rows:
                 problem = _line_problem(line.split(sep), names, dtypes, allow_short_rows)
             if problem:
-                raise ValueError(
+                raise InputError(
                     f"{path}, line {number}: {problem} (separator {sep!r}): {line[:200]!r}"
                 ) from error
 

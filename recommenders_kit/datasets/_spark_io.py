@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from recommenders_kit.errors import InputError, StorageError
 from recommenders_kit.settings import SPARK_DATA_ENV
 from recommenders_kit.spark import hadoop_path, is_local
 
@@ -27,7 +28,7 @@ def spark_readable_path(
     if not shared:
         if is_local(spark):
             return local_path.resolve().as_uri()
-        raise ValueError(
+        raise InputError(
             f"spark_data_path is required on a cluster (master "
             f"{spark.sparkContext.master!r}): executors cannot read the driver's {local_path}. "
             f"Pass a shared directory such as 'dbfs:/tmp/recommenders_kit' or set "
@@ -42,5 +43,5 @@ def spark_readable_path(
         fs.copyFromLocalFile(False, True, source, staging)
         fs.delete(target, False)
         if not fs.rename(staging, target):
-            raise OSError(f"could not move {staging} to {target}")
+            raise StorageError(f"could not move {staging} to {target}")
     return target.toString()

@@ -33,6 +33,7 @@ from recommenders_kit.constants import DEFAULT_LABEL_COL
 from recommenders_kit.datasets import download as _dl
 from recommenders_kit.datasets._reader import read_delimited
 from recommenders_kit.datasets._spark_io import spark_readable_path
+from recommenders_kit.errors import InputError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -73,14 +74,14 @@ DATASETS: dict[str, CriteoFormat] = {
 
 def _format(size: str) -> CriteoFormat:
     if not isinstance(size, str) or size.lower() not in DATASETS:
-        raise ValueError(f"size must be one of {list(DATASETS)}, got {size!r}")
+        raise InputError(f"size must be one of {list(DATASETS)}, got {size!r}")
     return DATASETS[size.lower()]
 
 
 def _header(header: Sequence[str] | None) -> list[str]:
     names = list(DEFAULT_HEADER if header is None else header)
     if len(names) != len(DEFAULT_HEADER) or len(set(names)) != len(names):
-        raise ValueError(
+        raise InputError(
             f"header must name {len(DEFAULT_HEADER)} distinct columns (label, 13 integer, "
             f"26 categorical), got {len(names)}"
         )
@@ -139,7 +140,7 @@ def read_file(
     bad = ~frame[names[0]].isin([0, 1])
     if bad.any():
         line = int(bad.to_numpy().argmax()) + 1
-        raise ValueError(
+        raise InputError(
             f"{path}, line {line}: label {int(frame[names[0]].iloc[line - 1])} is not 0 or 1"
         )
     return frame

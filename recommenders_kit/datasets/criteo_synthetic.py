@@ -40,6 +40,7 @@ import pandas as pd
 from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.datasets.criteo import CAT_COLS, DEFAULT_HEADER, INT_COLS
+from recommenders_kit.errors import InputError
 
 #: Distinct values available per categorical column (like the real data's cardinalities).
 CARDINALITIES = [
@@ -197,7 +198,7 @@ def write_parquet(
 def _check_args(n_rows: int, base_rate: float) -> None:
     require_positive_int(n_rows, "n_rows")
     if not 0 < base_rate < 1:
-        raise ValueError(f"base_rate must be in (0, 1), got {base_rate}")
+        raise InputError(f"base_rate must be in (0, 1), got {base_rate}")
 
 
 def _frame(

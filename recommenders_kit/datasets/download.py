@@ -47,6 +47,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from recommenders_kit._progress import progress_bar
+from recommenders_kit.errors import InputError, MissingResourceError, RecommendersKitError
 from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ _CHUNK = 1 << 20
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
-class DownloadError(RuntimeError):
+class DownloadError(RecommendersKitError, RuntimeError):
     """A download failed for good (after retries, or on a non-retryable answer)."""
 
 
@@ -71,7 +72,7 @@ class ChecksumError(DownloadError):
         self.path, self.algorithm, self.expected, self.actual = path, algorithm, expected, actual
 
 
-class OfflineError(DownloadError, FileNotFoundError):
+class OfflineError(DownloadError, MissingResourceError):
     """Offline mode is on and the file is not in the cache."""
 
 
@@ -169,7 +170,7 @@ def fetch(
         DownloadError: a non-retryable HTTP answer (e.g. 404) or retries exhausted.
     """
     if retries < 0:
-        raise ValueError(f"retries must be >= 0, got {retries}")
+        raise InputError(f"retries must be >= 0, got {retries}")
     path = _target(url, dest, cache_dir)
     expected = _expected_digest(sha256, md5)
     offline = env_flag(OFFLINE_ENV) if offline is None else offline
@@ -189,10 +190,10 @@ def _target(url: str, dest: str | os.PathLike | None, cache_dir: str | os.PathLi
     """Where ``url`` is kept: ``dest`` (absolute, or relative to the cache), else the cache
     and the URL's file name; its folder exists."""
     if not isinstance(url, str) or not url:
-        raise ValueError(f"url must be a non-empty string, got {url!r}")
+        raise InputError(f"url must be a non-empty string, got {url!r}")
     name = Path(urlsplit(url).path).name if dest is None else dest
     if not name:
-        raise ValueError(f"dest is required: cannot derive a file name from url {url!r}")
+        raise InputError(f"dest is required: cannot derive a file name from url {url!r}")
     path = Path(name)
     if not path.is_absolute():
         path = get_cache_dir(cache_dir) / path
@@ -245,13 +246,13 @@ def install(
     """
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"{source} is not a file")
+        raise MissingResourceError(f"{source} is not a file")
     path = _target(url, dest, cache_dir)
     expected = _expected_digest(sha256, md5)
     if expected is not None:
         actual = file_digest(source, expected[0])
         if actual != expected[1]:
-            raise ValueError(
+            raise InputError(
                 f"{source} is not {path.name}: its {expected[0]} is {actual}, expected "
                 f"{expected[1]}; nothing was installed"
             )
@@ -369,7 +370,7 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> bool
     return offset > 0
 
 
-class ArchiveError(ValueError):
+class ArchiveError(InputError):
     """An archive is truncated, corrupt, or lacks a member the loader needs."""
 
 

@@ -45,6 +45,7 @@ from recommenders_kit.constants import (
 from recommenders_kit.datasets import download as _dl
 from recommenders_kit.datasets._reader import read_delimited
 from recommenders_kit.datasets._spark_io import spark_readable_path
+from recommenders_kit.errors import InputError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -152,18 +153,18 @@ _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 def _format(size: str) -> MovieLensFormat:
     if not isinstance(size, str) or size.lower() not in DATASETS:
-        raise ValueError(f"size must be one of {list(DATASETS)}, got {size!r}")
+        raise InputError(f"size must be one of {list(DATASETS)}, got {size!r}")
     return DATASETS[size.lower()]
 
 
 def _header(header: Sequence[str] | None) -> list[str]:
     names = list(DEFAULT_HEADER if header is None else header)
     if not 2 <= len(names) <= 4 or not all(isinstance(n, str) and n for n in names):
-        raise ValueError(
+        raise InputError(
             f"header must name 2 to 4 columns (user, item[, rating[, timestamp]]), got {header!r}"
         )
     if len(set(names)) != len(names):
-        raise ValueError(f"header has duplicate column names: {names}")
+        raise InputError(f"header has duplicate column names: {names}")
     return names
 
 
@@ -368,7 +369,7 @@ def load_spark_df(
     fmt = _format(size)
     if schema is not None:
         if len(schema.fields) != 4:
-            raise ValueError(
+            raise InputError(
                 "schema must have 4 fields (user, item, rating, timestamp), "
                 f"got {len(schema.fields)}: {schema.simpleString()}"
             )

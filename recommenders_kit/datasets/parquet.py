@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from recommenders_kit._validate import require_columns
+from recommenders_kit.errors import InputError, MissingResourceError
 
 #: What names parquet files: a folder, a file, or a list of files.
 Source: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -91,7 +92,7 @@ class ParquetRows:
         """The rows ``[start, stop)`` of this range (numbered from its first row), unread."""
         lo, hi = self._range
         if not 0 <= start <= stop <= hi - lo:
-            raise ValueError(f"row range [{start}, {stop}) is outside the {hi - lo} rows")
+            raise InputError(f"row range [{start}, {stop}) is outside the {hi - lo} rows")
         view = object.__new__(ParquetRows)
         view.files, view.columns, view._pieces = self.files, self.columns, self._pieces
         view._range = (lo + start, lo + stop)
@@ -120,7 +121,7 @@ class ParquetRows:
         try:
             table = pq.ParquetFile(piece.path).read_row_group(piece.row_group, columns=cols)
         except Exception as error:  # noqa: BLE001 - pyarrow raises several types for bad pages
-            raise ValueError(
+            raise InputError(
                 f"{piece.path}: row group {piece.row_group} unreadable: {error}"
             ) from error
         frame = table.slice(piece.lo, len(piece)).to_pandas()
@@ -140,16 +141,16 @@ def resolve_files(source: Source) -> list[Path]:
         if path.is_dir():
             files = sorted(path.glob("*.parquet"))
             if not files:
-                raise FileNotFoundError(f"{path} holds no *.parquet files")
+                raise MissingResourceError(f"{path} holds no *.parquet files")
             return files
         files = [path]
     else:
         files = [Path(p) for p in source]
         if not files:
-            raise ValueError("source is an empty list of files")
+            raise InputError("source is an empty list of files")
     for path in files:
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such parquet file")
+            raise MissingResourceError(f"{path}: no such parquet file")
     return files
 
 
@@ -160,7 +161,7 @@ def _column_kinds(path: Path) -> dict[str, str]:
     try:
         schema = pq.read_schema(path)
     except Exception as error:  # noqa: BLE001 - ArrowInvalid, OSError: not a parquet file
-        raise ValueError(f"{path}: not a readable parquet file ({error})") from error
+        raise InputError(f"{path}: not a readable parquet file ({error})") from error
     return {field.name: _kind(field.type) for field in schema}
 
 
@@ -192,7 +193,7 @@ def _check_like_first(
     require_columns(kinds, columns, str(path))
     for col in columns:
         if kinds[col] != first_kinds[col]:
-            raise ValueError(
+            raise InputError(
                 f"{path}: column {col!r} holds {kinds[col]} values, "
                 f"but {first.name} (the first file) holds {first_kinds[col]}"
             )

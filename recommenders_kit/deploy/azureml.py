@@ -44,6 +44,7 @@ from typing import Any
 
 from recommenders_kit._validate import require_choice, require_positive_int
 from recommenders_kit.deploy._requirements import requirements
+from recommenders_kit.errors import InputError, MissingResourceError
 from recommenders_kit.serving.server import gunicorn_args
 
 #: Azure ML's curated Ubuntu base image for custom environments.
@@ -65,12 +66,12 @@ class Autoscale:
     def __post_init__(self) -> None:
         require_positive_int(self.min_instances, "min_instances")
         if self.max_instances < self.min_instances:
-            raise ValueError(
+            raise InputError(
                 f"max_instances ({self.max_instances}) must be >= min_instances "
                 f"({self.min_instances})"
             )
         if not 1 <= self.target_utilization <= 100:
-            raise ValueError(f"target_utilization must be 1-100, got {self.target_utilization}")
+            raise InputError(f"target_utilization must be 1-100, got {self.target_utilization}")
         require_positive_int(self.polling_interval, "polling_interval")
 
 
@@ -88,7 +89,7 @@ def model_entity(
 
     folder = Path(path)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder: save the model first")
+        raise MissingResourceError(f"{folder} is not a folder: save the model first")
     if not (folder / "metadata").exists():  # a Spark ML model folder needs no further check
         model_folder(folder)  # raises with a clear message if it holds no servable model
     return Model(
@@ -188,12 +189,12 @@ def endpoint_entity(
     require_choice(auth_mode, ("key", "aml_token", "aad_token"), "auth_mode")
     if kind == "kubernetes":
         if not compute:
-            raise ValueError("compute (the attached Kubernetes compute's name) is required")
+            raise InputError("compute (the attached Kubernetes compute's name) is required")
         return KubernetesOnlineEndpoint(
             name=name, compute=compute, auth_mode=auth_mode, description=description
         )
     if compute:
-        raise ValueError("compute applies to kind='kubernetes' only")
+        raise InputError("compute applies to kind='kubernetes' only")
     return ManagedOnlineEndpoint(name=name, auth_mode=auth_mode, description=description)
 
 
@@ -242,13 +243,13 @@ def deployment_entity(
     )
     if kind == "managed":
         if autoscale is not None:
-            raise ValueError(
+            raise InputError(
                 "managed online deployments scale through an Azure Monitor autoscale setting "
                 "on the deployment, not through the deployment itself: create one after "
                 "deploying (or use kind='kubernetes' for target-utilisation scaling)"
             )
         if not instance_type:
-            raise ValueError("instance_type is required for a managed deployment")
+            raise InputError("instance_type is required for a managed deployment")
         return ManagedOnlineDeployment(instance_type=instance_type, **common)
     return KubernetesOnlineDeployment(
         scale_settings=_scale_settings(autoscale, instance_count),
@@ -272,7 +273,7 @@ def _deployment_settings(
     from azure.ai.ml.entities import CodeConfiguration, OnlineRequestSettings
 
     if not (Path(code) / "score.py").exists():
-        raise FileNotFoundError(
+        raise MissingResourceError(
             f"{Path(code) / 'score.py'} is missing: build code with code_folder"
         )
     return {
@@ -303,7 +304,7 @@ def _scale_settings(autoscale: Autoscale | None, instance_count: int) -> Any:
     if autoscale is None:
         return None
     if not autoscale.min_instances <= instance_count <= autoscale.max_instances:
-        raise ValueError(
+        raise InputError(
             f"instance_count ({instance_count}) must lie within autoscale's "
             f"[{autoscale.min_instances}, {autoscale.max_instances}]"
         )
@@ -345,9 +346,9 @@ def deploy(ml_client: Any, endpoint: Any, deployment: Any, *, traffic_percent: i
     (a first deployment gets 100%). Returns the endpoint as updated.
     """
     if not 0 <= traffic_percent <= 100:
-        raise ValueError(f"traffic_percent must be 0-100, got {traffic_percent}")
+        raise InputError(f"traffic_percent must be 0-100, got {traffic_percent}")
     if deployment.endpoint_name != endpoint.name:
-        raise ValueError(
+        raise InputError(
             f"deployment {deployment.name!r} targets endpoint {deployment.endpoint_name!r}, "
             f"not {endpoint.name!r}"
         )
@@ -370,7 +371,7 @@ def _shares(others: dict[str, int], name: str, percent: int) -> dict[str, int]:
     total = sum(others.values())
     if total == 0:
         if percent != 100:
-            raise ValueError(
+            raise InputError(
                 f"no other deployment takes traffic, so traffic_percent must be 100, not {percent}"
             )
         return {name: 100}
@@ -387,13 +388,13 @@ def _shares(others: dict[str, int], name: str, percent: int) -> dict[str, int]:
 def set_traffic(ml_client: Any, endpoint_name: str, traffic: dict[str, int]) -> Any:
     """Route traffic between existing deployments, e.g. ``{"blue": 90, "green": 10}``."""
     if any(not isinstance(v, int) or v < 0 for v in traffic.values()):
-        raise ValueError(f"traffic shares must be integers >= 0, got {traffic}")
+        raise InputError(f"traffic shares must be integers >= 0, got {traffic}")
     if sum(traffic.values()) != 100:
-        raise ValueError(f"traffic shares must sum to 100, got {sum(traffic.values())}: {traffic}")
+        raise InputError(f"traffic shares must sum to 100, got {sum(traffic.values())}: {traffic}")
     existing = {d.name for d in ml_client.online_deployments.list(endpoint_name)}
     unknown = sorted(set(traffic) - existing)
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"endpoint {endpoint_name!r} has no deployment(s) {unknown}; it has {sorted(existing)}"
         )
     endpoint = ml_client.online_endpoints.get(endpoint_name)

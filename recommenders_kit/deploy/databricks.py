@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from recommenders_kit.deploy._requirements import requirements
+from recommenders_kit.errors import InputError, JobFailedError, MissingResourceError
 from recommenders_kit.spark import SYNAPSEML_PACKAGE
 
 #: Databricks Runtime major versions whose Spark is 3.5 (their Scala 2.12 builds).
@@ -68,7 +69,7 @@ def check_runtime(spark_version: str) -> None:
     match = _RUNTIME.match(spark_version)
     if not match or int(match[1]) not in SPARK_35_RUNTIMES or match[3] != "2.12":
         runtimes = ", ".join(f"{v}.x" for v in SPARK_35_RUNTIMES[:-1])
-        raise ValueError(
+        raise InputError(
             f"the cluster runs Databricks Runtime {spark_version}; recommenders_kit and "
             f"SynapseML 1.1.0 need Spark 3.5 with Scala 2.12: Databricks Runtime {runtimes} "
             f"or {SPARK_35_RUNTIMES[-1]}.x (Scala 2.12)"
@@ -79,7 +80,7 @@ def build_wheel(source: str | Path, out_dir: str | Path) -> Path:
     """``python -m build --wheel`` of the checkout ``source`` into ``out_dir``."""
     source = Path(source)
     if not (source / "pyproject.toml").exists():
-        raise FileNotFoundError(
+        raise MissingResourceError(
             f"{source} is not a source checkout (no pyproject.toml): pass wheel=... (a built "
             "recommenders_kit wheel) or run from the repository"
         )
@@ -87,7 +88,7 @@ def build_wheel(source: str | Path, out_dir: str | Path) -> Path:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(Path(out_dir).glob("recommenders_kit-*.whl"))
     if result.returncode or not wheels:
-        raise RuntimeError(f"building the wheel failed:\n{result.stdout[-2000:]}{result.stderr}")
+        raise JobFailedError(f"building the wheel failed:\n{result.stdout[-2000:]}{result.stderr}")
     return wheels[-1]
 
 
@@ -152,7 +153,7 @@ def _remote_folder(target: str) -> str:
         return target
     if target.startswith("dbfs:/"):
         return target
-    raise ValueError(
+    raise InputError(
         f"target must be a Unity Catalog volume folder (/Volumes/catalog/schema/volume) or a "
         f"DBFS folder (dbfs:/...), got {target!r}"
     )

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 
 from recommenders_kit._validate import require_choice, require_positive_int
+from recommenders_kit.errors import InputError
 
 RELEVANCY_METHODS = ("top_k", "by_threshold")
 #: nDCG's gain of a relevant item: 1, its rating, or ``2 ** rating - 1``.
@@ -54,7 +55,7 @@ def check_ndcg_args(score_type: str, discfun_type: str) -> None:
 def check_eps(eps: float) -> None:
     """``logloss``'s clipping bound lies in (0, 0.5)."""
     if not 0 < eps < 0.5:
-        raise ValueError(f"eps must be in (0, 0.5), got {eps}")
+        raise InputError(f"eps must be in (0, 0.5), got {eps}")
 
 
 def check_metric_names(metrics: str | Iterable[str]) -> list[str]:
@@ -64,7 +65,7 @@ def check_metric_names(metrics: str | Iterable[str]) -> list[str]:
     valid = sorted(RANKING_METRICS + RATING_METRICS)
     unknown = [m for m in names if m not in valid]
     if unknown or not names:
-        raise ValueError(f"metrics must name some of {valid}, unknown: {unknown}")
+        raise InputError(f"metrics must name some of {valid}, unknown: {unknown}")
     return names
 
 

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recommenders_kit.errors import ModelFormatError
+from recommenders_kit.errors import AlreadyExistsError, ModelFormatError, StorageError
 from recommenders_kit.spark import hadoop_path
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ COMMITTED = "_COMMITTED"
 def refuse_existing(exists: bool, where: str | os.PathLike[str], overwrite: bool) -> None:
     """``FileExistsError`` if the destination ``exists`` and ``overwrite`` is off."""
     if exists and not overwrite:
-        raise FileExistsError(f"{where} already exists: pass overwrite=True to replace it")
+        raise AlreadyExistsError(f"{where} already exists: pass overwrite=True to replace it")
 
 
 @contextlib.contextmanager
@@ -97,10 +97,10 @@ def replacing_uri(spark: SparkSession, uri: str, overwrite: bool) -> Iterator[st
         yield staging_uri
         replaced = bool(fs.exists(target))
         if replaced and not fs.rename(target, aside):
-            raise OSError(f"could not move {uri} aside to replace it")
+            raise StorageError(f"could not move {uri} aside to replace it")
         try:
             if not fs.rename(staging, target):
-                raise OSError(f"could not move the new model into {uri}")
+                raise StorageError(f"could not move the new model into {uri}")
         except BaseException:
             if replaced:  # whatever part of the new one arrived goes; the old one comes back
                 fs.delete(target, True)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from recommenders_kit.errors import InputError
 from recommenders_kit.storage.topk import LocalTopKStore, check_model_version
 
 TOPK_KIND = "als-topk"
@@ -30,7 +31,7 @@ def save_topk_bundle(
     """
     check_model_version(model_version)
     if not popular:
-        raise ValueError("popular must hold at least one item (the fallback for unknown users)")
+        raise InputError("popular must hold at least one item (the fallback for unknown users)")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store = LocalTopKStore(documents)

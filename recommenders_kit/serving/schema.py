@@ -44,6 +44,8 @@ from pydantic import (
     create_model,
 )
 
+from recommenders_kit.errors import InputError, RecommendersKitError
+
 #: Most rows accepted in one click-scoring request (larger batches: split them, or score
 #: offline with the library).
 MAX_ROWS = 10_000
@@ -61,45 +63,53 @@ _Number = Annotated[StrictFloat, AllowInfNan(False)] | None
 _Category = Annotated[StrictStr, StringConstraints(max_length=MAX_CATEGORY_LENGTH)] | None
 
 
-class BodyError(ValueError):
-    """A request body that is not acceptable JSON: HTTP ``status`` and a message."""
+class RequestError(RecommendersKitError, ValueError):
+    """A request the service refuses: HTTP ``status`` (4xx), a message and per-field
+    ``details`` (``[{"field": ..., "problem": ...}]``); :meth:`body` is the error body."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None):
         super().__init__(message)
-        self.status = status
+        self.status, self.message, self.details = status, message, details or []
+
+    def body(self) -> dict[str, Any]:
+        """The documented JSON error body: ``{"error": ..., "details": [...]}``."""
+        body: dict[str, Any] = {"error": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
 
 
 def parse_body(raw: str | bytes) -> Any:
-    """The JSON value of a request body, within the limits above, or :class:`BodyError`.
+    """The JSON value of a request body, within the limits above, or :class:`RequestError`.
 
     >>> parse_body('{"user_id": 196, "k": 10}')
     {'user_id': 196, 'k': 10}
     >>> parse_body("[" * 100_000 + "]" * 100_000)
     Traceback (most recent call last):
     ...
-    recommenders_kit.serving.schema.BodyError: JSON nested too deeply
+    recommenders_kit.serving.schema.RequestError: JSON nested too deeply
     """
     if not raw or not raw.strip():
-        raise BodyError(400, "empty request body: send JSON with Content-Type: application/json")
+        raise RequestError(400, "empty request body: send JSON with Content-Type: application/json")
     check_body_size(len(raw))
     try:
         value = json.loads(raw, parse_int=_integer)
     except RecursionError:  # Python's parser stops at about 1,000 levels
-        raise BodyError(400, "JSON nested too deeply") from None
+        raise RequestError(400, "JSON nested too deeply") from None
     except (ValueError, TypeError) as e:  # JSONDecodeError, a too long number, bad bytes
-        raise BodyError(400, f"malformed JSON: {e}") from None
+        raise RequestError(400, f"malformed JSON: {e}") from None
     return value
 
 
 def check_body_size(size: int) -> None:
-    """A body of ``size`` bytes over :data:`MAX_BODY_BYTES` is a :class:`BodyError` (413)."""
+    """A body of ``size`` bytes over :data:`MAX_BODY_BYTES` is a :class:`RequestError` (413)."""
     if size > MAX_BODY_BYTES:
-        raise BodyError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
+        raise RequestError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
 
 
 def _integer(text: str) -> int:
     if len(text) > MAX_NUMBER_DIGITS + 1:  # + 1: a minus sign
-        raise ValueError(f"an integer of {len(text):,} characters (at most {MAX_NUMBER_DIGITS})")
+        raise InputError(f"an integer of {len(text):,} characters (at most {MAX_NUMBER_DIGITS})")
     return int(text)
 
 

@@ -19,7 +19,8 @@ import logging
 import os
 from typing import Any
 
-from recommenders_kit.serving.schema import MAX_BODY_BYTES, BodyError, check_body_size
+from recommenders_kit.errors import SetupError
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, RequestError, check_body_size
 from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def init() -> None:
     global _scorer
     model_dir = os.environ.get("AZUREML_MODEL_DIR")
     if not model_dir:
-        raise RuntimeError("AZUREML_MODEL_DIR is not set: it must name the model folder")
+        raise SetupError("AZUREML_MODEL_DIR is not set: it must name the model folder")
     _scorer = load_scorer(model_dir)
     logger.info("loaded %s model version %s", _scorer.kind, _scorer.model_version)
 
@@ -59,8 +60,8 @@ def run(request: Any) -> Any:
         return _reply(NOT_A_POST, 405)
     try:
         check_body_size(request.content_length or 0)
-    except BodyError as e:
-        return _reply({"error": str(e)}, e.status)
+    except RequestError as e:
+        return _reply(e.body(), e.status)
     try:
         body = request.stream.read(MAX_BODY_BYTES + 1)
     except Exception as e:  # a broken chunked encoding, a client gone mid-body

@@ -15,7 +15,8 @@
   never becomes ready), one that disappears later is treated as unavailable.
 
 :func:`load_scorer` picks the kind from the folder. A bad request raises
-:class:`RequestError` (status 4xx, a message, and per-field details), never anything else;
+:class:`~recommenders_kit.serving.schema.RequestError` (status 4xx, a message, and per-field
+details), never anything else;
 :func:`respond` turns a raw request body into ``(status, JSON body)`` the same way for every
 server (Azure ML's entry script and Spark Serving).
 """
@@ -30,11 +31,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from recommenders_kit.errors import InputError, MissingResourceError, StoreUnavailableError
 from recommenders_kit.serving.bundle import TOPK_KIND
 from recommenders_kit.serving.schema import (
     MAX_ROWS,
-    BodyError,
     ClickResponse,
+    RequestError,
     Source,
     TopKRequest,
     TopKResponse,
@@ -42,26 +44,12 @@ from recommenders_kit.serving.schema import (
     parse_body,
 )
 from recommenders_kit.settings import COSMOS_ENV
-from recommenders_kit.storage.topk import LocalTopKStore, StoreUnavailableError, TopKStore
+from recommenders_kit.storage.topk import LocalTopKStore, TopKStore
 
 CLICK_KIND = "lightgbm-click"
 #: The error body of a request to ``/score`` that is not a POST (status 405).
 NOT_A_POST = {"error": "POST the request as JSON to /score"}
 logger = logging.getLogger(__name__)
-
-
-class RequestError(Exception):
-    """A request the service refuses: HTTP ``status``, a message and per-field details."""
-
-    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.details = status, message, details or []
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
 
 
 def _location(loc: tuple) -> str:
@@ -176,7 +164,7 @@ def model_folder(model_dir: str | Path) -> Path:
     subfolders = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
     if len(subfolders) == 1:
         return model_folder(subfolders[0])
-    raise FileNotFoundError(
+    raise MissingResourceError(
         f"{root} holds no model: expected meta.json (top-k bundle) or model.txt (click model)"
     )
 
@@ -188,7 +176,7 @@ def load_scorer(model_dir: str | Path) -> ClickScorer | TopKScorer:
         return ClickScorer(folder)
     kind = json.loads((folder / "meta.json").read_text()).get("kind")
     if kind != TOPK_KIND:
-        raise ValueError(f"{folder / 'meta.json'}: unknown model kind {kind!r}")
+        raise InputError(f"{folder / 'meta.json'}: unknown model kind {kind!r}")
     return TopKScorer(folder)
 
 
@@ -204,8 +192,8 @@ def respond(scorer: ClickScorer | TopKScorer | None, raw: str | bytes) -> tuple[
     """
     try:
         payload = parse_body(raw)
-    except BodyError as e:
-        return e.status, {"error": str(e)}
+    except RequestError as e:
+        return e.status, e.body()
     if scorer is None:
         return 503, {"error": "the service is starting: no model is loaded yet"}
     try:

@@ -40,6 +40,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+from recommenders_kit.errors import JobFailedError, MissingResourceError
+
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
 #: The servers ``recommenders-kit serve`` runs: Azure ML's inference server, or SynapseML
 #: Spark Serving (:mod:`recommenders_kit.serving.spark_serving`).
@@ -70,7 +72,7 @@ def run(
     already set adds to (and overrides) :func:`gunicorn_args`."""
     model_dir = Path(model_dir).resolve()
     if not model_dir.is_dir():
-        raise FileNotFoundError(f"model_dir {model_dir} is not a folder")
+        raise MissingResourceError(f"model_dir {model_dir} is not a folder")
     os.environ["AZUREML_MODEL_DIR"] = str(model_dir)
     os.environ["OMP_NUM_THREADS"] = "1"
     own = os.environ.get("GUNICORN_CMD_ARGS", "")
@@ -137,7 +139,7 @@ def background(
             while not _live(probe):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
-                    raise RuntimeError(
+                    raise JobFailedError(
                         f"the scoring server did not start (exit {proc.poll()}):\n"
                         + log.read()[-3000:]
                     )

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from recommenders_kit._validate import require_choice
+from recommenders_kit.errors import InputError
 from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
 from recommenders_kit.serving.server import SPARK_MODES
 
@@ -188,7 +189,7 @@ def start(
     """
     require_choice(mode, SPARK_MODES, "mode")
     if checkpoint is None:
-        raise ValueError("checkpoint: give a folder for the query's checkpoint")
+        raise InputError("checkpoint: give a folder for the query's checkpoint")
     folder = str(Path(model_dir).resolve())
     load_scorer(folder)  # fail now, in the caller's process, on a folder without a model
     source, sink = _formats(mode)

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 from recommenders_kit._validate import require_choice
+from recommenders_kit.errors import InputError, InputTypeError
 
 
 def cumulative_shares(ratio: float | Sequence[float]) -> list[float]:
@@ -21,19 +22,19 @@ def cumulative_shares(ratio: float | Sequence[float]) -> list[float]:
     [0.5, 0.75, 1.0]
     """
     if isinstance(ratio, bool):
-        raise TypeError("ratio must be a float or a list of floats, got bool")
+        raise InputTypeError("ratio must be a float or a list of floats, got bool")
     if isinstance(ratio, (int, float)):
         if not 0 < ratio < 1 or math.isnan(ratio):
-            raise ValueError(f"ratio must be in (0, 1), got {ratio}")
+            raise InputError(f"ratio must be in (0, 1), got {ratio}")
         return [float(ratio), 1.0]
     try:
         weights = [float(w) for w in ratio]
     except (TypeError, ValueError) as e:
-        raise TypeError(f"ratio must be a float or a list of floats, got {ratio!r}") from e
+        raise InputTypeError(f"ratio must be a float or a list of floats, got {ratio!r}") from e
     if len(weights) < 2:
-        raise ValueError(f"ratio as a list needs at least 2 weights, got {weights}")
+        raise InputError(f"ratio as a list needs at least 2 weights, got {weights}")
     if any(w <= 0 or math.isnan(w) for w in weights):
-        raise ValueError(f"ratio weights must all be > 0, got {weights}")
+        raise InputError(f"ratio weights must all be > 0, got {weights}")
     total = sum(weights)
     shares, running = [], 0.0
     for w in weights[:-1]:
@@ -49,5 +50,5 @@ def group_split_args(
     shares = cumulative_shares(ratio)
     require_choice(filter_by, ("user", "item"), "filter_by")
     if isinstance(min_rating, bool) or not isinstance(min_rating, int) or min_rating < 1:
-        raise ValueError(f"min_rating must be an int >= 1, got {min_rating!r}")
+        raise InputError(f"min_rating must be an int >= 1, got {min_rating!r}")
     return shares, col_user if filter_by == "user" else col_item

@@ -29,6 +29,7 @@ from recommenders_kit.constants import (
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.split._common import cumulative_shares, group_split_args
 
 __all__ = ["chronological_split", "random_split", "stratified_split"]
@@ -37,7 +38,7 @@ __all__ = ["chronological_split", "random_split", "stratified_split"]
 def _check_frame(data: pd.DataFrame, columns: Sequence[str]) -> None:
     require_pandas_frame(data, [], "data")
     if data.empty:
-        raise ValueError("data is empty: nothing to split")
+        raise InputError("data is empty: nothing to split")
     require_columns(data.columns, columns, "data")
 
 
@@ -117,7 +118,7 @@ def _filter_min(data: pd.DataFrame, group: str, min_rating: int) -> pd.DataFrame
     counts = data.groupby(group, sort=False)[group].transform("size").to_numpy()
     kept = data[counts >= min_rating]
     if kept.empty:
-        raise ValueError(f"no {group} has at least min_rating={min_rating} interactions")
+        raise InputError(f"no {group} has at least min_rating={min_rating} interactions")
     return kept
 
 

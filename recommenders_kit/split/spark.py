@@ -22,6 +22,7 @@ from recommenders_kit.constants import (
     DEFAULT_TIMESTAMP_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.split._common import cumulative_shares, group_split_args
 
 __all__ = ["chronological_split", "random_split", "stratified_split"]
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 def _check_frame(data: SparkDataFrame, columns: Sequence[str]) -> None:
     require_spark_frame(data, columns, "data")
     if data.isEmpty():
-        raise ValueError("data is empty: nothing to split")
+        raise InputError("data is empty: nothing to split")
 
 
 def random_split(

@@ -39,12 +39,19 @@ import pandas as pd
 
 from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_pandas_frame
+from recommenders_kit.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    InputError,
+    MissingResourceError,
+    StorageError,
+)
 
 MANIFEST = "_MANIFEST.json"
 _CHUNK = 4 * 2**20
 
 
-class BlobIntegrityError(IOError):
+class BlobIntegrityError(StorageError):
     """A downloaded blob's MD5 differs from the one recorded at upload."""
 
 
@@ -123,7 +130,7 @@ class BlobStore:
                 credential = DefaultAzureCredential()
             service = BlobServiceClient(account_url, credential=credential, **client_kwargs)
         else:
-            raise ValueError(
+            raise InputError(
                 "give connection_string, account_url (with sas_token or credential, or alone for "
                 "DefaultAzureCredential), or set AZURE_STORAGE_CONNECTION_STRING"
             )
@@ -153,26 +160,26 @@ class BlobStore:
         try:
             return fn(*args, **kwargs)
         except ClientAuthenticationError as e:
-            raise PermissionError(
+            raise AccessDeniedError(
                 f"Blob Storage refused the credentials for {where} ({e.reason or _code(e)}): "
                 "check the account key, SAS token (expiry, permissions) or identity"
             ) from None
         except ResourceNotFoundError as e:
             if _code(e) == "ContainerNotFound":
-                raise FileNotFoundError(
+                raise MissingResourceError(
                     f"container {self.container_name!r} does not exist in account "
                     f"{self.account!r}: create it or pass create_container=True"
                 ) from None
-            raise FileNotFoundError(f"no blob {where}") from None
+            raise MissingResourceError(f"no blob {where}") from None
         except ResourceExistsError as e:
             if _code(e) == "ContainerAlreadyExists":
                 raise
-            raise FileExistsError(
+            raise AlreadyExistsError(
                 f"blob {where} exists: pass overwrite=True to replace it"
             ) from None
         except HttpResponseError as e:
             if e.status_code == 403:
-                raise PermissionError(
+                raise AccessDeniedError(
                     f"Blob Storage refused access to {where} ({_code(e)}): check the "
                     "credentials and their permissions"
                 ) from None
@@ -226,7 +233,7 @@ class BlobStore:
         """Upload one local file as blob ``name``; returns ``name``."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path} is not a file")
+            raise MissingResourceError(f"{path} is not a file")
         with path.open("rb") as f:
             return self.upload_stream(
                 f, name, md5=_md5_file(path), length=path.stat().st_size, overwrite=overwrite
@@ -236,7 +243,7 @@ class BlobStore:
         """Download blob ``name`` to ``path`` (checked against its MD5, renamed when complete)."""
         path = Path(path)
         if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
+            raise AlreadyExistsError(f"{path} exists: pass overwrite=True to replace it")
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(path.name + ".part")
         blob = self._container.get_blob_client(name)
@@ -280,14 +287,14 @@ class BlobStore:
         """
         folder = Path(folder)
         if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is not a folder")
+            raise MissingResourceError(f"{folder} is not a folder")
         prefix = prefix.strip("/")
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         manifest: dict[str, dict[str, Any]] = {"files": {}}
         stored = set(self.list(prefix + "/"))
         if f"{prefix}/{MANIFEST}" in stored:
             if not overwrite:
-                raise FileExistsError(
+                raise AlreadyExistsError(
                     f"folder {self.container_name}/{prefix} exists: pass overwrite=True to "
                     "replace it"
                 )
@@ -318,11 +325,11 @@ class BlobStore:
         prefix = prefix.strip("/")
         folder = Path(folder)
         if folder.exists() and not overwrite:
-            raise FileExistsError(f"{folder} exists: pass overwrite=True to replace it")
+            raise AlreadyExistsError(f"{folder} exists: pass overwrite=True to replace it")
         try:
             manifest = json.loads(self.read_bytes(f"{prefix}/{MANIFEST}"))
         except FileNotFoundError:
-            raise FileNotFoundError(
+            raise MissingResourceError(
                 f"{self.container_name}/{prefix} has no {MANIFEST}: not a folder uploaded by "
                 "upload_folder, or its upload did not finish (rerun it to resume)"
             ) from None
@@ -332,7 +339,7 @@ class BlobStore:
             for rel in manifest["files"]:
                 target = staging / PurePosixPath(rel)
                 if ".." in PurePosixPath(rel).parts:
-                    raise ValueError(f"{MANIFEST} names a path outside the folder: {rel}")
+                    raise InputError(f"{MANIFEST} names a path outside the folder: {rel}")
                 self.download_file(f"{prefix}/{rel}", target)
             _remove(folder)
             staging.replace(folder)

@@ -43,10 +43,10 @@ from recommenders_kit.constants import (
     DEFAULT_PREDICTION_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError, MissingResourceError, StoreUnavailableError
 from recommenders_kit.settings import COSMOS_ENV as _ENV
 from recommenders_kit.settings import env_flag
 from recommenders_kit.storage.topk import (
-    StoreUnavailableError,
     check_model_version,
     document_id,
     make_document,
@@ -95,7 +95,7 @@ class CosmosSettings:
         ``_CONTAINER`` / ``_VERIFY`` (``0`` to skip TLS verification), then ``overrides``."""
         endpoint = os.environ.get(_ENV + "ENDPOINT")
         if not endpoint:
-            raise ValueError(f"{_ENV}ENDPOINT is not set")
+            raise InputError(f"{_ENV}ENDPOINT is not set")
         settings = cls(
             endpoint=endpoint,
             key=os.environ.get(_ENV + "KEY") or None,
@@ -164,7 +164,7 @@ class RecommendationStore:
                 )
                 self._container.read()
         except exceptions.CosmosResourceNotFoundError:
-            raise LookupError(
+            raise MissingResourceError(
                 f"Cosmos DB container {s.database}/{s.container} does not exist at {s.endpoint}; "
                 "create it (partition key /userId) or pass create=True"
             ) from None
@@ -269,7 +269,7 @@ class RecommendationStore:
     def get(self, user: Any, model_version: str) -> dict[str, Any] | None:
         """``user``'s document for ``model_version``, or None if there is none.
 
-        Raises :class:`~recommenders_kit.storage.topk.StoreUnavailableError` when Cosmos DB does
+        Raises :class:`~recommenders_kit.errors.StoreUnavailableError` when Cosmos DB does
         not answer within ``read_timeout_s`` or the container is gone (a missing document and
         a missing container both answer 404: the container is checked, at most every
         :data:`CONTAINER_CHECK_S` seconds)."""

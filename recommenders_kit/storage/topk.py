@@ -38,6 +38,7 @@ from recommenders_kit.constants import (
     DEFAULT_PREDICTION_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 
 _VERSION = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -45,7 +46,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 def check_model_version(model_version: str) -> str:
     """A model version is 1-100 characters of letters, digits, ``.``, ``_`` and ``-``."""
     if not isinstance(model_version, str) or not _VERSION.match(model_version):
-        raise ValueError(
+        raise InputError(
             f"model_version must be 1-100 letters, digits, '.', '_' or '-'; got {model_version!r}"
         )
     return model_version
@@ -104,7 +105,7 @@ def topk_documents(
     items = ordered[col_item].to_numpy()
     scores = ordered[col_prediction].to_numpy(dtype=np.float64)
     if np.isnan(scores).any():
-        raise ValueError(f"column {col_prediction!r} holds missing scores")
+        raise InputError(f"column {col_prediction!r} holds missing scores")
     starts = (
         np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.array([], int)
     )
@@ -133,11 +134,6 @@ def popular_items(
         {"itemId": _json_scalar(item), "score": n / total, "rank": rank}
         for rank, (item, n) in enumerate(counts.items(), start=1)
     ]
-
-
-class StoreUnavailableError(RuntimeError):
-    """A :class:`TopKStore` could not answer in time (down, unreachable, its container gone):
-    the caller decides what to serve meanwhile."""
 
 
 @runtime_checkable
@@ -169,7 +165,7 @@ class LocalTopKStore:
                     try:
                         docs.append(json.loads(line))
                     except json.JSONDecodeError as e:
-                        raise ValueError(
+                        raise InputError(
                             f"{path}, line {line_no}: not a JSON document ({e})"
                         ) from None
         return cls(docs)

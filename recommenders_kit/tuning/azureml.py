@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from recommenders_kit._validate import require_choice, require_positive_int
+from recommenders_kit.errors import InputError, MissingResourceError
 from recommenders_kit.tuning.objectives import ALSObjective, LightGBMObjective
 from recommenders_kit.tuning.space import SPACES, Dimension, Uniform
 
@@ -84,7 +85,7 @@ def sweep_job(
     require_positive_int(max_total_trials, "max_total_trials")
     require_positive_int(max_concurrent_trials, "max_concurrent_trials")
     if not (Path(code) / "recommenders_kit").is_dir():
-        raise FileNotFoundError(f"{code} holds no recommenders_kit package: use ml.code_folder")
+        raise MissingResourceError(f"{code} holds no recommenders_kit package: use ml.code_folder")
     objective = KINDS[kind][0]
     return SweepJob(
         trial=CommandJob(
@@ -120,18 +121,18 @@ def _checked_space(
     if early_termination is not None:
         require_choice(early_termination, EARLY_TERMINATION, "early_termination")
     if sampling == "bayesian" and early_termination is not None:
-        raise ValueError(
+        raise InputError(
             "Azure ML's bayesian sampling takes no early termination policy: "
             "pass early_termination=None or sampling='random'"
         )
     space = space or SPACES[kind]
     unknown = sorted(set(space) - set(SPACES[kind]))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"space: {unknown} are not {kind} parameters; known: {sorted(SPACES[kind])}"
         )
     if sampling == "grid" and any(isinstance(d, Uniform) for d in space.values()):
-        raise ValueError("grid sampling needs discrete dimensions (Choice, IntUniform)")
+        raise InputError("grid sampling needs discrete dimensions (Choice, IntUniform)")
     return space
 
 

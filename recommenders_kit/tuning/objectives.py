@@ -28,6 +28,7 @@ from recommenders_kit.constants import (
     DEFAULT_SPLIT_RATIO,
     DEFAULT_SPLIT_SEED,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.models.als import ENGINES as ALS_ENGINES
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class LightGBMObjective:
     ):
         cut = int(len(train) * (1 - valid_fraction))
         if not 0 < cut < len(train):
-            raise ValueError(f"train has too few rows ({len(train)}) for a validation split")
+            raise InputError(f"train has too few rows ({len(train)}) for a validation split")
         self.fit_part, self.valid = train.iloc[:cut], train.iloc[cut:]
         self.methods, self.fixed = tuple(methods), dict(fixed or {})
         self.num_boost_round, self.early_stopping_rounds = num_boost_round, early_stopping_rounds
@@ -246,6 +247,6 @@ def criteo_lightgbm(
 
         frame, _ = generate(rows, seed=seed)
     else:
-        raise ValueError(f"data must be 'sample' or 'generated', got {data!r}")
+        raise InputError(f"data must be 'sample' or 'generated', got {data!r}")
     cut = int(len(frame) * 0.8)
     return LightGBMObjective(frame.iloc[:cut], **kwargs), frame.iloc[cut:]

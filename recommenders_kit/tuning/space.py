@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from recommenders_kit.errors import InputError
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -24,7 +26,7 @@ class Choice:
 
     def __post_init__(self) -> None:
         if not self.values:
-            raise ValueError("Choice needs at least one value")
+            raise InputError("Choice needs at least one value")
 
     def suggest(self, trial: Any, name: str) -> Any:
         return trial.suggest_categorical(name, list(self.values))
@@ -39,7 +41,7 @@ class Choice:
         for value in self.values:
             if text == _text(value) or text == str(value):
                 return value
-        raise ValueError(f"{text!r} is not one of {list(self.values)}")
+        raise InputError(f"{text!r} is not one of {list(self.values)}")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Uniform:
         try:
             return float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise InputError(f"{text!r} is not a number") from None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class LogUniform(Uniform):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.low <= 0:
-            raise ValueError(f"LogUniform needs low > 0, got {self.low}")
+            raise InputError(f"LogUniform needs low > 0, got {self.low}")
 
     def suggest(self, trial: Any, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, log=True)
@@ -112,7 +114,7 @@ class IntUniform:
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"{text!r} is not an integer")
+            raise InputError(f"{text!r} is not an integer")
         return int(value)
 
 
@@ -121,7 +123,7 @@ Dimension = Choice | Uniform | LogUniform | IntUniform
 
 def _require_bounds(dim: Uniform | IntUniform) -> None:
     if not dim.low < dim.high:
-        raise ValueError(f"{type(dim).__name__} needs low < high, got {dim.low}, {dim.high}")
+        raise InputError(f"{type(dim).__name__} needs low < high, got {dim.low}, {dim.high}")
 
 
 def _text(value: Any) -> Any:
@@ -141,13 +143,13 @@ def parse(space: dict[str, Dimension], pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
-            raise ValueError(f"a parameter takes name=value, got {pair!r}")
+            raise InputError(f"a parameter takes name=value, got {pair!r}")
         if name not in space:
-            raise ValueError(f"unknown parameter {name!r}; the space has {sorted(space)}")
+            raise InputError(f"unknown parameter {name!r}; the space has {sorted(space)}")
         try:
             params[name] = space[name].parse(text)
         except ValueError as e:
-            raise ValueError(f"parameter {name}: {e}") from None
+            raise InputError(f"parameter {name}: {e}") from None
     return params
 
 

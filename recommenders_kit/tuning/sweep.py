@@ -38,6 +38,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.errors import InputError, JobFailedError
 from recommenders_kit.tuning.space import Dimension, sample
 
 
@@ -238,9 +239,9 @@ def _check_budget(
     require_positive_int(n_trials, "n_trials")
     require_positive_int(n_jobs, "n_jobs")
     if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
+        raise InputError(f"timeout must be > 0 seconds or None, got {timeout}")
     if not space:
-        raise ValueError("space must name at least one parameter")
+        raise InputError("space must name at least one parameter")
 
 
 def _create_study(
@@ -304,7 +305,7 @@ def _finish(tracker: _Tracker, parent: str, metric: str, best: _Best) -> None:
     """Log the best trial (its model as an artefact) to the sweep's run and close it."""
     if best.value is None:
         tracker.end(parent, "FAILED")
-        raise RuntimeError("no trial completed within the budget: raise n_trials or timeout")
+        raise JobFailedError("no trial completed within the budget: raise n_trials or timeout")
     _log_model(tracker, best.run, parent, best.model)
     tracker.log(
         parent,

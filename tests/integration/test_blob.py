@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommenders_kit.errors import AccessDeniedError, MissingResourceError
 from recommenders_kit.storage.blob import MANIFEST, BlobIntegrityError, BlobStore
 from tests.support.local_servers import AZURITE_KEY
 
@@ -194,7 +195,7 @@ def test_corrupted_blob_is_detected(store, tmp_path):
 def test_wrong_credentials_name_the_account_not_the_key(azurite):
     wrong_key = "A" * 86 + "=="
     store = BlobStore("anything", connection_string=azurite.replace(AZURITE_KEY, wrong_key))
-    with pytest.raises(PermissionError, match="devstoreaccount1") as info:
+    with pytest.raises(AccessDeniedError, match="devstoreaccount1") as info:
         store.list()
     assert wrong_key not in str(info.value)
     assert AZURITE_KEY not in repr(store)
@@ -202,7 +203,9 @@ def test_wrong_credentials_name_the_account_not_the_key(azurite):
 
 def test_missing_container(azurite):
     name = _container()
-    with pytest.raises(FileNotFoundError, match=f"container '{name}' does not exist.*create_cont"):
+    with pytest.raises(
+        MissingResourceError, match=f"container '{name}' does not exist.*create_cont"
+    ):
         BlobStore(name, connection_string=azurite).list()
     assert BlobStore(name, connection_string=azurite, create_container=True).list() == []
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 from azure.core.pipeline.transport import RequestsTransport, RequestsTransportResponse
 
+from recommenders_kit.errors import MissingResourceError
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore, WriteStats
 from tests.support.local_servers import COSMOS_KEY
 
@@ -147,7 +148,9 @@ def test_spark_frame_written_by_the_executors(spark, settings):
 
 
 def test_missing_container_and_hidden_key(settings):
-    with pytest.raises(LookupError, match=f"{settings.database}/topk does not exist.*create=True"):
+    with pytest.raises(
+        MissingResourceError, match=f"{settings.database}/topk does not exist.*create=True"
+    ):
         RecommendationStore(settings)
     assert COSMOS_KEY not in repr(settings)
 

@@ -190,3 +190,28 @@ def test_import_refuses_a_file_that_is_not_the_archive(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"error: {wrong} is not ml-100k.zip: its md5 is ")
     assert not (tmp_path / "c" / "ml-100k.zip").exists()
+
+
+def _fail_in_executor(rows):
+    from recommenders_kit.errors import InputError
+
+    for _ in rows:
+        raise InputError("row 3: field 'rating' = nan")
+    yield from ()
+
+
+@pytest.mark.spark
+def test_errors_are_explained_by_type(spark):
+    from recommenders_kit.cli import explain
+    from recommenders_kit.errors import MissingResourceError
+
+    assert explain(MissingResourceError("no blob a/b\nmore")) == "no blob a/b"
+    assert explain(ZeroDivisionError("x")).startswith("ZeroDivisionError: x (--debug")
+    frame = spark.range(3)
+    for job in (  # a DataFrame job (PythonException) and an RDD job (Py4JJavaError)
+        lambda: frame.mapInArrow(_fail_in_executor, frame.schema).collect(),
+        lambda: frame.rdd.mapPartitions(_fail_in_executor).collect(),
+    ):
+        with pytest.raises(Exception, match="row 3") as info:
+            job()
+        assert explain(info.value) == "row 3: field 'rating' = nan"

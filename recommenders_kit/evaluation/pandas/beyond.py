@@ -13,6 +13,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import DEFAULT_ITEM_COL, DEFAULT_USER_COL
+from recommenders_kit.errors import InputError
 
 __all__ = ["catalog_coverage", "distributional_coverage", "diversity", "novelty"]
 
@@ -20,7 +21,7 @@ __all__ = ["catalog_coverage", "distributional_coverage", "diversity", "novelty"
 def _check(name: str, frame: pd.DataFrame, cols: list[str]) -> None:
     require_pandas_frame(frame, [], name)
     if frame.empty:
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     require_columns(frame.columns, cols, name)
 
 
@@ -105,7 +106,7 @@ def novelty(
     n = counts.reindex(reco_df[col_item].to_numpy()).to_numpy(dtype=np.float64)
     n = n[~np.isnan(n)]
     if not len(n):
-        raise ValueError("no recommended item appears in train_df")
+        raise InputError("no recommended item appears in train_df")
     return float(np.mean(-np.log2(n / len(train_df))))
 
 
@@ -161,7 +162,7 @@ def diversity(
         block = similarity[np.ix_(rec, rec)]
         scores.append((block.sum() - np.trace(block)) / (len(rec) * (len(rec) - 1)))
     if not scores:
-        raise ValueError("diversity needs users with at least 2 recommended items")
+        raise InputError("diversity needs users with at least 2 recommended items")
     return float(1.0 - np.mean(scores))
 
 
@@ -171,7 +172,7 @@ def _feature_similarity(
     """Cosine similarity of the feature vectors of ``items`` (a dense items x items matrix)."""
     feats = item_feature_df.set_index(col_item)[col_item_features].reindex(items)
     if feats.isna().any():
-        raise ValueError(f"item_feature_df lacks features for {int(feats.isna().sum())} items")
+        raise InputError(f"item_feature_df lacks features for {int(feats.isna().sum())} items")
     matrix = np.vstack([np.asarray(v, dtype=np.float64) for v in feats])
     norms = np.linalg.norm(matrix, axis=1)
     unit = matrix / np.where(norms == 0, 1, norms)[:, None]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_pandas_frame
 from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_PREDICTION_COL
+from recommenders_kit.errors import InputError
 from recommenders_kit.evaluation._common import LOGLOSS_EPS, check_eps
 
 __all__ = ["auc", "logloss"]
@@ -81,7 +82,7 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
-        raise ValueError("auc needs both classes in the label column")
+        raise InputError("auc needs both classes in the label column")
     ranks = pd.Series(s).rank(method="average").to_numpy()
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -89,7 +90,7 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
 def binary_logloss(y: np.ndarray, p: np.ndarray, eps: float = LOGLOSS_EPS) -> float:
     """:func:`logloss` of checked arrays: boolean labels ``y``, probabilities ``p``."""
     if (p < 0).any() or (p > 1).any():
-        raise ValueError("predictions must be probabilities in [0, 1]")
+        raise InputError("predictions must be probabilities in [0, 1]")
     p = np.clip(p, eps, 1 - eps)
     return float(-np.mean(np.where(y, np.log(p), np.log1p(-p))))
 
@@ -106,14 +107,14 @@ def checked_arrays(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndar
     y = np.asarray(y_true)
     s = np.asarray(y_score, dtype=np.float64)
     if y.ndim != 1 or s.ndim != 1 or len(y) != len(s):
-        raise ValueError(
+        raise InputError(
             f"labels and scores must be 1-d and of equal length, got shapes {y.shape} and {s.shape}"
         )
     if len(y) == 0:
-        raise ValueError("data is empty")
+        raise InputError("data is empty")
     if not np.isin(y, [0, 1]).all():
         found = sorted(set(np.unique(y)) - {0, 1})[:5]
-        raise ValueError(f"the label column must hold only 0 and 1, found {found}")
+        raise InputError(f"the label column must hold only 0 and 1, found {found}")
     if np.isnan(s).any():
-        raise ValueError(f"the prediction column has {int(np.isnan(s).sum())} NaN values")
+        raise InputError(f"the prediction column has {int(np.isnan(s).sum())} NaN values")
     return y.astype(bool), s

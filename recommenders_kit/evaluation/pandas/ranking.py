@@ -51,6 +51,7 @@ from recommenders_kit.constants import (
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args
 
 __all__ = [
@@ -124,7 +125,7 @@ def _rank_hits(
     )
     score = rating_pred[col_prediction].to_numpy(dtype=np.float64)
     if np.isnan(score).any():
-        raise ValueError(
+        raise InputError(
             f"rating_pred has {int(np.isnan(score).sum())} NaN values in column "
             f"{col_prediction!r}; drop or fill them before ranking"
         )
@@ -149,7 +150,7 @@ def _rank_hits(
     pred_keys = np.where(pred_items >= 0, common_ids[user] * n_items + pred_items, -1)
     known = np.sort(pred_keys[pred_keys >= 0])
     if len(known) > 1 and (known[1:] == known[:-1]).any():
-        raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
+        raise InputError("rating_pred has duplicate (user, item) pairs among the recommendations")
     hit = _lookup(true_keys, pred_keys, n_true_users * n_items)
     n_relevant = np.bincount(true_users, minlength=n_true_users)[common_ids]
     graded = None
@@ -227,11 +228,11 @@ def _lookup(true_keys: np.ndarray, query: np.ndarray, n_cells: int) -> np.ndarra
         cells = np.zeros(n_cells, dtype=bool)
         cells[true_keys] = True
         if np.count_nonzero(cells) != len(true_keys):
-            raise ValueError("rating_true has duplicate (user, item) pairs")
+            raise InputError("rating_true has duplicate (user, item) pairs")
         return valid & cells[np.where(valid, query, 0)]
     keys = np.sort(true_keys)
     if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
-        raise ValueError("rating_true has duplicate (user, item) pairs")
+        raise InputError("rating_true has duplicate (user, item) pairs")
     at = np.searchsorted(keys, query).clip(max=len(keys) - 1)
     return valid & (keys[at] == query)
 

@@ -21,6 +21,7 @@ from recommenders_kit.constants import (
     DEFAULT_RATING_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 
 __all__ = ["exp_var", "mae", "rmse", "rsquared"]
 
@@ -46,13 +47,13 @@ def merged_ratings(
         col_prediction = "__prediction"
     merged = left.merge(right, on=[col_user, col_item], how="inner")
     if len(merged) > min(len(left), len(right)):
-        raise ValueError("duplicate (user, item) pairs: each frame must hold one row per pair")
+        raise InputError("duplicate (user, item) pairs: each frame must hold one row per pair")
     if merged.empty:
-        raise ValueError("rating_true and rating_pred share no (user, item) pair")
+        raise InputError("rating_true and rating_pred share no (user, item) pair")
     y_true = merged[col_rating].to_numpy(dtype=np.float64)
     y_pred = merged[col_prediction].to_numpy(dtype=np.float64)
     if np.isnan(y_pred).any():
-        raise ValueError(
+        raise InputError(
             f"rating_pred has NaN in {col_prediction!r} for {int(np.isnan(y_pred).sum())} "
             "matched pairs; drop them (e.g. ALS cold_start_strategy='drop') or fill them"
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_ITEM_COL, DEFAULT_USER_COL
+from recommenders_kit.errors import InputError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -30,7 +31,7 @@ __all__ = ["catalog_coverage", "distributional_coverage", "diversity", "novelty"
 def _check(name: str, frame: SparkDataFrame, cols: list[str]) -> None:
     require_spark_frame(frame, cols, name)
     if frame.isEmpty():
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
 
 
 def catalog_coverage(
@@ -118,7 +119,7 @@ def novelty(
         .collect()[0]
     )
     if not row["rows"]:
-        raise ValueError("no recommended item appears in train_df")
+        raise InputError("no recommended item appears in train_df")
     return float(row["v"])
 
 
@@ -177,7 +178,7 @@ def diversity(
     )
     row = per_user.agg(F.count(F.lit(1)).alias("n"), F.avg("sim").alias("sim")).collect()[0]
     if not row["n"]:
-        raise ValueError("diversity needs users with at least 2 recommended items")
+        raise InputError("diversity needs users with at least 2 recommended items")
     return float(1.0 - row["sim"])
 
 
@@ -219,7 +220,7 @@ def _feature_similarity(
     items = pairs.select(F.col("i").alias("x")).distinct()
     missing = items.join(feats, on="x", how="left_anti").count()
     if missing:
-        raise ValueError(f"item_feature_df lacks features for {missing} items")
+        raise InputError(f"item_feature_df lacks features for {missing} items")
 
     def dot(a: str, b: str) -> Column:
         return F.aggregate(F.zip_with(a, b, lambda x, y: x * y), F.lit(0.0), lambda s, v: s + v)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_PREDICTION_COL
+from recommenders_kit.errors import InputError
 from recommenders_kit.evaluation._common import LOGLOSS_EPS, check_eps
 
 if TYPE_CHECKING:
@@ -39,13 +40,13 @@ def _checked(data: SparkDataFrame, col_label: str, col_prediction: str) -> Spark
         F.sum(label).alias("pos"),
     ).collect()[0]
     if not row["n"]:
-        raise ValueError("data is empty")
+        raise InputError("data is empty")
     if row["bad"]:
-        raise ValueError(f"the label column {col_label!r} must hold only 0 and 1")
+        raise InputError(f"the label column {col_label!r} must hold only 0 and 1")
     if row["nan"]:
-        raise ValueError(f"the prediction column has {row['nan']} NaN (or null) values")
+        raise InputError(f"the prediction column has {row['nan']} NaN (or null) values")
     if not 0 < row["pos"] < row["n"]:
-        raise ValueError("auc needs both classes in the label column")
+        raise InputError("auc needs both classes in the label column")
     return frame
 
 
@@ -117,11 +118,11 @@ def logloss(
         F.sum((F.isnan(score) | score.isNull()).cast("int")).alias("nan"),
     ).collect()[0]
     if row["loss"] is None:
-        raise ValueError("data is empty")
+        raise InputError("data is empty")
     if row["bad"]:
-        raise ValueError(f"the label column {col_label!r} must hold only 0 and 1")
+        raise InputError(f"the label column {col_label!r} must hold only 0 and 1")
     if row["nan"]:
-        raise ValueError(f"the prediction column has {row['nan']} NaN (or null) values")
+        raise InputError(f"the prediction column has {row['nan']} NaN (or null) values")
     if row["out"]:
-        raise ValueError("predictions must be probabilities in [0, 1]")
+        raise InputError("predictions must be probabilities in [0, 1]")
     return float(row["loss"])

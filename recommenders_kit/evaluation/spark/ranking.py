@@ -44,6 +44,7 @@ from recommenders_kit.constants import (
     DEFAULT_THRESHOLD,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args, ideal_dcg
 from recommenders_kit.spark import detach_local_rows
 
@@ -176,14 +177,14 @@ def _means(
         *[F.sum(F.expr(columns[m])).alias(m) for m in names],
     ).collect()[0]
     if row["_nan"]:
-        raise ValueError(
+        raise InputError(
             f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "
             "drop or fill them before ranking"
         )
     if row["_dup_true"]:
-        raise ValueError("rating_true has duplicate (user, item) pairs")
+        raise InputError("rating_true has duplicate (user, item) pairs")
     if row["_dup_pred"]:
-        raise ValueError("rating_pred has duplicate (user, item) pairs among the recommendations")
+        raise InputError("rating_pred has duplicate (user, item) pairs among the recommendations")
     n = row["_n"]
     return {m: (float(row[m]) / n if n else 0.0) for m in names}
 

@@ -24,6 +24,7 @@ from recommenders_kit.constants import (
     DEFAULT_RATING_COL,
     DEFAULT_USER_COL,
 )
+from recommenders_kit.errors import InputError
 from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
@@ -63,9 +64,9 @@ def rating_values(
         F.var_pop(y - p).alias("var_res"),
     ).collect()[0]
     if not row["n"]:
-        raise ValueError("rating_true and rating_pred share no (user, item) pair")
+        raise InputError("rating_true and rating_pred share no (user, item) pair")
     if row["nan"]:
-        raise ValueError(
+        raise InputError(
             f"rating_pred has NaN in {col_prediction!r} for {row['nan']} matched pairs; drop "
             "them (e.g. ALS cold_start_strategy='drop') or fill them"
         )

@@ -41,9 +41,9 @@ def check_params(
     require_positive_int(rank, "rank")
     require_positive_int(max_iter, "max_iter")
     if not reg_param >= 0:
-        raise ValueError(f"reg_param must be >= 0, got {reg_param}")
+        raise InputError(f"reg_param must be >= 0, got {reg_param}")
     if not alpha >= 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
+        raise InputError(f"alpha must be >= 0, got {alpha}")
     require_choice(cold_start_strategy, COLD_START_STRATEGIES, "cold_start_strategy")
 
 

@@ -49,7 +49,7 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.errors import ModelFormatError
+from recommenders_kit.errors import InputError, ModelFormatError
 from recommenders_kit.models.als._common import Factors, Fingerprint, check_params, require_seen
 from recommenders_kit.models.base import Params, require_fitted
 from recommenders_kit.models.persistence import replacing_folder
@@ -110,12 +110,12 @@ class ALSRecommender(Params):
     ):
         check_params(rank, max_iter, reg_param, alpha, cold_start_strategy)
         if not implicit_prefs:
-            raise ValueError(
+            raise InputError(
                 "implicit_prefs=False: the one-machine engine trains on implicit feedback "
                 "only; for explicit ratings use recommenders_kit.models.als.spark"
             )
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 0:
-            raise ValueError(f"num_threads must be an int >= 0, got {num_threads!r}")
+            raise InputError(f"num_threads must be an int >= 0, got {num_threads!r}")
         self.rank, self.max_iter, self.reg_param = rank, max_iter, reg_param
         self.implicit_prefs, self.alpha, self.seed = implicit_prefs, alpha, seed
         self.cold_start_strategy = cold_start_strategy
@@ -274,12 +274,12 @@ class ALSRecommender(Params):
         columns = [self.col_user, self.col_item] + ([self.col_rating] if with_rating else [])
         require_pandas_frame(frame, columns, "data")
         if with_rating and frame.empty:
-            raise ValueError("data is empty: nothing to train on")
+            raise InputError("data is empty: nothing to train on")
         ids = []
         for column in columns[:2]:
             values = frame[column]
             if not pd.api.types.is_integer_dtype(values.dtype):
-                raise ValueError(
+                raise InputError(
                     f"column {column!r} holds {values.dtype}: ALS needs integer ids (map them "
                     "to integers first)"
                 )
@@ -288,7 +288,7 @@ class ALSRecommender(Params):
             return ids[0], ids[1], None
         ratings = frame[self.col_rating].to_numpy(dtype=np.float64)
         if np.isnan(ratings).any():
-            raise ValueError(
+            raise InputError(
                 f"column {self.col_rating!r} has {int(np.isnan(ratings).sum())} NaN values"
             )
         return ids[0], ids[1], ratings

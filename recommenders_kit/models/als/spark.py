@@ -43,7 +43,7 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.errors import ModelFormatError
+from recommenders_kit.errors import InputError, ModelFormatError, SetupError
 from recommenders_kit.models.als._common import (
     Fingerprint,
     check_params,
@@ -325,7 +325,7 @@ class ALSRecommender(Params):
         types = dict(frame.dtypes)
         for column in columns[:2]:
             if types[column] not in ("tinyint", "smallint", "int", "bigint"):
-                raise ValueError(
+                raise InputError(
                     f"{name}: column {column!r} holds {types[column]}, but Spark ALS needs "
                     "integer ids: map them to integers first"
                 )
@@ -407,5 +407,5 @@ def _active_spark() -> SparkSession:
 
     spark = SparkSession.getActiveSession()
     if spark is None:
-        raise RuntimeError("no active Spark session: start one with start_or_get_spark()")
+        raise SetupError("no active Spark session: start one with start_or_get_spark()")
     return spark

@@ -21,6 +21,7 @@ from typing import Any
 
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.errors import InputError, MissingResourceError
 from recommenders_kit.models.base import Params
 from recommenders_kit.models.persistence import replacing_folder
 
@@ -46,9 +47,9 @@ def check_training_args(
     """Validate the boosting arguments shared by the pandas and Spark models."""
     require_positive_int(num_boost_round, "num_boost_round")
     if early_stopping_rounds < 0:
-        raise ValueError(f"early_stopping_rounds must be >= 0, got {early_stopping_rounds}")
+        raise InputError(f"early_stopping_rounds must be >= 0, got {early_stopping_rounds}")
     if not 0 < valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+        raise InputError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[str, str, ModelMeta | Non
     folder = Path(path)
     for name in (MODEL_FILE, ENCODER_FILE):
         if not (folder / name).exists():
-            raise FileNotFoundError(f"{folder / name} is missing: not a saved click model")
+            raise MissingResourceError(f"{folder / name} is missing: not a saved click model")
     meta_path = folder / META_FILE
     meta = ModelMeta.from_json(meta_path.read_text()) if meta_path.exists() else None
     return (folder / MODEL_FILE).read_text(), (folder / ENCODER_FILE).read_text(), meta

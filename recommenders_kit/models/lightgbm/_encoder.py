@@ -21,6 +21,7 @@ import pandas as pd
 from recommenders_kit._validate import require_choice, require_columns, require_positive_int
 from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_SEED
 from recommenders_kit.datasets.criteo import CAT_COLS, INT_COLS
+from recommenders_kit.errors import InputError
 from recommenders_kit.models.base import Params, require_fitted
 
 METHODS = ("ordinal", "count", "target")
@@ -59,15 +60,15 @@ class EncoderBase(Params):
     ):
         methods = tuple(methods)
         if not methods:
-            raise ValueError("methods must name at least one of " + ", ".join(METHODS))
+            raise InputError("methods must name at least one of " + ", ".join(METHODS))
         for m in methods:
             require_choice(m, METHODS, "methods")
         require_positive_int(min_count, "min_count")
         require_positive_int(n_folds, "n_folds")
         if "target" in methods and n_folds < 2:
-            raise ValueError("n_folds must be >= 2 for target encoding")
+            raise InputError("n_folds must be >= 2 for target encoding")
         if not smoothing >= 0:
-            raise ValueError(f"smoothing must be >= 0, got {smoothing}")
+            raise InputError(f"smoothing must be >= 0, got {smoothing}")
         self.categorical_cols = list(categorical_cols)
         self.numeric_cols = list(numeric_cols)
         self.col_label = col_label
@@ -107,7 +108,7 @@ class EncoderBase(Params):
         """The fitted state from each categorical column's summed :data:`Summary`, keeping
         the values seen at least ``min_count`` times, most frequent first."""
         if not n_rows:
-            raise ValueError("train is empty")
+            raise InputError("train is empty")
         self.prior = float(clicks / n_rows)
         self.stats, self._fold_stats = {}, {}
         for col in self.categorical_cols:
@@ -127,7 +128,7 @@ class EncoderBase(Params):
     def _check_labels(self, labels: pd.Series | np.ndarray) -> None:
         bad = [v for v in pd.unique(labels) if v not in (0, 1)]
         if bad:
-            raise ValueError(f"{self.col_label} must hold only 0 and 1, found {bad[:5]}")
+            raise InputError(f"{self.col_label} must hold only 0 and 1, found {bad[:5]}")
 
     # ------------------------------------------------------------ encoding
 
@@ -196,7 +197,7 @@ class EncoderBase(Params):
         for i, record in enumerate(records):
             absent = [c for c in columns if c not in record]
             if absent:
-                raise ValueError(f"record {i} lacks column(s) {absent}")
+                raise InputError(f"record {i} lacks column(s) {absent}")
         # plain Python per value: for a handful of rows numpy's per-call cost would dominate
         x = np.empty((len(records), len(self.feature_names)))
         column = {name: j for j, name in enumerate(self.feature_names)}
@@ -244,7 +245,7 @@ class EncoderBase(Params):
 
     def _check_folds(self, folds: np.ndarray) -> np.ndarray:
         if not np.isin(folds, np.arange(self.n_folds)).all():
-            raise ValueError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
+            raise InputError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
         return folds.astype(np.int64)
 
     # ------------------------------------------------------------ persistence
@@ -266,7 +267,7 @@ class EncoderBase(Params):
             config["col_label"] = config.pop("label_col")
             config["col_fold"] = config.pop("fold_col")
         elif data.get("format") != _FORMAT:
-            raise ValueError("not a recommenders_kit FeatureEncoder JSON (format 1 or 2)")
+            raise InputError("not a recommenders_kit FeatureEncoder JSON (format 1 or 2)")
         encoder = cls(**config)
         encoder.prior, encoder.stats = data["prior"], data["stats"]
         return encoder

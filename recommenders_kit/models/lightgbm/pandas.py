@@ -56,6 +56,7 @@ from recommenders_kit._progress import progress_bar
 from recommenders_kit._validate import require_columns, require_pandas_frame
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.datasets.parquet import ParquetRows, Source
+from recommenders_kit.errors import InputError
 from recommenders_kit.evaluation.pandas.classification import binary_logloss, roc_auc
 from recommenders_kit.models.base import Params, clone, require_fitted
 from recommenders_kit.models.lightgbm._common import (
@@ -129,17 +130,17 @@ class FeatureEncoder(EncoderBase):
                 try:
                     self._check(block, with_label=True)
                 except ValueError as error:
-                    raise ValueError(f"{where}{error}") from error
+                    raise InputError(f"{where}{error}") from error
                 columns = {c: value_codes(block[c]) for c in self.categorical_cols}
                 label = block[self.col_label].to_numpy(dtype=np.float64)
                 total.add(columns, label, self._folds(block, rng))
                 seen.update(c for c in inputs if block[c].notna().any())
                 bar.update(1)
         if not total.n_rows:
-            raise ValueError("train is empty")
+            raise InputError("train is empty")
         empty = [c for c in inputs if c not in seen]
         if empty:
-            raise ValueError(f"column(s) {empty} are missing in every training row")
+            raise InputError(f"column(s) {empty} are missing in every training row")
         self._set_stats(total.columns(), total.n_rows, total.clicks)
         return self
 
@@ -305,7 +306,7 @@ class LightGBMClickModel(Params):
             return train, valid
         cut = int(len(train) * (1 - self.valid_fraction))
         if cut < 1 or cut >= len(train):
-            raise ValueError(
+            raise InputError(
                 f"train has too few rows ({len(train)}) to hold out a validation split"
             )
         if isinstance(train, pd.DataFrame):

@@ -44,6 +44,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.errors import InputError
 from recommenders_kit.models.base import Params, clone, require_fitted
 from recommenders_kit.models.lightgbm._common import (
     DEFAULT_PARAMS,
@@ -234,7 +235,7 @@ class FeatureEncoder(EncoderBase):
         types = dict(data.dtypes)
         text = [c for c in self.numeric_cols if not types[c].startswith(_NUMERIC_TYPES)]
         if text:
-            raise ValueError(
+            raise InputError(
                 f"numeric column(s) {text} hold {[types[c] for c in text]}, not numbers"
             )
 
@@ -248,15 +249,15 @@ class FeatureEncoder(EncoderBase):
         }
         n_rows, clicks = value.get(("\x00rows", None), (0, 0.0))
         if not n_rows:
-            raise ValueError("train is empty")
+            raise InputError("train is empty")
         if value.get(("\x00bad", None), (0, 0))[0]:
-            raise ValueError(f"{self.col_label} must hold only 0 and 1")
+            raise InputError(f"{self.col_label} must hold only 0 and 1")
         if self.col_fold and value.get(("\x00badfold", None), (0, 0))[0]:
-            raise ValueError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
+            raise InputError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
         columns = self.categorical_cols + self.numeric_cols
         empty = [c for c in columns if not value.get(("\x00present", c), (0, 0))[0]]
         if empty:
-            raise ValueError(f"column(s) {empty} are missing in every training row")
+            raise InputError(f"column(s) {empty} are missing in every training row")
         return int(n_rows), float(clicks)
 
 
@@ -387,7 +388,7 @@ class LightGBMClickModel(Params):
         check_training_args(num_boost_round, early_stopping_rounds, valid_fraction)
         unknown = sorted(set(params or {}) - set(PARAM_NAMES) - _SET_HERE)
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"params {unknown} have no SynapseML equivalent here; "
                 f"supported: {sorted(PARAM_NAMES)}"
             )
@@ -421,7 +422,7 @@ class LightGBMClickModel(Params):
         from pyspark.sql import functions as F
 
         if callbacks:
-            raise ValueError("callbacks cannot run inside SynapseML's training")
+            raise InputError("callbacks cannot run inside SynapseML's training")
         require_spark_frame(train, [], "train")
         self.encoder = clone(self.encoder)
         if valid is None:

@@ -11,8 +11,8 @@ from flask import Request
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving import score
 from recommenders_kit.serving.bundle import save_topk_bundle
-from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_ROWS
-from recommenders_kit.serving.scorers import RequestError, load_scorer
+from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_ROWS, RequestError
+from recommenders_kit.serving.scorers import load_scorer
 from recommenders_kit.storage.topk import popular_items, topk_documents
 
 
