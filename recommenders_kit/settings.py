@@ -13,7 +13,15 @@
 ``RECOMMENDERS_KIT_COSMOS_VERIFY``     no: skip TLS verification (a local emulator only)
 ``RECOMMENDERS_KIT_DEBUG``             yes: the CLI prints tracebacks (as ``--debug``)
 ``SPARK_MASTER``                       the master of sessions the library starts
+``MLFLOW_TRACKING_URI``                where sweeps log (default: ``mlflow.db`` here)
+``AZURE_STORAGE_CONNECTION_STRING``    the Blob Storage account when none is passed
+``AZUREML_MODEL_DIR``                  the model folder of the scoring service (Azure ML
+                                       sets it; ``recommenders-kit serve`` too)
+``GUNICORN_CMD_ARGS``                  extra gunicorn options for ``recommenders-kit serve``
 =====================================  ======================================================
+
+Every read goes through :func:`env_value` or :func:`env_flag` (a test checks that no other
+module reads ``os.environ``).
 """
 
 from __future__ import annotations
@@ -30,9 +38,26 @@ SPARK_UI_ENV = "RECOMMENDERS_KIT_SPARK_UI"
 COSMOS_ENV = "RECOMMENDERS_KIT_COSMOS_"  # + ENDPOINT, KEY, DATABASE, CONTAINER, VERIFY
 DEBUG_ENV = "RECOMMENDERS_KIT_DEBUG"
 SPARK_MASTER_ENV = "SPARK_MASTER"
+MLFLOW_TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+AZURE_STORAGE_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+MODEL_DIR_ENV = "AZUREML_MODEL_DIR"
+GUNICORN_ARGS_ENV = "GUNICORN_CMD_ARGS"
 
 _YES = {"1", "true", "yes", "on"}
 _NO = {"0", "false", "no", "off"}
+
+
+def env_value(name: str, default: str | None = None) -> str | None:
+    """The environment variable ``name`` without surrounding blanks; ``default`` when it is
+    unset or empty.
+
+    >>> os.environ["RK_DEMO_PATH"] = " /data "; env_value("RK_DEMO_PATH")
+    '/data'
+    >>> env_value("RK_UNSET_DEMO", "fallback")
+    'fallback'
+    """
+    value = os.environ.get(name, "").strip()
+    return value or default
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -44,7 +69,7 @@ def env_flag(name: str, default: bool = False) -> bool:
     >>> env_flag("RK_UNSET_DEMO", default=True)
     True
     """
-    value = os.environ.get(name, "").strip().lower()
+    value = (env_value(name) or "").lower()
     if not value:
         return default
     if value in _YES:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from recommenders_kit.errors import SetupError
-from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag
+from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag, env_value
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -78,7 +78,7 @@ def start_or_get_spark(
         _warn_missing_packages(active, packages)
         return active
 
-    master = master or os.environ.get(SPARK_MASTER_ENV) or "local[*]"
+    master = master or env_value(SPARK_MASTER_ENV) or "local[*]"
     settings: dict[str, str] = {
         "spark.driver.memory": memory,
         "spark.sql.execution.arrow.pyspark.enabled": "true",

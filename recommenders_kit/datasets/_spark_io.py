@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recommenders_kit.errors import InputError, StorageError
-from recommenders_kit.settings import SPARK_DATA_ENV
+from recommenders_kit.settings import SPARK_DATA_ENV, env_value
 from recommenders_kit.spark import hadoop_path, is_local
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def spark_readable_path(
     spark: SparkSession, local_path: Path, spark_data_path: str | None = None
 ) -> str:
     """A URI of ``local_path`` that every executor of ``spark`` can read."""
-    shared = spark_data_path or os.environ.get(SPARK_DATA_ENV)
+    shared = spark_data_path or env_value(SPARK_DATA_ENV)
     if not shared:
         if is_local(spark):
             return local_path.resolve().as_uri()

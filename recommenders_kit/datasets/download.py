@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 
 from recommenders_kit._progress import progress_bar
 from recommenders_kit.errors import InputError, MissingResourceError, RecommendersKitError
-from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag
+from recommenders_kit.settings import CACHE_ENV, MIRROR_ENV, OFFLINE_ENV, env_flag, env_value
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class OfflineError(DownloadError, MissingResourceError):
 def get_cache_dir(path: str | os.PathLike | None = None) -> Path:
     """The data cache directory: ``path``, else ``$RECOMMENDERS_KIT_CACHE``, else the user cache."""
     if path is None:
-        path = os.environ.get(CACHE_ENV)
+        path = env_value(CACHE_ENV)
     if path is None:
         import platformdirs
 
@@ -91,7 +91,7 @@ def get_cache_dir(path: str | os.PathLike | None = None) -> Path:
 
 def resolve_url(url: str, name: str, mirror: str | None = None) -> str:
     """The URL to fetch: ``url`` itself, or ``<mirror>/<name>`` when a mirror is set."""
-    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    mirror = mirror if mirror is not None else env_value(MIRROR_ENV)
     if not mirror:
         return url
     return mirror.rstrip("/") + "/" + name

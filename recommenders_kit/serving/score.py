@@ -16,12 +16,12 @@ Locally: ``recommenders-kit serve --model-dir <folder>`` (see
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from recommenders_kit.errors import SetupError
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, RequestError, check_body_size
 from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
+from recommenders_kit.settings import MODEL_DIR_ENV, env_value
 
 logger = logging.getLogger(__name__)
 try:  # the server's marker for an entry script that reads the raw request
@@ -38,7 +38,7 @@ _scorer = None
 def init() -> None:
     """Load the model found under ``$AZUREML_MODEL_DIR``."""
     global _scorer
-    model_dir = os.environ.get("AZUREML_MODEL_DIR")
+    model_dir = env_value(MODEL_DIR_ENV)
     if not model_dir:
         raise SetupError("AZUREML_MODEL_DIR is not set: it must name the model folder")
     _scorer = load_scorer(model_dir)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +42,7 @@ from recommenders_kit.serving.schema import (
     click_request_model,
     parse_body,
 )
-from recommenders_kit.settings import COSMOS_ENV
+from recommenders_kit.settings import COSMOS_ENV, env_value
 from recommenders_kit.storage.topk import LocalTopKStore, TopKStore
 
 CLICK_KIND = "lightgbm-click"
@@ -146,7 +145,7 @@ class TopKScorer:
 
 
 def _store_from_env() -> TopKStore | None:
-    if not os.environ.get(COSMOS_ENV + "ENDPOINT"):
+    if not env_value(COSMOS_ENV + "ENDPOINT"):
         return None
     from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from recommenders_kit.errors import JobFailedError, MissingResourceError
+from recommenders_kit.settings import GUNICORN_ARGS_ENV, MODEL_DIR_ENV, env_value
 
 ENTRY_SCRIPT = Path(__file__).with_name("score.py")
 #: The servers ``recommenders-kit serve`` runs: Azure ML's inference server, or SynapseML
@@ -73,10 +74,10 @@ def run(
     model_dir = Path(model_dir).resolve()
     if not model_dir.is_dir():
         raise MissingResourceError(f"model_dir {model_dir} is not a folder")
-    os.environ["AZUREML_MODEL_DIR"] = str(model_dir)
+    os.environ[MODEL_DIR_ENV] = str(model_dir)
     os.environ["OMP_NUM_THREADS"] = "1"
-    own = os.environ.get("GUNICORN_CMD_ARGS", "")
-    os.environ["GUNICORN_CMD_ARGS"] = f"--no-control-socket {gunicorn_args(threads)} {own}"
+    own = env_value(GUNICORN_ARGS_ENV, "")
+    os.environ[GUNICORN_ARGS_ENV] = f"--no-control-socket {gunicorn_args(threads)} {own}"
     from azureml_inference_server_http import amlserver
 
     amlserver.DEFAULT_HOST = host

@@ -15,20 +15,20 @@ the Azure ML service, and a bad request is a row answered 4xx: it never fails th
 saved encoders and every request check rewritten in Spark SQL, and SynapseML 1.1.0 bundles
 LightGBM 3.3.5 while the model is written by 4.x.)
 
-Modes (``mode``), measured on 2 cores (``python -m benchmarks.serving``):
+Modes (``mode``; their latency and throughput: ``python -m benchmarks.serving`` and the
+README):
 
 * ``"micro-batch"`` (default): ``distributedServer()``; the requests waiting when a batch
-  starts are answered by one Spark job, which costs ~0.3–0.5 s here whatever its size (a
-  trivial job ~0.08 s, the Python worker round trip ~0.15 s, the write-ahead log ~0.07 s):
-  latency is that, and throughput grows with concurrent clients. (``server()``, the other
+  starts are answered by one Spark job, so latency is that of a Spark job whatever the
+  batch's size, and throughput grows with concurrent clients. (``server()``, the other
   micro-batch source, reads request bodies inside the batch: a client that left mid-body
   failed the whole query.)
 * ``"continuous"``: ``continuousServer()`` with :data:`EPOCH_MS` epochs. Python UDFs in
   continuous mode receive rows only at the end of an epoch, so each answer waits about one
-  epoch; shorter epochs fell behind (0.3 s epochs: 6 s latency).
+  epoch.
 
-A trivial continuous query without Python answers in ~1.3 ms: the Python step, which makes
-the answers identical to Azure ML's, is what costs the time.
+The Python step, which makes the answers identical to Azure ML's, is what costs the time: a
+continuous query without Python answers in milliseconds.
 
 Both sources read request bodies one at a time: a client that stops mid-request holds the
 others up to :data:`REQUEST_READ_TIMEOUT_S` seconds, then its connection is closed (with those

@@ -46,6 +46,7 @@ from recommenders_kit.errors import (
     MissingResourceError,
     StorageError,
 )
+from recommenders_kit.settings import AZURE_STORAGE_ENV, env_value
 
 MANIFEST = "_MANIFEST.json"
 _CHUNK = 4 * 2**20
@@ -115,7 +116,7 @@ class BlobStore:
         from azure.storage.blob import BlobServiceClient
 
         connection_string = connection_string or (
-            None if account_url else os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+            None if account_url else env_value(AZURE_STORAGE_ENV)
         )
         if connection_string:
             service = BlobServiceClient.from_connection_string(

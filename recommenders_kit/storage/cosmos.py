@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +44,7 @@ from recommenders_kit.constants import (
 )
 from recommenders_kit.errors import InputError, MissingResourceError, StoreUnavailableError
 from recommenders_kit.settings import COSMOS_ENV as _ENV
-from recommenders_kit.settings import env_flag
+from recommenders_kit.settings import env_flag, env_value
 from recommenders_kit.storage.topk import (
     check_model_version,
     document_id,
@@ -93,14 +92,14 @@ class CosmosSettings:
     def from_env(cls, **overrides: Any) -> CosmosSettings:
         """Settings from ``RECOMMENDERS_KIT_COSMOS_ENDPOINT`` / ``_KEY`` / ``_DATABASE`` /
         ``_CONTAINER`` / ``_VERIFY`` (``0`` to skip TLS verification), then ``overrides``."""
-        endpoint = os.environ.get(_ENV + "ENDPOINT")
+        endpoint = env_value(_ENV + "ENDPOINT")
         if not endpoint:
             raise InputError(f"{_ENV}ENDPOINT is not set")
         settings = cls(
             endpoint=endpoint,
-            key=os.environ.get(_ENV + "KEY") or None,
-            database=os.environ.get(_ENV + "DATABASE", cls.database),
-            container=os.environ.get(_ENV + "CONTAINER", cls.container),
+            key=env_value(_ENV + "KEY"),
+            database=env_value(_ENV + "DATABASE") or cls.database,
+            container=env_value(_ENV + "CONTAINER") or cls.container,
             connection_verify=env_flag(_ENV + "VERIFY", default=True),
         )
         return replace(settings, **overrides)

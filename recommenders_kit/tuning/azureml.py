@@ -8,7 +8,8 @@ logs. Nothing is sent: submit with ``ml_client.jobs.create_or_update(job)``.
 
 Example::
 
-    job = sweep_job("als", compute="cpu-cluster", code=ml.code_folder("build/code"),
+    from recommenders_kit.deploy.azureml import code_folder
+    job = sweep_job("als", compute="cpu-cluster", code=code_folder("build/code"),
                     environment=sweep_environment("als"))
     ml_client.jobs.create_or_update(job)
 """
@@ -85,7 +86,10 @@ def sweep_job(
     require_positive_int(max_total_trials, "max_total_trials")
     require_positive_int(max_concurrent_trials, "max_concurrent_trials")
     if not (Path(code) / "recommenders_kit").is_dir():
-        raise MissingResourceError(f"{code} holds no recommenders_kit package: use ml.code_folder")
+        raise MissingResourceError(
+            f"{code} holds no recommenders_kit package: build it with "
+            "recommenders_kit.deploy.azureml.code_folder(folder)"
+        )
     objective = KINDS[kind][0]
     return SweepJob(
         trial=CommandJob(

@@ -26,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 import time
@@ -39,12 +38,13 @@ import pandas as pd
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.errors import InputError, JobFailedError
+from recommenders_kit.settings import MLFLOW_TRACKING_URI_ENV, env_value
 from recommenders_kit.tuning.space import Dimension, sample
 
 
 def default_tracking_uri() -> str:
     """``$MLFLOW_TRACKING_URI``, else an SQLite store ``mlflow.db`` in the working directory."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    return env_value(MLFLOW_TRACKING_URI_ENV) or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
 @dataclass(frozen=True)

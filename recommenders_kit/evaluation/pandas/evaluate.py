@@ -62,7 +62,7 @@ def evaluate(
     names = check_metric_names(metrics)
     values: dict[str, float] = {}
     if any(m in RANKING_METRICS for m in names):
-        hits = ranking._rank_hits(
+        hits = ranking.rank_hits(
             rating_true,
             rating_pred,
             col_user,

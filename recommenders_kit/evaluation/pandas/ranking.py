@@ -95,7 +95,7 @@ class _Hits:
         return np.bincount(self.user[mask], weights=weights, minlength=self.n_users)
 
 
-def _rank_hits(
+def rank_hits(
     rating_true: pd.DataFrame,
     rating_pred: pd.DataFrame,
     col_user: str,
@@ -353,7 +353,7 @@ def precision_at_k(
         >>> precision_at_k(true, pred, k=2)  # user 1: 1/2, user 2: 1/2
         0.5
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _precision(hits)
@@ -395,7 +395,7 @@ def recall_at_k(
         >>> recall_at_k(true, pred, k=2)  # user 1: 1/2, user 2: 1/1
         0.75
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _recall(hits)
@@ -451,7 +451,7 @@ def ndcg_at_k(
     """
     check_ndcg_args(score_type, discfun_type)
     gains = _gains(rating_true, col_rating, score_type)
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true,
         rating_pred,
         col_user,
@@ -502,7 +502,7 @@ def map_at_k(
         >>> map_at_k(true, pred, k=2)  # user 1: (1/1) / 2, user 2: (1/2) / 1
         0.5
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _map_at_k(hits)
@@ -545,7 +545,7 @@ def map(  # noqa: A001 - the metric's established name
         >>> map(true, pred, k=2)  # user 1: (1/1) / 2, user 2: (1/2) / 1
         0.5
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _map(hits)
@@ -587,7 +587,7 @@ def r_precision_at_k(
         >>> r_precision_at_k(true, pred, k=2)  # user 1: 1/2, user 2: 0/1
         0.25
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _r_precision(hits)
@@ -627,7 +627,7 @@ def hit_ratio_at_k(
         >>> hit_ratio_at_k(true, pred, k=1)  # user 1 hits at rank 1, user 2 does not
         0.5
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _hit_ratio(hits)
@@ -669,7 +669,7 @@ def mrr_at_k(
         >>> mrr_at_k(true, pred, k=2)  # user 1: 1/1, user 2: 1/2
         0.75
     """
-    hits = _rank_hits(
+    hits = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
     return _mrr(hits)

@@ -67,7 +67,7 @@ def evaluate(
     values: dict[str, float] = {}
     wanted = [m for m in names if m in RANKING_METRICS]
     if wanted:
-        per_user = ranking._rank_hits(
+        per_user = ranking.rank_hits(
             rating_true,
             rating_pred,
             col_user,
@@ -77,7 +77,7 @@ def evaluate(
             k,
             threshold,
         )
-        values.update(ranking._means(per_user, wanted, k, col_prediction))
+        values.update(ranking.metric_means(per_user, wanted, k, col_prediction))
     if len(wanted) < len(names):
         values.update(
             rating.rating_values(

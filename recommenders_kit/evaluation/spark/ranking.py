@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 
-def _rank_hits(
+def rank_hits(
     rating_true: SparkDataFrame,
     rating_pred: SparkDataFrame,
     col_user: str,
@@ -142,7 +142,7 @@ def _common_type(rating_true: SparkDataFrame, rating_pred: SparkDataFrame, col_i
 
 
 def _per_user(k: int, graded: bool = False) -> dict[str, str]:
-    """Each ranking metric's per-user value as a SQL expression over a :func:`_rank_hits`
+    """Each ranking metric's per-user value as a SQL expression over a :func:`rank_hits`
     frame (``ranks``: the hits' ranks, ascending; ``n_rel``: relevant items; ``graded``:
     nDCG from its ``dcg`` and ``idcg`` columns)."""
     ideal = ", ".join(f"{v!r}D" for v in ideal_dcg(k))
@@ -162,10 +162,10 @@ def _per_user(k: int, graded: bool = False) -> dict[str, str]:
     }
 
 
-def _means(
+def metric_means(
     per_user: SparkDataFrame, names: list[str], k: int, col_prediction: str
 ) -> dict[str, float]:
-    """The ranking metrics ``names`` averaged over a :func:`_rank_hits` frame (one job)."""
+    """The ranking metrics ``names`` averaged over a :func:`rank_hits` frame (one job)."""
     from pyspark.sql import functions as F
 
     columns = _per_user(k, graded="dcg" in per_user.columns)
@@ -221,10 +221,10 @@ def precision_at_k(
 
         precision_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["precision_at_k"], k, col_prediction)["precision_at_k"]
+    return metric_means(per_user, ["precision_at_k"], k, col_prediction)["precision_at_k"]
 
 
 def recall_at_k(
@@ -259,10 +259,10 @@ def recall_at_k(
 
         recall_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["recall_at_k"], k, col_prediction)["recall_at_k"]
+    return metric_means(per_user, ["recall_at_k"], k, col_prediction)["recall_at_k"]
 
 
 def ndcg_at_k(
@@ -312,7 +312,7 @@ def ndcg_at_k(
         require_spark_frame(rating_true, [col_rating], "rating_true")
         rating = f"CAST(`{col_rating}` AS DOUBLE)"
         gain = rating if score_type == "raw" else f"pow(2D, {rating}) - 1D"
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true,
         rating_pred,
         col_user,
@@ -323,7 +323,7 @@ def ndcg_at_k(
         threshold,
         gain,
     )
-    return _means(per_user, ["ndcg_at_k"], k, col_prediction)["ndcg_at_k"]
+    return metric_means(per_user, ["ndcg_at_k"], k, col_prediction)["ndcg_at_k"]
 
 
 def map_at_k(
@@ -359,10 +359,10 @@ def map_at_k(
 
         map_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["map_at_k"], k, col_prediction)["map_at_k"]
+    return metric_means(per_user, ["map_at_k"], k, col_prediction)["map_at_k"]
 
 
 def map(  # noqa: A001 - the metric's established name
@@ -398,10 +398,10 @@ def map(  # noqa: A001 - the metric's established name
 
         map(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["map"], k, col_prediction)["map"]
+    return metric_means(per_user, ["map"], k, col_prediction)["map"]
 
 
 def r_precision_at_k(
@@ -436,10 +436,10 @@ def r_precision_at_k(
 
         r_precision_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["r_precision_at_k"], k, col_prediction)["r_precision_at_k"]
+    return metric_means(per_user, ["r_precision_at_k"], k, col_prediction)["r_precision_at_k"]
 
 
 def hit_ratio_at_k(
@@ -472,10 +472,10 @@ def hit_ratio_at_k(
 
         hit_ratio_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["hit_ratio_at_k"], k, col_prediction)["hit_ratio_at_k"]
+    return metric_means(per_user, ["hit_ratio_at_k"], k, col_prediction)["hit_ratio_at_k"]
 
 
 def mrr_at_k(
@@ -510,7 +510,7 @@ def mrr_at_k(
 
         mrr_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = _rank_hits(
+    per_user = rank_hits(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
     )
-    return _means(per_user, ["mrr_at_k"], k, col_prediction)["mrr_at_k"]
+    return metric_means(per_user, ["mrr_at_k"], k, col_prediction)["mrr_at_k"]

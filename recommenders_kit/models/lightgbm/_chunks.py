@@ -20,7 +20,8 @@ import numpy as np
 
 from recommenders_kit._progress import progress_bar
 from recommenders_kit.datasets.parquet import ParquetRows, Piece
-from recommenders_kit.models.lightgbm._encoder import EncoderBase
+from recommenders_kit.models.base import require_fitted
+from recommenders_kit.models.lightgbm._encoder import EncoderBase, encode_frame
 
 
 def dataset(
@@ -69,7 +70,8 @@ def _encode(
 ) -> np.ndarray:
     """One piece's feature matrix."""
     frame = rows.read(piece, encoder.categorical_cols + encoder.numeric_cols)
-    return encoder._encode_frame(frame, folds).to_numpy(dtype=np.float64)
+    stats = require_fitted(encoder.stats, encoder)
+    return encode_frame(stats, frame, folds).to_numpy(dtype=np.float64)
 
 
 class _EncodedPieces:

@@ -1,19 +1,24 @@
-"""The Criteo feature encoder's engine-free part: settings, fitted statistics, JSON, and the
-numpy kernel that encodes a pandas frame or plain records (internal).
+"""The Criteo feature encoder's engine-free part: settings, the fitted statistics, and the pure
+functions that encode with them (internal).
 
-The pandas twin (:class:`recommenders_kit.models.lightgbm.pandas.FeatureEncoder`) runs the
-kernel on the whole frame; the Spark twin runs the same kernel on each Arrow batch inside the
-executors, so both engines write the same numbers. Statistics are learned the same way by
-both: rows and clicks per (column, value, fold) of blocks of rows, added up (pandas:
-:class:`StatsSum`; Spark: :func:`partial_stats` of each partition, summed by Spark), then
-:meth:`EncoderBase._set_stats` turns the sums into the fitted state.
+The fitted state is one frozen value, :class:`EncoderStats`: the settings that shape the
+output (numeric columns, methods, smoothing), the training click rate, and per categorical
+column its kept values with their rows and clicks (:class:`ColumnStats`). Encoding is a pure
+function of that value and the input columns: :func:`encode_positions` (the kernel both
+engines run: pandas on the whole frame through :func:`encode_frame`, Spark on each Arrow
+batch inside the executors), :func:`encode_records` for a handful of raw rows. Both engines
+learn the statistics the same way: rows and clicks per (column, value, fold) of blocks of
+rows, added up (pandas: :class:`StatsSum`; Spark: :func:`partial_stats` of each partition,
+summed by Spark), then :func:`fitted_stats` keeps the frequent values.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +26,7 @@ import pandas as pd
 from recommenders_kit._validate import require_choice, require_columns, require_positive_int
 from recommenders_kit.constants import DEFAULT_LABEL_COL, DEFAULT_SEED
 from recommenders_kit.datasets.criteo import CAT_COLS, INT_COLS
-from recommenders_kit.errors import InputError
+from recommenders_kit.errors import InputError, ModelFormatError
 from recommenders_kit.models.base import Params, require_fitted
 
 METHODS = ("ordinal", "count", "target")
@@ -31,6 +36,112 @@ E = TypeVar("E", bound="EncoderBase")
 #: One categorical column's summed training statistics: its values (None: missing), then rows
 #: and clicks per (value, fold), one matrix row per value.
 Summary = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Each row's position among a column's kept values (-1: rare, unseen or missing), and the
+#: missing mask.
+Positions = tuple[np.ndarray, np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnStats:
+    """One categorical column's fitted statistics: its kept values (seen at least
+    ``min_count`` times, most frequent first, as strings), the training rows and clicks of
+    each, and the rows and clicks of its missing values."""
+
+    values: tuple[str, ...]
+    counts: tuple[int, ...]
+    clicks: tuple[float, ...]
+    missing: tuple[int, float]
+
+    @functools.cached_property
+    def index(self) -> pd.Index:
+        """The kept values as an index (position = ordinal code - 1)."""
+        return pd.Index(self.values, dtype=object)
+
+    @functools.cached_property
+    def lookup(self) -> dict[str, int]:
+        """Value -> position, for row-at-a-time lookups."""
+        return {value: i for i, value in enumerate(self.values)}
+
+    @functools.cached_property
+    def rows(self) -> np.ndarray:
+        """Training rows per position, then 0 for rare and unseen values."""
+        return np.append(np.asarray(self.counts, dtype=np.float64), 0.0)
+
+    @functools.cached_property
+    def hits(self) -> np.ndarray:
+        """Clicks per position, then 0."""
+        return np.append(np.asarray(self.clicks, dtype=np.float64), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": list(self.values),
+            "counts": list(self.counts),
+            "clicks": list(self.clicks),
+            "missing": list(self.missing),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnStats:
+        rows, clicks = data["missing"]
+        return cls(
+            tuple(data["values"]), tuple(data["counts"]), tuple(data["clicks"]), (rows, clicks)
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderStats:
+    """What encoding needs, fixed by ``fit``: the output's shape (``numeric_cols``,
+    ``methods``, ``smoothing``), the training click rate ``prior`` and each categorical
+    column's :class:`ColumnStats`, in column order.
+
+    ``folds`` (per column: rows and clicks per (kept value, fold)) is there only right after
+    a fit, for the out-of-fold target encoding of the training rows; it is neither saved nor
+    compared.
+    """
+
+    numeric_cols: tuple[str, ...]
+    methods: tuple[str, ...]
+    smoothing: float
+    prior: float
+    columns: Mapping[str, ColumnStats]
+    folds: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Output columns, in order: numeric, then per method the encoded categoricals."""
+        return feature_names(self.numeric_cols, tuple(self.columns), self.methods)
+
+    @functools.cached_property
+    def features(self) -> dict[str, dict[str, tuple[np.ndarray, float]]]:
+        """Per column and method: (the feature per position, then the rare/unseen one; the
+        feature of a missing value)."""
+        m, prior = self.smoothing, self.prior
+        out = {}
+        for col, st in self.columns.items():
+            rate = (st.hits + m * prior) / (st.rows + m)
+            rate[-1] = prior
+            out[col] = {
+                "ordinal": (np.append(np.arange(1.0, len(st.rows)), 0.0), np.nan),
+                "count": (st.rows, np.nan),
+                "target": (rate, prior),
+            }
+        return out
+
+    def to_json(self, config: Mapping[str, Any]) -> str:
+        """The JSON of an encoder with the settings ``config`` and these statistics."""
+        stats = {col: st.to_dict() for col, st in self.columns.items()}
+        return json.dumps(
+            {"format": _FORMAT, "config": config, "prior": self.prior, "stats": stats}
+        )
+
+
+def feature_names(
+    numeric_cols: Sequence[str], categorical_cols: Sequence[str], methods: Sequence[str]
+) -> list[str]:
+    """The encoded columns: numeric, then per method the encoded categoricals."""
+    return list(numeric_cols) + [c + SUFFIX[m] for m in methods for c in categorical_cols]
 
 
 class EncoderBase(Params):
@@ -44,6 +155,8 @@ class EncoderBase(Params):
         n_folds, smoothing, seed: out-of-fold target encoding.
         col_fold: optional column holding each training row's fold (0 .. n_folds-1); without
             it folds are drawn at random with ``seed``.
+
+    The fitted state is :attr:`stats`, an :class:`EncoderStats` (None before ``fit``).
     """
 
     def __init__(
@@ -75,21 +188,14 @@ class EncoderBase(Params):
         self.methods = methods
         self.min_count, self.n_folds, self.smoothing = min_count, n_folds, float(smoothing)
         self.seed, self.col_fold = seed, col_fold
-        self.stats: dict[str, dict[str, Any]] | None = None
-        self.prior: float | None = None
-        # (rows, clicks) per (kept value, fold) of each column in the last fit: what the
-        # out-of-fold target encoding of the training rows needs (not saved)
-        self._fold_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._tables: tuple[Any, dict[str, _Table]] = (None, {})
+        self.stats: EncoderStats | None = None
 
     # ------------------------------------------------------------ names
 
     @property
     def feature_names(self) -> list[str]:
         """Output columns, in order: numeric, then per method the encoded categoricals."""
-        return self.numeric_cols + [
-            c + SUFFIX[m] for m in self.methods for c in self.categorical_cols
-        ]
+        return feature_names(self.numeric_cols, self.categorical_cols, self.methods)
 
     @property
     def categorical_features(self) -> list[str]:
@@ -97,166 +203,57 @@ class EncoderBase(Params):
         return list(self.categorical_cols) if "ordinal" in self.methods else []
 
     @property
+    def training_columns(self) -> list[str]:
+        """What a fit reads besides the inputs: the label, and the fold column if any."""
+        return [self.col_label] + ([self.col_fold] if self.col_fold else [])
+
+    @property
+    def fold_count(self) -> int:
+        """The folds a fit sums statistics over: ``n_folds`` with target encoding, else 1."""
+        return self.n_folds if "target" in self.methods else 1
+
+    @property
     def cardinality(self) -> int:
         """The largest number of ordinal codes of a column (kept values + the rare code 0)."""
         stats = require_fitted(self.stats, self)
-        return max((len(s["values"]) + 1 for s in stats.values()), default=0)
+        return max((len(s.values) + 1 for s in stats.columns.values()), default=0)
 
-    # ------------------------------------------------------------ fitting
+    # ------------------------------------------------------------ checks
 
-    def _set_stats(self, columns: Mapping[str, Summary], n_rows: int, clicks: float) -> None:
-        """The fitted state from each categorical column's summed :data:`Summary`, keeping
-        the values seen at least ``min_count`` times, most frequent first."""
-        if not n_rows:
-            raise InputError("train is empty")
-        self.prior = float(clicks / n_rows)
-        self.stats, self._fold_stats = {}, {}
-        for col in self.categorical_cols:
-            values, size, hits = columns[col]
-            missing = pd.isna(values)
-            total, total_hits = size.sum(axis=1), hits.sum(axis=1)
-            kept = np.flatnonzero(~missing & (total >= self.min_count))
-            kept = kept[np.lexsort((values[kept], -total[kept]))]
-            self.stats[col] = {
-                "values": values[kept].tolist(),
-                "counts": total[kept].astype(int).tolist(),
-                "clicks": total_hits[kept].astype(float).tolist(),
-                "missing": [int(total[missing].sum()), float(total_hits[missing].sum())],
-            }
-            self._fold_stats[col] = (size[kept], hits[kept])
-
-    def _check_labels(self, labels: pd.Series | np.ndarray) -> None:
+    def check_labels(self, labels: pd.Series | np.ndarray) -> None:
+        """``InputError`` unless every label is 0 or 1."""
         bad = [v for v in pd.unique(labels) if v not in (0, 1)]
         if bad:
             raise InputError(f"{self.col_label} must hold only 0 and 1, found {bad[:5]}")
 
-    # ------------------------------------------------------------ encoding
-
-    def _encode_frame(self, data: pd.DataFrame, folds: np.ndarray | None) -> pd.DataFrame:
-        """The feature frame of ``data``; ``folds`` (one per row) asks for the out-of-fold
-        target encoding of training rows, from the fold statistics of the last fit."""
-        numeric = {c: pd.to_numeric(data[c], errors="raise") for c in self.numeric_cols}
-        codes = {c: value_codes(data[c]) for c in self.categorical_cols}
-        return pd.DataFrame(self._encode_columns(numeric, codes, folds), index=data.index)
-
-    def _encode_columns(
-        self,
-        numeric: Mapping[str, Any],
-        codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
-        folds: np.ndarray | None,
-    ) -> dict[str, np.ndarray]:
-        """:meth:`_encode_positions` of each categorical column's ``(codes, labels)`` (see
-        :func:`value_codes`): each distinct value is looked up once."""
-        positions = {c: self._positions(c, *codes[c]) for c in self.categorical_cols}
-        return self._encode_positions(numeric, positions, folds)
-
-    def _positions(
-        self, col: str, codes: np.ndarray, labels: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(each row's position among the column's kept values, -1 when rare, unseen or
-        missing; the missing mask) from its values as ``codes`` (-1: missing) into
-        ``labels`` (the distinct values, as strings)."""
-        position = self._table(col).index.get_indexer(labels)
-        missing = codes < 0
-        index = np.where(missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1)
-        return index, missing
-
-    def _encode_positions(
-        self,
-        numeric: Mapping[str, Any],
-        positions: Mapping[str, tuple[np.ndarray, np.ndarray]],
-        folds: np.ndarray | None,
-    ) -> dict[str, np.ndarray]:
-        """The kernel both engines run: every feature column, in :attr:`feature_names`
-        order, from the numeric columns (array-likes, NaN: missing) and each categorical
-        column's :meth:`_positions` (every method reads the same position)."""
-        require_fitted(self.stats, self)
-        out = {c: np.asarray(numeric[c], dtype=np.float64) for c in self.numeric_cols}
-        for col in self.categorical_cols:
-            index, missing = positions[col]
-            table = self._table(col)
-            for method in self.methods:
-                name = col + SUFFIX[method]
-                if method == "target" and folds is not None:
-                    out[name] = self._target_oof(col, table, index, folds)
-                else:
-                    features, if_missing = table.features[method]
-                    out[name] = np.where(missing, if_missing, features[index])
-        return {name: out[name] for name in self.feature_names}
-
-    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
-        the numbers of ``transform(pd.DataFrame(records)).to_numpy()``, columns in
-        :attr:`feature_names` order, without building a DataFrame.
-
-        The path for small batches (a scoring request), where pandas' per-call overhead
-        would cost more than the encoding itself.
-        """
-        require_fitted(self.stats, self)
-        columns = self.numeric_cols + self.categorical_cols
-        for i, record in enumerate(records):
-            absent = [c for c in columns if c not in record]
-            if absent:
-                raise InputError(f"record {i} lacks column(s) {absent}")
-        # plain Python per value: for a handful of rows numpy's per-call cost would dominate
-        x = np.empty((len(records), len(self.feature_names)))
-        column = {name: j for j, name in enumerate(self.feature_names)}
-        for c in self.numeric_cols:
-            x[:, column[c]] = [np.nan if is_missing(r[c]) else float(r[c]) for r in records]
-        for col in self.categorical_cols:  # look each value up once, then apply every method
-            table = self._table(col)
-            index = [
-                None if is_missing(r[col]) else table.positions.get(str(r[col]), -1)
-                for r in records
-            ]  # None: missing; -1: rare or unseen
-            for method in self.methods:
-                features, if_missing = table.features[method]
-                x[:, column[col + SUFFIX[method]]] = [
-                    if_missing if i is None else features[i] for i in index
-                ]
-        return x
-
-    def _table(self, col: str) -> _Table:
-        """The column's fitted statistics as lookup structures, built once per fit or load
-        (a one-row scoring request would otherwise rebuild a hash table of every value)."""
-        stats, tables = self._tables
-        if stats is not self.stats:
-            stats, tables = self.stats, {}
-            self._tables = (stats, tables)
-        if col not in tables:
-            tables[col] = _Table.build(require_fitted(self.stats, self)[col], self)
-        return tables[col]
-
-    def _target_oof(
-        self, col: str, table: _Table, index: np.ndarray, folds: np.ndarray
-    ) -> np.ndarray:
-        """Training rows' target encoding: the value's statistics over the other folds."""
-        m, prior = self.smoothing, float(require_fitted(self.prior, self))
-        fold_rows, fold_clicks = self._fold_stats[col]
-        known = index >= 0
-        value, fold = index[known], folds[known]
-        rows = table.counts[value] - fold_rows[value, fold]
-        hits = table.clicks[value] - fold_clicks[value, fold]
-        out = np.full(len(index), prior)
-        # a value seen only in the row's own fold (rows = 0) with no smoothing gets the prior
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[known] = np.where(rows + m > 0, (hits + m * prior) / (rows + m), prior)
-        return out
-
-    def _check_folds(self, folds: np.ndarray) -> np.ndarray:
+    def check_folds(self, folds: np.ndarray) -> np.ndarray:
+        """The folds as int64, or ``InputError`` unless each is in 0 .. n_folds - 1."""
         if not np.isin(folds, np.arange(self.n_folds)).all():
             raise InputError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
         return folds.astype(np.int64)
+
+    def require_inputs(self, columns: Sequence[str], with_label: bool) -> list[str]:
+        """The columns encoding reads (and the label), or ``InputError`` naming those missing."""
+        cols = self.categorical_cols + self.numeric_cols + ([self.col_label] if with_label else [])
+        require_columns(columns, cols, "data")
+        return cols
+
+    # ------------------------------------------------------------ encoding
+
+    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The feature matrix of raw rows given as mappings (``None`` or NaN for missing):
+        the numbers of ``transform(pd.DataFrame(records))``, columns in
+        :attr:`feature_names` order, without building a DataFrame (:func:`encode_records`:
+        the path for a scoring request's handful of rows)."""
+        return encode_records(require_fitted(self.stats, self), records)
 
     # ------------------------------------------------------------ persistence
 
     def to_json(self) -> str:
         """The settings and fitted statistics as a JSON string."""
-        require_fitted(self.stats, self)
+        stats = require_fitted(self.stats, self)
         config = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
-        return json.dumps(
-            {"format": _FORMAT, "config": config, "prior": self.prior, "stats": self.stats}
-        )
+        return stats.to_json(config)
 
     @classmethod
     def from_json(cls: type[E], text: str) -> E:
@@ -267,15 +264,135 @@ class EncoderBase(Params):
             config["col_label"] = config.pop("label_col")
             config["col_fold"] = config.pop("fold_col")
         elif data.get("format") != _FORMAT:
-            raise InputError("not a recommenders_kit FeatureEncoder JSON (format 1 or 2)")
+            raise ModelFormatError("not a recommenders_kit FeatureEncoder JSON (format 1 or 2)")
         encoder = cls(**config)
-        encoder.prior, encoder.stats = data["prior"], data["stats"]
+        columns = {c: ColumnStats.from_dict(data["stats"][c]) for c in encoder.categorical_cols}
+        encoder.stats = encoder.fitted(float(data["prior"]), columns)
         return encoder
 
-    def _require_columns(self, columns: Sequence[str], with_label: bool) -> list[str]:
-        cols = self.categorical_cols + self.numeric_cols + ([self.col_label] if with_label else [])
-        require_columns(columns, cols, "data")
-        return cols
+    def fitted(
+        self,
+        prior: float,
+        columns: Mapping[str, ColumnStats],
+        folds: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> EncoderStats:
+        """The :class:`EncoderStats` of these settings with the given statistics."""
+        return EncoderStats(
+            tuple(self.numeric_cols), self.methods, self.smoothing, prior, dict(columns), folds
+        )
+
+
+def fitted_stats(
+    encoder: EncoderBase, columns: Mapping[str, Summary], n_rows: int, clicks: float
+) -> EncoderStats:
+    """The fitted state from each categorical column's summed :data:`Summary`: the values
+    seen at least ``min_count`` times, most frequent first (ties by value)."""
+    if not n_rows:
+        raise InputError("train is empty")
+    stats, folds = {}, {}
+    for col in encoder.categorical_cols:
+        values, size, hits = columns[col]
+        missing = pd.isna(values)
+        total, total_hits = size.sum(axis=1), hits.sum(axis=1)
+        kept = np.flatnonzero(~missing & (total >= encoder.min_count))
+        kept = kept[np.lexsort((values[kept], -total[kept]))]
+        stats[col] = ColumnStats(
+            tuple(values[kept].tolist()),
+            tuple(total[kept].astype(int).tolist()),
+            tuple(total_hits[kept].astype(float).tolist()),
+            (int(total[missing].sum()), float(total_hits[missing].sum())),
+        )
+        folds[col] = (size[kept], hits[kept])
+    return encoder.fitted(float(clicks / n_rows), stats, folds)
+
+
+# ---------------------------------------------------------------- encoding (pure functions)
+
+
+def encode_positions(
+    stats: EncoderStats,
+    numeric: Mapping[str, Any],
+    positions: Mapping[str, Positions],
+    folds: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """The kernel both engines run: every feature column, in ``stats.feature_names`` order,
+    from the numeric columns (array-likes, NaN: missing) and each categorical column's
+    :data:`Positions` (every method reads the same position). ``folds`` (one per row) asks
+    for the out-of-fold target encoding of training rows (``stats.folds`` must be there)."""
+    out = {c: np.asarray(numeric[c], dtype=np.float64) for c in stats.numeric_cols}
+    for col in stats.columns:
+        index, missing = positions[col]
+        for method in stats.methods:
+            name = col + SUFFIX[method]
+            if method == "target" and folds is not None:
+                out[name] = _target_out_of_fold(stats, col, index, folds)
+            else:
+                features, if_missing = stats.features[col][method]
+                out[name] = np.where(missing, if_missing, features[index])
+    return {name: out[name] for name in stats.feature_names}
+
+
+def encode_frame(stats: EncoderStats, data: pd.DataFrame, folds: np.ndarray | None) -> pd.DataFrame:
+    """:func:`encode_positions` of a pandas frame: each distinct value is looked up once."""
+    numeric = {c: pd.to_numeric(data[c], errors="raise") for c in stats.numeric_cols}
+    positions = {c: frame_positions(stats.columns[c], *value_codes(data[c])) for c in stats.columns}
+    return pd.DataFrame(encode_positions(stats, numeric, positions, folds), index=data.index)
+
+
+def frame_positions(column: ColumnStats, codes: np.ndarray, labels: np.ndarray) -> Positions:
+    """:data:`Positions` from a column's values as ``codes`` (-1: missing) into ``labels``
+    (the distinct values, as strings; see :func:`value_codes`)."""
+    position = column.index.get_indexer(labels)
+    missing = codes < 0
+    index = np.where(missing, -1, position[np.maximum(codes, 0)] if len(labels) else -1)
+    return index, missing
+
+
+def encode_records(stats: EncoderStats, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The feature matrix of raw rows given as mappings (``None`` or NaN for missing): the
+    numbers of ``encode_frame(stats, pd.DataFrame(records), None).to_numpy()``, columns in
+    ``stats.feature_names`` order, without building a DataFrame (for a handful of rows,
+    pandas' per-call cost would be more than the encoding itself)."""
+    inputs = list(stats.numeric_cols) + list(stats.columns)
+    for i, record in enumerate(records):
+        absent = [c for c in inputs if c not in record]
+        if absent:
+            raise InputError(f"record {i} lacks column(s) {absent}")
+    names = stats.feature_names
+    x = np.empty((len(records), len(names)))
+    column = {name: j for j, name in enumerate(names)}
+    for c in stats.numeric_cols:
+        x[:, column[c]] = [np.nan if is_missing(r[c]) else float(r[c]) for r in records]
+    for col, st in stats.columns.items():  # look each value up once, then apply every method
+        index = [None if is_missing(r[col]) else st.lookup.get(str(r[col]), -1) for r in records]
+        for method in stats.methods:  # index None: missing; -1: rare or unseen
+            features, if_missing = stats.features[col][method]
+            x[:, column[col + SUFFIX[method]]] = [
+                if_missing if i is None else features[i] for i in index
+            ]
+    return x
+
+
+def _target_out_of_fold(
+    stats: EncoderStats, col: str, index: np.ndarray, folds: np.ndarray
+) -> np.ndarray:
+    """Training rows' target encoding: the value's statistics over the other folds."""
+    if stats.folds is None:
+        raise InputError("out-of-fold target encoding needs the statistics of a fit")
+    m, prior, st = stats.smoothing, stats.prior, stats.columns[col]
+    fold_rows, fold_clicks = stats.folds[col]
+    known = index >= 0
+    value, fold = index[known], folds[known]
+    rows = st.rows[value] - fold_rows[value, fold]
+    hits = st.hits[value] - fold_clicks[value, fold]
+    out = np.full(len(index), prior)
+    # a value seen only in the row's own fold (rows = 0) with no smoothing gets the prior
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[known] = np.where(rows + m > 0, (hits + m * prior) / (rows + m), prior)
+    return out
+
+
+# ---------------------------------------------------------------- statistics of blocks of rows
 
 
 def stats_fields(n_folds: int) -> list[tuple[str, str]]:
@@ -360,7 +477,7 @@ class StatsSum:
             self._cols[col] = (index, size, clicks, miss_size, miss_clicks)
 
     def columns(self) -> dict[str, Summary]:
-        """The sum, per column, as :meth:`EncoderBase._set_stats` takes it."""
+        """The sum, per column, as :func:`fitted_stats` takes it."""
         return {
             col: (
                 np.append(index.to_numpy(dtype=object), np.array([None], dtype=object)),
@@ -385,60 +502,12 @@ def _value_counts(
     return size.reshape(-1, n_folds), clicks.reshape(-1, n_folds)
 
 
-class _Table(NamedTuple):
-    index: pd.Index  # the kept values (as strings), position = code - 1
-    positions: dict[str, int]  # the same as a dict, for row-at-a-time lookups
-    counts: np.ndarray  # training rows per value, then 0 for rare/unseen
-    clicks: np.ndarray  # clicks per value, then 0
-    # per method: (feature per position, then the rare/unseen feature; the missing feature)
-    features: dict[str, tuple[np.ndarray, float]]
-
-    @classmethod
-    def build(cls, st: dict[str, Any], encoder: EncoderBase) -> _Table:
-        counts = np.asarray(st["counts"] + [0], dtype=np.float64)
-        clicks = np.asarray(st["clicks"] + [0.0], dtype=np.float64)
-        m, prior = encoder.smoothing, float(encoder.prior or 0.0)
-        rate = (clicks + m * prior) / (counts + m)
-        rate[-1] = prior
-        features = {
-            "ordinal": (np.append(np.arange(1.0, len(counts)), 0.0), np.nan),
-            "count": (counts, np.nan),
-            "target": (rate, prior),
-        }
-        positions = {value: i for i, value in enumerate(st["values"])}
-        return cls(pd.Index(st["values"]), positions, counts, clicks, features)
+# ---------------------------------------------------------------- values
 
 
 def is_missing(value: Any) -> bool:
     """None, NaN or ``pd.NA``: what pandas would read as missing in a record."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def arrow_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`value_codes` of a pyarrow string array (the Spark path's Arrow batches):
-    dictionary-encoded in Arrow, so each distinct value becomes a Python string once."""
-    encoded = column.dictionary_encode()
-    if hasattr(encoded, "combine_chunks"):
-        encoded = encoded.combine_chunks()
-    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-    labels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    return codes, labels
-
-
-def arrow_positions(column: Any, kept: Any) -> tuple[np.ndarray, np.ndarray]:
-    """:meth:`EncoderBase._positions` of a pyarrow string array, ``kept`` the column's kept
-    values as a pyarrow array: looked up by Arrow's own hash table, no value ever becomes a
-    Python string."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    if kept.type != column.type:
-        kept = kept.cast(column.type)
-    index = pc.index_in(column, value_set=kept).fill_null(-1).to_numpy(zero_copy_only=False)
-    missing = column.is_null().to_numpy(zero_copy_only=False)
-    return index.astype(np.int64), missing
 
 
 def value_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -24,8 +24,8 @@ as a folder that needs no pickle (see :mod:`recommenders_kit.models.lightgbm._co
 folder, a file, a list of files, or :class:`~recommenders_kit.datasets.parquet.ParquetRows`
 for a row range), read a row group at a time: the encoder's statistics are summed per value
 as blocks come, LightGBM's ``Dataset`` is built from encoded pieces, and scoring goes piece
-by piece. Memory then holds LightGBM's binned data and one piece, not the rows: 45.8M Criteo
-rows trained in 24 minutes with an 11.5 GiB peak on 2 cores (``benchmarks/scale_criteo.py``).
+by piece. Memory then holds LightGBM's binned data and one piece, not the rows (how far that
+goes on one machine: ``benchmarks/scale_criteo.py`` and the README).
 Given the same rows in the same order and seed, the model is the in-memory one, tree for
 tree. Every file's footer is read first: a missing, truncated or differently-typed file stops
 the fit with its name.
@@ -68,7 +68,13 @@ from recommenders_kit.models.lightgbm._common import (
     saved_params,
     write_folder,
 )
-from recommenders_kit.models.lightgbm._encoder import EncoderBase, StatsSum, value_codes
+from recommenders_kit.models.lightgbm._encoder import (
+    EncoderBase,
+    StatsSum,
+    encode_frame,
+    fitted_stats,
+    value_codes,
+)
 
 __all__ = ["FeatureEncoder", "LightGBMClickModel"]
 
@@ -108,32 +114,30 @@ class FeatureEncoder(EncoderBase):
         [2.0, 2.0, 0.0, nan]
     """
 
-    def fit(self, train: pd.DataFrame | Source | ParquetRows) -> FeatureEncoder:
+    def fit(
+        self, train: pd.DataFrame | Source | ParquetRows, progress: bool = True
+    ) -> FeatureEncoder:
         """Learn the statistics from ``train``; returns ``self``.
 
         ``train``: a frame, or data bigger than memory as parquet files (a folder, a file, a
         list of files, or :class:`~recommenders_kit.datasets.parquet.ParquetRows`), read a
         row group at a time: the statistics are summed per value as blocks come, and equal
-        those of the same rows fitted as one frame.
+        those of the same rows fitted as one frame. ``progress``: a bar over the blocks of
+        parquet files.
         """
-        return self._fit(train, progress=True)
-
-    def _fit(self, train: pd.DataFrame | Source | ParquetRows, progress: bool) -> FeatureEncoder:
-        """:meth:`fit`, with a bar over the blocks of a parquet source if ``progress``."""
         blocks, n_blocks = self._training_blocks(train)
-        n_folds = self.n_folds if "target" in self.methods else 1
-        total, seen = StatsSum(self.categorical_cols, n_folds), set[str]()
+        total, seen = StatsSum(self.categorical_cols, self.fold_count), set[str]()
         rng = np.random.default_rng(self.seed)
         inputs = self.categorical_cols + self.numeric_cols
         with progress_bar(n_blocks, "fitting encoder", "block", progress and n_blocks > 1) as bar:
             for where, block in blocks:
                 try:
                     self._check(block, with_label=True)
-                except ValueError as error:
+                except InputError as error:
                     raise InputError(f"{where}{error}") from error
                 columns = {c: value_codes(block[c]) for c in self.categorical_cols}
                 label = block[self.col_label].to_numpy(dtype=np.float64)
-                total.add(columns, label, self._folds(block, rng))
+                total.add(columns, label, block_folds(self, block, rng))
                 seen.update(c for c in inputs if block[c].notna().any())
                 bar.update(1)
         if not total.n_rows:
@@ -141,28 +145,20 @@ class FeatureEncoder(EncoderBase):
         empty = [c for c in inputs if c not in seen]
         if empty:
             raise InputError(f"column(s) {empty} are missing in every training row")
-        self._set_stats(total.columns(), total.n_rows, total.clicks)
+        self.stats = fitted_stats(self, total.columns(), total.n_rows, total.clicks)
         return self
 
     def transform(self, data: pd.DataFrame) -> pd.DataFrame:
         """Encode any split with the fitted statistics (target: full-train statistics)."""
+        stats = require_fitted(self.stats, self)
         self._check(data, with_label=False)
-        return self._encode_frame(data, None)
+        return encode_frame(stats, data, None)
 
     def fit_transform(self, train: pd.DataFrame) -> pd.DataFrame:
         """``fit(train)`` then encode it; target encoding is out-of-fold on these rows."""
         self.fit(train)
-        return self._encode_frame(train, self._folds(train, np.random.default_rng(self.seed)))
-
-    def _training_folds(self, train: ParquetRows) -> list[np.ndarray | None]:
-        """Each block's folds for the out-of-fold target encoding, as :meth:`fit` drew
-        them (None per block without target encoding)."""
-        rng = np.random.default_rng(self.seed)
-        if "target" not in self.methods:
-            return [None] * len(train.pieces())
-        if self.col_fold:
-            return [self._folds(block, rng) for block in train.blocks([self.col_fold])]
-        return [rng.integers(0, self.n_folds, len(piece)) for piece in train.pieces()]
+        folds = block_folds(self, train, np.random.default_rng(self.seed))
+        return encode_frame(require_fitted(self.stats, self), train, folds)
 
     def _training_blocks(
         self, train: pd.DataFrame | Source | ParquetRows
@@ -171,39 +167,51 @@ class FeatureEncoder(EncoderBase):
         ``"<file>, row group <n>: "`` for parquet), and how many blocks."""
         if isinstance(train, pd.DataFrame):
             return [("", train)], 1
-        rows = self._parquet_rows(train, self._training_columns)
+        rows = parquet_rows(self, train, self.training_columns)
         pieces = rows.pieces()
         blocks = ((f"{p.path}, row group {p.row_group}: ", rows.read(p)) for p in pieces)
         return blocks, len(pieces)
 
-    @property
-    def _training_columns(self) -> list[str]:
-        """What a fit reads besides the inputs: the label, and the fold column if any."""
-        return [self.col_label] + ([self.col_fold] if self.col_fold else [])
-
-    def _parquet_rows(self, source: Source | ParquetRows, extra: Sequence[str] = ()) -> ParquetRows:
-        """``source`` as :class:`ParquetRows` of the columns this encoder reads and
-        ``extra`` ones, every file's footer checked."""
-        columns = self.categorical_cols + self.numeric_cols + list(extra)
-        if isinstance(source, ParquetRows):
-            return ParquetRows(source.files, columns).slice(*source.row_range)
-        return ParquetRows(source, columns)
-
-    def _folds(self, block: pd.DataFrame, rng: np.random.Generator) -> np.ndarray | None:
-        """A block's folds for target encoding (None without target encoding), drawn from
-        ``rng`` unless ``col_fold`` holds them."""
-        if "target" not in self.methods:
-            return None
-        if self.col_fold:
-            require_columns(block.columns, [self.col_fold], "train")
-            return self._check_folds(block[self.col_fold].to_numpy())
-        return rng.integers(0, self.n_folds, len(block))
-
     def _check(self, data: pd.DataFrame, with_label: bool) -> None:
         require_pandas_frame(data, [], "data")
-        self._require_columns(data.columns, with_label)
+        self.require_inputs(data.columns, with_label)
         if with_label:
-            self._check_labels(data[self.col_label])
+            self.check_labels(data[self.col_label])
+
+
+def parquet_rows(
+    encoder: EncoderBase, source: Source | ParquetRows, extra: Sequence[str] = ()
+) -> ParquetRows:
+    """``source`` as :class:`ParquetRows` of the columns ``encoder`` reads and ``extra`` ones,
+    every file's footer checked (the seam between the click model and its encoder)."""
+    columns = encoder.categorical_cols + encoder.numeric_cols + list(extra)
+    if isinstance(source, ParquetRows):
+        return ParquetRows(source.files, columns).slice(*source.row_range)
+    return ParquetRows(source, columns)
+
+
+def block_folds(
+    encoder: EncoderBase, block: pd.DataFrame, rng: np.random.Generator
+) -> np.ndarray | None:
+    """A block's folds for target encoding (None without target encoding), drawn from
+    ``rng`` unless ``col_fold`` holds them."""
+    if "target" not in encoder.methods:
+        return None
+    if encoder.col_fold:
+        require_columns(block.columns, [encoder.col_fold], "train")
+        return encoder.check_folds(block[encoder.col_fold].to_numpy())
+    return rng.integers(0, encoder.n_folds, len(block))
+
+
+def training_folds(encoder: FeatureEncoder, train: ParquetRows) -> list[np.ndarray | None]:
+    """Each block's folds for the out-of-fold target encoding of ``train``, as
+    :meth:`FeatureEncoder.fit` drew them (None per block without target encoding)."""
+    rng = np.random.default_rng(encoder.seed)
+    if "target" not in encoder.methods:
+        return [None] * len(train.pieces())
+    if encoder.col_fold:
+        return [block_folds(encoder, block, rng) for block in train.blocks([encoder.col_fold])]
+    return [rng.integers(0, encoder.n_folds, len(piece)) for piece in train.pieces()]
 
 
 class LightGBMClickModel(Params):
@@ -297,12 +305,12 @@ class LightGBMClickModel(Params):
         """(train, valid): ``valid`` as given, else the last ``valid_fraction`` of ``train``;
         parquet sources as :class:`ParquetRows` (every file checked before any training)."""
         if not isinstance(train, pd.DataFrame):
-            train = self.encoder._parquet_rows(train, self.encoder._training_columns)
+            train = parquet_rows(self.encoder, train, self.encoder.training_columns)
         else:
             require_pandas_frame(train, [], "train")
         if valid is not None:
             if not isinstance(valid, pd.DataFrame):
-                valid = self.encoder._parquet_rows(valid, [self.encoder.col_label])
+                valid = parquet_rows(self.encoder, valid, [self.encoder.col_label])
             return train, valid
         cut = int(len(train) * (1 - self.valid_fraction))
         if cut < 1 or cut >= len(train):
@@ -322,8 +330,8 @@ class LightGBMClickModel(Params):
             from recommenders_kit.models.lightgbm import _chunks
 
             if reference is None:
-                self.encoder._fit(data, self.progress)
-                folds = self.encoder._training_folds(data)
+                self.encoder.fit(data, progress=self.progress)
+                folds = training_folds(self.encoder, data)
             else:
                 folds = [None] * len(data.pieces())
             params = {**self.booster_params, "metric": METRICS}
@@ -370,7 +378,7 @@ class LightGBMClickModel(Params):
         elif _is_source(data):
             from recommenders_kit.models.lightgbm import _chunks
 
-            rows = self.encoder._parquet_rows(data)
+            rows = parquet_rows(self.encoder, data)
             predict = functools.partial(booster.predict, num_iteration=best)
             return _chunks.predict(rows, self.encoder, predict, self.progress)
         else:
@@ -383,7 +391,7 @@ class LightGBMClickModel(Params):
         if isinstance(data, pd.DataFrame):
             y = data[self.encoder.col_label].to_numpy().astype(bool)
         else:
-            rows = self.encoder._parquet_rows(data, [self.encoder.col_label])
+            rows = parquet_rows(self.encoder, data, [self.encoder.col_label])
             y = rows.column(self.encoder.col_label).astype(bool)
         return {"auc": roc_auc(y, p), "logloss": binary_logloss(y, p)}
 

@@ -15,7 +15,7 @@ The twins of :mod:`recommenders_kit.models.lightgbm.pandas`, on Spark DataFrames
   reads such a folder back into SynapseML.
 
 Settings that make SynapseML train on a cluster of several executors (measured on a Spark
-standalone cluster, see the notes in the docs):
+standalone cluster on loopback, ``tests/cluster/test_standalone.py``):
 
 * categorical splits are one-vs-rest (``max_cat_to_onehot`` above the largest cardinality)
   unless ``params`` says otherwise: SynapseML 1.1.0 bundles LightGBM 3.3.5, whose distributed
@@ -46,6 +46,7 @@ from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.errors import InputError
 from recommenders_kit.models.base import Params, clone, require_fitted
+from recommenders_kit.models.lightgbm import _executor
 from recommenders_kit.models.lightgbm._common import (
     DEFAULT_PARAMS,
     ModelMeta,
@@ -57,11 +58,11 @@ from recommenders_kit.models.lightgbm._common import (
 )
 from recommenders_kit.models.lightgbm._encoder import (
     EncoderBase,
-    arrow_codes,
-    arrow_positions,
-    partial_stats,
+    Summary,
+    fitted_stats,
     stats_fields,
 )
+from recommenders_kit.models.lightgbm._executor import FOLD
 from recommenders_kit.spark import is_local
 
 if TYPE_CHECKING:
@@ -73,9 +74,6 @@ __all__ = ["FeatureEncoder", "LightGBMClickModel"]
 
 #: The column ``predict_proba`` adds: the click probability (double).
 PROBABILITY_COL = "probability"
-_FOLD = "_fold"
-_BITS = 62  # numeric columns per presence mask (a long)
-_LOOKUP_ROWS = 200_000  # rows encoded at a time (see _encode_batches)
 _NUMERIC_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
 
 #: LightGBM parameter name -> SynapseML ``LightGBMClassifier`` parameter name.
@@ -125,55 +123,65 @@ class FeatureEncoder(EncoderBase):
     ordinal codes (with ``ordinal``) or as strings.
     """
 
-    def fit(self, train: SparkDataFrame) -> FeatureEncoder:
-        """Learn the statistics from ``train`` in one pass; returns ``self``."""
+    def fit(self, train: SparkDataFrame, progress: bool = True) -> FeatureEncoder:
+        """Learn the statistics from ``train``; returns ``self``. Two Spark jobs: the checks
+        (rows, clicks, labels, folds, columns never present) in one aggregation, then the
+        statistics of every categorical column in one pass. ``progress`` has no effect
+        (Spark shows its own stage progress)."""
         from pyspark.sql import functions as F
 
         self._check(train, with_label=True)
-        cats, nums, label = self.categorical_cols, self.numeric_cols, self.col_label
-        folds = self._fold_column(train).alias(_FOLD)
-        strings = [F.col(c).cast("string").alias(c) for c in cats]
-        # the numeric columns only as bits (present: neither null nor NaN), a long per
-        # _BITS columns: fewer values cross to Python
-        bits = [
-            (F.col(c).isNotNull() & ~F.isnan(F.col(c).cast("double"))).cast("long")
-            * F.lit(1 << (i % _BITS))
-            for i, c in enumerate(nums)
-        ]
-        present = [
-            functools.reduce(operator.add, bits[start : start + _BITS]).alias(
-                f"_present{start // _BITS}"
-            )
-            for start in range(0, len(nums), _BITS)
-        ]
-        source = train.select(*strings, *present, label, folds)
+        n_rows, clicks = self._checked_totals(train)
+        cats, label, width = self.categorical_cols, self.col_label, self.fold_count
+        source = train.select(
+            *[F.col(c).cast("string").alias(c) for c in cats],
+            F.col(label).cast("double").alias(label),
+            self._fold_column(train).alias(FOLD),
+        )
         # one row per (column, value) and partition, its folds side by side: Spark sums
         # fixed-width rows in a hash table on each side of the one shuffle
-        width = self.n_folds if "target" in self.methods else 1
-        summarize = functools.partial(_summarize, cats, nums, label, self.n_folds, width)
-        sizes, clicks = [f"size{f}" for f in range(width)], [f"clicks{f}" for f in range(width)]
+        summarize = functools.partial(_executor.summarize, cats, label, width)
+        sizes, hits = [f"size{f}" for f in range(width)], [f"clicks{f}" for f in range(width)]
         total = functools.reduce(operator.add, [F.col(c) for c in sizes])
         merged = (
             source.mapInArrow(summarize, ", ".join(map(" ".join, stats_fields(width))))
             .groupBy("col", "v")
-            .agg(*[F.sum(c).alias(c) for c in sizes + clicks])
-            .where((total >= self.min_count) | F.col("v").isNull() | _is_special())
+            .agg(*[F.sum(c).alias(c) for c in sizes + hits])
+            .where((total >= self.min_count) | F.col("v").isNull())
         )
-        rows: Any = merged.toPandas()
-        special = rows["col"].str.startswith("\x00")
-        n_rows, n_clicks = self._check_summary(rows[special])
-        kept = rows[~special]
-        summaries = {
-            col: (
-                part["v"].to_numpy(dtype=object),
-                part[sizes].to_numpy(dtype=np.float64),
-                part[clicks].to_numpy(dtype=np.float64),
-            )
-            for col, part in kept.groupby("col", sort=False)
-        }
-        empty = (np.array([], dtype=object), np.zeros((0, width)), np.zeros((0, width)))
-        self._set_stats({c: summaries.get(c, empty) for c in cats}, n_rows, n_clicks)
+        summaries = _summaries(merged.toPandas(), cats, width)
+        self.stats = fitted_stats(self, summaries, n_rows, clicks)
         return self
+
+    def _checked_totals(self, train: SparkDataFrame) -> tuple[int, float]:
+        """(rows, clicks) of ``train``, after the checks of one aggregation: some rows, only
+        0/1 labels, folds in range, every input column present in some row."""
+        from pyspark.sql import functions as F
+
+        label, inputs = F.col(self.col_label), self.categorical_cols + self.numeric_cols
+        fold = F.col(self.col_fold).cast("int") if self.col_fold else F.lit(0)
+        present = {c: F.col(c).isNotNull() for c in self.categorical_cols} | {
+            c: F.col(c).isNotNull() & ~F.isnan(F.col(c).cast("double")) for c in self.numeric_cols
+        }
+        row = train.agg(
+            F.count(F.lit(1)).alias("_rows"),
+            F.sum(label.cast("double")).alias("_clicks"),
+            F.count(F.when(label.isNull() | ~label.isin(0, 1), 1)).alias("_bad_labels"),
+            F.count(F.when(fold.isNull() | (fold < 0) | (fold >= self.n_folds), 1)).alias(
+                "_bad_folds"
+            ),
+            *[F.count(F.when(present[c], 1)).alias(c) for c in inputs],
+        ).first()
+        if row is None or not row["_rows"]:
+            raise InputError("train is empty")
+        if row["_bad_labels"]:
+            raise InputError(f"{self.col_label} must hold only 0 and 1")
+        if row["_bad_folds"]:
+            raise InputError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
+        empty = [c for c in inputs if not row[c]]
+        if empty:
+            raise InputError(f"column(s) {empty} are missing in every training row")
+        return int(row["_rows"]), float(row["_clicks"])
 
     def transform(self, data: SparkDataFrame) -> SparkDataFrame:
         """Encode any split with the fitted statistics (target: full-train statistics)."""
@@ -195,11 +203,14 @@ class FeatureEncoder(EncoderBase):
             for c in data.columns
         ]
         if folds is not None:
-            columns.append(folds.alias(_FOLD))
+            columns.append(folds.alias(FOLD))
         source = data.select(*columns)
         schema = self._output_schema(data.schema)
-        fold_stats = self._fold_stats if folds is not None else None
-        encode = functools.partial(_encode_batches, self.to_json(), fold_stats, schema.names)
+        stats = require_fitted(self.stats, self)
+        fold_stats = stats.folds if folds is not None else None
+        encode = functools.partial(
+            _executor.encode_batches, self.to_json(), fold_stats, schema.names
+        )
         return source.mapInArrow(encode, schema)
 
     def _output_schema(self, schema: StructType) -> StructType:
@@ -231,7 +242,7 @@ class FeatureEncoder(EncoderBase):
 
     def _check(self, data: SparkDataFrame, with_label: bool) -> None:
         require_spark_frame(data, [], "data")
-        self._require_columns(data.columns, with_label)
+        self.require_inputs(data.columns, with_label)
         types = dict(data.dtypes)
         text = [c for c in self.numeric_cols if not types[c].startswith(_NUMERIC_TYPES)]
         if text:
@@ -239,132 +250,21 @@ class FeatureEncoder(EncoderBase):
                 f"numeric column(s) {text} hold {[types[c] for c in text]}, not numbers"
             )
 
-    def _check_summary(self, special: pd.DataFrame) -> tuple[int, float]:
-        """(rows, clicks) of the training data, after the checks that need its summary."""
-        value = {
-            (c, v): (size, clicks)
-            for c, v, size, clicks in zip(
-                special["col"], special["v"], special["size0"], special["clicks0"], strict=True
-            )
-        }
-        n_rows, clicks = value.get(("\x00rows", None), (0, 0.0))
-        if not n_rows:
-            raise InputError("train is empty")
-        if value.get(("\x00bad", None), (0, 0))[0]:
-            raise InputError(f"{self.col_label} must hold only 0 and 1")
-        if self.col_fold and value.get(("\x00badfold", None), (0, 0))[0]:
-            raise InputError(f"{self.col_fold} must hold integers 0 .. {self.n_folds - 1}")
-        columns = self.categorical_cols + self.numeric_cols
-        empty = [c for c in columns if not value.get(("\x00present", c), (0, 0))[0]]
-        if empty:
-            raise InputError(f"column(s) {empty} are missing in every training row")
-        return int(n_rows), float(clicks)
 
-
-def _is_special() -> Column:
-    from pyspark.sql import functions as F
-
-    return F.col("col").startswith("\x00")
-
-
-def _summarize(
-    cats: list[str], nums: list[str], label: str, n_folds: int, width: int, batches: Any
-) -> Any:
-    """mapInArrow: a partition's :func:`partial_stats` rows (``width`` folds side by side),
-    plus its row count and clicks, bad labels and folds, and non-missing counts per column
-    (the ``\\x00`` rows, in fold 0; a numeric column's from its bit in the ``_present``
-    masks)."""
-    import pyarrow as pa
-
-    batches = list(batches)  # the whole partition: one summary row per value, not per batch
-    if not batches:
-        return
-    table = pa.Table.from_batches(batches)
-    y = pd.to_numeric(table.column(label).to_pandas(), errors="coerce").to_numpy()
-    folds = table.column(_FOLD).fill_null(-1).to_numpy()
-    good_label, good_fold = np.isin(y, (0, 1)), (folds >= 0) & (folds < n_folds)
-    ok = good_label & good_fold  # the rows that count (any other fails the fit)
-    columns = {c: arrow_codes(table.column(c).filter(ok)) for c in cats}
-    stats = partial_stats(columns, y[ok], folds[ok], width)
-    checks: list[tuple[str, str | None, int, float]] = [
-        ("\x00rows", None, len(y), float(y[ok].sum())),
-        ("\x00bad", None, int((~good_label).sum()), 0.0),
-        ("\x00badfold", None, int((~good_fold).sum()), 0.0),
-    ]
-    checks += [("\x00present", c, _present(table.column(c)), 0.0) for c in cats]
-    for i, c in enumerate(nums):
-        group, bit = divmod(i, _BITS)
-        bits = table.column(f"_present{group}").to_numpy()
-        checks.append(("\x00present", c, int(((bits >> bit) & 1).sum()), 0.0))
-    special = pd.DataFrame(checks, columns=["col", "v", "size0", "clicks0"])
-    rows = pd.concat([stats, special], ignore_index=True).fillna(
-        {f"size{f}": 0 for f in range(width)} | {f"clicks{f}": 0.0 for f in range(width)}
-    )
-    arrow = {"string": pa.string(), "long": pa.int64(), "double": pa.float64()}
-    schema = pa.schema([(name, arrow[kind]) for name, kind in stats_fields(width)])
-    yield pa.RecordBatch.from_pandas(rows, schema=schema, preserve_index=False)
-
-
-def _present(column: Any) -> int:
-    """Values of an Arrow string column that are not null."""
-    return len(column) - column.null_count
-
-
-@functools.lru_cache(maxsize=4)
-def _worker_encoder(text: str) -> tuple[EncoderBase, dict[str, Any]]:
-    """The encoder rebuilt once per Python worker, with each column's kept values as an
-    Arrow array (reused by every batch and task the worker runs)."""
-    import pyarrow as pa
-
-    encoder = EncoderBase.from_json(text)
-    stats = require_fitted(encoder.stats, encoder)
-    kept = {c: pa.array(stats[c]["values"], pa.string()) for c in encoder.categorical_cols}
-    return encoder, kept
-
-
-def _encode_batches(text: str, fold_stats: dict | None, names: list[str], batches: Any) -> Any:
-    """mapInArrow: the batches with their encoded features (the numpy kernel), as many and
-    as long as they came. Categorical values are looked up among the kept values in Arrow
-    (:func:`arrow_positions`), :data:`_LOOKUP_ROWS` rows at a time: Arrow hashes the kept
-    values on every lookup (9 ms for 100,000 values), whatever the number of rows."""
-    import pyarrow as pa
-
-    encoder, kept = _worker_encoder(text)
-    if fold_stats is not None:
-        encoder._fold_stats = fold_stats
-    for sizes, batch in _gathered(batches, _LOOKUP_ROWS):
-        folds = None
-        if fold_stats is not None:
-            folds = batch.column(_FOLD).to_numpy().astype(np.int64)
-        numeric = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in encoder.numeric_cols}
-        positions = {c: arrow_positions(batch.column(c), kept[c]) for c in kept}
-        features = encoder._encode_positions(numeric, positions, folds)
-        arrays = [pa.array(features[n]) if n in features else batch.column(n) for n in names]
-        out = pa.RecordBatch.from_arrays(arrays, names=names)
-        for start, size in zip(np.cumsum([0, *sizes[:-1]]), sizes, strict=True):
-            yield out.slice(int(start), size)
-
-
-def _gathered(batches: Any, rows: int) -> Any:
-    """:func:`_joined` runs of consecutive batches of at least ``rows`` rows (the last run
-    may be shorter; empty batches are dropped)."""
-    run, count = [], 0
-    for batch in batches:
-        if batch.num_rows:
-            run.append(batch)
-            count += batch.num_rows
-        if count >= rows:
-            yield _joined(run)
-            run, count = [], 0
-    if run:
-        yield _joined(run)
-
-
-def _joined(run: list[Any]) -> tuple[list[int], Any]:
-    """(the batches' sizes, one batch of all their rows)."""
-    import pyarrow as pa
-
-    return [b.num_rows for b in run], pa.Table.from_batches(run).combine_chunks().to_batches()[0]
+def _summaries(rows: pd.DataFrame, cats: list[str], width: int) -> dict[str, Summary]:
+    """The collected sums (:func:`~._encoder.stats_fields` rows) per categorical column, as
+    :func:`~._encoder.fitted_stats` takes them."""
+    sizes, hits = [f"size{f}" for f in range(width)], [f"clicks{f}" for f in range(width)]
+    summaries = {
+        col: (
+            part["v"].to_numpy(dtype=object),
+            part[sizes].to_numpy(dtype=np.float64),
+            part[hits].to_numpy(dtype=np.float64),
+        )
+        for col, part in rows.groupby("col", sort=False)
+    }
+    empty = (np.array([], dtype=object), np.zeros((0, width)), np.zeros((0, width)))
+    return {c: summaries.get(c, empty) for c in cats}
 
 
 class LightGBMClickModel(Params):

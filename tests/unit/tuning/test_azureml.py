@@ -110,5 +110,7 @@ def test_bad_sweep_settings(code, kwargs, error, message):
 
 
 def test_code_folder_must_hold_the_package(tmp_path):
-    with pytest.raises(FileNotFoundError, match="use ml.code_folder"):
+    with pytest.raises(
+        FileNotFoundError, match="build it with recommenders_kit.deploy.azureml.code_folder"
+    ):
         sweep_job("als", compute="cpu", code=tmp_path, environment="azureml:e:1")

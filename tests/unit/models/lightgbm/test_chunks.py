@@ -10,7 +10,13 @@ import pytest
 
 from recommenders_kit.datasets.criteo_synthetic import PROBABILITY_COL, write_parquet
 from recommenders_kit.datasets.parquet import ParquetRows
-from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
+from recommenders_kit.models.lightgbm._encoder import encode_frame
+from recommenders_kit.models.lightgbm.pandas import (
+    FeatureEncoder,
+    LightGBMClickModel,
+    parquet_rows,
+    training_folds,
+)
 
 # few bin-construction samples: LightGBM samples rows to find its bins, as it does on big data
 PARAMS = {"min_data_in_leaf": 50, "num_leaves": 15, "bin_construct_sample_cnt": 3_000}
@@ -48,14 +54,13 @@ def test_streaming_encoder_fit_equals_the_in_memory_fit(files, frame, tmp_path, 
         source = files
     streamed = FeatureEncoder(**settings(**kw)).fit(source)
     whole = FeatureEncoder(**settings(**kw)).fit(frame)
-    assert streamed.stats == whole.stats
-    assert streamed.prior == whole.prior
+    assert streamed.stats == whole.stats  # the prior and every column's statistics
     pd.testing.assert_frame_equal(streamed.transform(frame), whole.transform(frame))
     # the training rows' out-of-fold target features use the same folds, block by block
-    rows = streamed._parquet_rows(source, streamed._training_columns)
+    rows = parquet_rows(streamed, source, streamed.training_columns)
     blocks = [
-        streamed._encode_frame(block, folds)
-        for block, folds in zip(rows.blocks(), streamed._training_folds(rows), strict=True)
+        encode_frame(streamed.stats, block, folds)
+        for block, folds in zip(rows.blocks(), training_folds(streamed, rows), strict=True)
     ]
     pd.testing.assert_frame_equal(pd.concat(blocks), whole.fit_transform(frame))
 

@@ -11,8 +11,8 @@ from pyspark.sql import functions as F
 
 from recommenders_kit.datasets import criteo
 from recommenders_kit.datasets.criteo_synthetic import generate
-from recommenders_kit.models.lightgbm import spark as lgb_spark
-from recommenders_kit.models.lightgbm._encoder import arrow_positions
+from recommenders_kit.models.lightgbm import _executor
+from recommenders_kit.models.lightgbm._executor import arrow_positions
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
 from recommenders_kit.models.lightgbm.spark import LightGBMClickModel as SparkModel
@@ -32,8 +32,8 @@ def test_spark_encoding_equals_pandas(spark):
     strain = spark.createDataFrame(_spark_ready(train)).cache()
     stest = spark.createDataFrame(_spark_ready(test))
     spark_enc = SparkEncoder(**kw).fit(strain)
-    assert spark_enc.stats == pandas_enc.stats
-    assert spark_enc.prior == pytest.approx(pandas_enc.prior)
+    assert spark_enc.stats.columns == pandas_enc.stats.columns
+    assert spark_enc.stats.prior == pytest.approx(pandas_enc.stats.prior)
     for got, want in [
         (spark_enc.fit_transform(strain), want_train),
         (spark_enc.transform(stest), want_test),
@@ -65,9 +65,9 @@ def test_hand_worked_frame_and_bad_training_rows(spark):
             spark_encoder(**methods).fit(frame)
 
 
-def test_numeric_presence_past_one_mask(spark):
-    """The fit counts numeric values as bits, 62 columns per mask: a column in the second
-    mask missing everywhere is named, and every other column counts as present."""
+def test_numeric_columns_missing_everywhere_are_named(spark):
+    """The fit's checks count the present values of every column: a numeric column that is
+    null or NaN in every row is named, one present in some rows is not."""
     nums = [f"n{i}" for i in range(64)]
     rows = pd.DataFrame({n: np.arange(4.0) for n in nums}).assign(
         c=["a", "b", "a", None], label=[0, 1, 1, 0]
@@ -78,7 +78,7 @@ def test_numeric_presence_past_one_mask(spark):
     with pytest.raises(ValueError, match=r"\['n63'\] are missing in every"):
         encoder.fit(spark.createDataFrame(rows))
     encoder.fit(spark.createDataFrame(rows.drop(columns="n63")).withColumn("n63", F.lit(1.0)))
-    assert encoder.stats["c"]["values"] == ["a", "b"]
+    assert encoder.stats.columns["c"].values == ("a", "b")
 
 
 def test_arrow_positions_decodes_dictionaries_and_marks_missing():
@@ -113,12 +113,12 @@ def test_encode_batches_gathers_runs_and_keeps_batch_sizes(monkeypatch):
     )
     batches = table.to_batches(max_chunksize=250)
     batches.insert(3, batches[0].slice(0, 0))  # an empty batch is dropped
-    monkeypatch.setattr(lgb_spark, "_LOOKUP_ROWS", 700)
+    monkeypatch.setattr(_executor, "LOOKUP_ROWS", 700)
     names = [
         *table.column_names,
         *[n for n in encoder.feature_names if n not in table.column_names],
     ]
-    out = list(lgb_spark._encode_batches(encoder.to_json(), None, names, iter(batches)))
+    out = list(_executor.encode_batches(encoder.to_json(), None, names, iter(batches)))
     assert [b.num_rows for b in out] == [b.num_rows for b in batches if b.num_rows]
     got = pa.Table.from_batches(out).to_pandas()[want.columns]
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
