@@ -35,9 +35,9 @@ import numpy as np
 from benchmarks._common import print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.serving.launch import background
 from recommenders_kit.serving.schema import request_rows
 from recommenders_kit.serving.scorers import load_scorer
-from recommenders_kit.serving.server import background
 
 
 def request_bodies(n_rows: int, count: int, seed: int = 0) -> list[bytes]:

@@ -27,12 +27,23 @@ from typing import Any
 import click
 
 from recommenders_kit import __version__
-from recommenders_kit.constants import DEFAULT_SEED, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
-from recommenders_kit.datasets.movielens import SIZES
+from recommenders_kit.constants import (
+    DEFAULT_K,
+    DEFAULT_SEED,
+    DEFAULT_SPLIT_RATIO,
+    DEFAULT_SPLIT_SEED,
+    DEFAULT_VALID_RATIO,
+)
+from recommenders_kit.datasets.criteo import SIZES as CRITEO_SIZES
+from recommenders_kit.datasets.movielens import DEFAULT_SIZE, SIZES
 from recommenders_kit.errors import RecommendersKitError
+from recommenders_kit.models.als import ENGINE_ALIASES as ALS_ALIASES
 from recommenders_kit.models.als import ENGINES as ALS_ENGINES
-from recommenders_kit.serving.server import DEFAULT_THREADS, ENGINES, SPARK_MODES
+from recommenders_kit.models.als import engine_name
+from recommenders_kit.serving.launch import ENGINES, SPARK_MODES
+from recommenders_kit.serving.server import DEFAULT_THREADS
 from recommenders_kit.settings import DEBUG_ENV, env_flag
+from recommenders_kit.tuning.problems import CRITEO_DATA, CRITEO_TEST_FRACTION, GENERATED_ROWS
 
 
 class _Main(click.Group):
@@ -121,8 +132,9 @@ _als_engine_option = click.option(
     "--engine",
     default="spark",
     show_default=True,
-    type=click.Choice(ALS_ENGINES),
-    help="Spark ALS, or ALS on one machine with the implicit package.",
+    type=click.Choice([*ALS_ENGINES, *ALS_ALIASES]),
+    callback=lambda ctx, param, value: engine_name(value),
+    help="Spark ALS, or ALS on one machine (pandas, with the implicit package).",
 )
 
 
@@ -138,7 +150,7 @@ def _show_paths(paths: Any) -> None:
 @download_group.command("movielens")
 @click.option(
     "--size",
-    default="100k",
+    default=DEFAULT_SIZE,
     show_default=True,
     type=click.Choice(SIZES),
 )
@@ -151,7 +163,7 @@ def download_movielens(size: str, cache_dir: str | None) -> None:
 
 
 @download_group.command("criteo")
-@click.option("--size", default="sample", show_default=True, type=click.Choice(["sample", "full"]))
+@click.option("--size", default=CRITEO_SIZES[0], show_default=True, type=click.Choice(CRITEO_SIZES))
 @_cache_option
 def download_criteo(size: str, cache_dir: str | None) -> None:
     """Criteo Display Advertising Challenge logs; prints the extracted file path."""
@@ -166,7 +178,7 @@ def import_group() -> None:
 
 
 @import_group.command("movielens")
-@click.option("--size", default="100k", show_default=True, type=click.Choice(SIZES))
+@click.option("--size", default=DEFAULT_SIZE, show_default=True, type=click.Choice(SIZES))
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 @_cache_option
 def import_movielens(size: str, archive: str, cache_dir: str | None) -> None:
@@ -177,7 +189,7 @@ def import_movielens(size: str, archive: str, cache_dir: str | None) -> None:
 
 
 @import_group.command("criteo")
-@click.option("--size", default="sample", show_default=True, type=click.Choice(["sample", "full"]))
+@click.option("--size", default=CRITEO_SIZES[0], show_default=True, type=click.Choice(CRITEO_SIZES))
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 @_cache_option
 def import_criteo(size: str, archive: str, cache_dir: str | None) -> None:
@@ -195,14 +207,14 @@ def quickstart() -> None:
 @quickstart.command("als")
 @click.option(
     "--size",
-    default="100k",
+    default=DEFAULT_SIZE,
     show_default=True,
     type=click.Choice(SIZES),
 )
 @click.option(
     "--k",
     "k",
-    default=10,
+    default=DEFAULT_K,
     show_default=True,
     type=click.IntRange(min=1),
     help="Length of each user's recommendation list.",
@@ -221,11 +233,9 @@ def quickstart_als(
     size: str, k: int, seed: int, engine: str, json_path: str | None, cache_dir: str | None
 ) -> None:
     """MovieLens -> split -> Spark ALS -> top-k per user -> metrics (uses the data cache)."""
-    from recommenders_kit.quickstart import als_movielens
+    from recommenders_kit.quickstart import ALS_STEPS, als_movielens
 
-    steps = ["load", "split", "train implicit (top-k)", "recommend", "evaluate"]
-    if engine == "spark":
-        steps.insert(2, "train explicit (rating metrics)")
+    steps = ALS_STEPS[engine]
     with click.progressbar(
         length=len(steps), label="ALS quickstart", show_pos=True, item_show_func=lambda s: s or ""
     ) as bar:
@@ -306,17 +316,9 @@ def serve(
     checkpoint: str | None,
 ) -> None:
     """Serve a model: POST /score. Liveness: GET / (azureml), GET /score (spark)."""
-    from recommenders_kit.serving.scorers import model_folder
+    from recommenders_kit.serving.launch import serve as serve_model
 
-    model_folder(model_dir)  # a folder without a model fails here, in one line
-    if engine == "spark":
-        from recommenders_kit.serving import spark_serving
-
-        spark_serving.run(model_dir, host=host, port=port, mode=mode, checkpoint=checkpoint)
-        return
-    from recommenders_kit.serving.server import run
-
-    run(model_dir, port=port, host=host, workers=workers, threads=threads)
+    serve_model(model_dir, engine, port, host, workers, threads, mode, checkpoint)
 
 
 @main.group()
@@ -413,13 +415,13 @@ def _run_tuning(
 
 
 @tune.command("als")
-@click.option("--size", default="100k", show_default=True, type=click.Choice(SIZES))
-@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--size", default=DEFAULT_SIZE, show_default=True, type=click.Choice(SIZES))
+@click.option("--k", default=DEFAULT_K, show_default=True, type=click.IntRange(min=1))
 @_als_engine_option
 @_sweep_options
 def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
     """Sweep ALS on MovieLens (nDCG@k on a validation split carved from train)."""
-    from recommenders_kit.tuning.objectives import movielens_als
+    from recommenders_kit.tuning.problems import movielens_als
     from recommenders_kit.tuning.space import ALS_IMPLICIT_SPACE, ALS_SPACE
 
     objective, test = movielens_als(size, engine=engine, k=k)
@@ -428,19 +430,17 @@ def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
         "dataset": f"movielens-{size}",
         "engine": engine,
         "split": f"random {share:.0%}/{1 - share:.0%} seed {DEFAULT_SPLIT_SEED}, "
-        "valid 20% of train",
+        f"valid {DEFAULT_VALID_RATIO:.0%} of train",
     }
-    space = ALS_IMPLICIT_SPACE if engine == "implicit" else ALS_SPACE
+    space = ALS_IMPLICIT_SPACE if engine == "pandas" else ALS_SPACE
     _run_tuning(objective, test, space, tags, **opts)
 
 
 @tune.command("lightgbm")
-@click.option(
-    "--data", default="sample", show_default=True, type=click.Choice(["sample", "generated"])
-)
+@click.option("--data", default=CRITEO_DATA[0], show_default=True, type=click.Choice(CRITEO_DATA))
 @click.option(
     "--rows",
-    default=100_000,
+    default=GENERATED_ROWS,
     show_default=True,
     type=click.IntRange(min=1000),
     help="Generated rows (with --data generated).",
@@ -455,11 +455,13 @@ def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
 @_sweep_options
 def tune_lightgbm(data: str, rows: int, jobs: int, **opts: Any) -> None:
     """Sweep the LightGBM click model on Criteo (validation AUC, last 20% of train rows)."""
-    from recommenders_kit.tuning.objectives import criteo_lightgbm
+    from recommenders_kit.tuning.problems import criteo_lightgbm
     from recommenders_kit.tuning.space import LIGHTGBM_SPACE
 
     objective, test = criteo_lightgbm(data, rows)
-    tags = {"dataset": f"criteo-{data}", "split": "row order 80/20, valid last 20% of train"}
+    held_out, valid = CRITEO_TEST_FRACTION, DEFAULT_VALID_RATIO
+    split = f"row order {1 - held_out:.0%}/{held_out:.0%}, valid last {valid:.0%} of train"
+    tags = {"dataset": f"criteo-{data}", "split": split}
     _run_tuning(objective, test, LIGHTGBM_SPACE, tags, jobs=jobs, **opts)
 
 

@@ -24,3 +24,5 @@ DEFAULT_SPLIT_RATIO = 0.75
 #: The split seed of the quickstarts, sweeps and benchmarks on MovieLens: the reference
 #: toolkit's notebooks split 75/25 with seed 123, so the figures can be compared.
 DEFAULT_SPLIT_SEED = 123
+#: The share of the training rows a sweep's objective holds out for validation.
+DEFAULT_VALID_RATIO = 0.2

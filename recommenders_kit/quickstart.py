@@ -15,9 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from recommenders_kit._validate import require_choice
 from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
-from recommenders_kit.models.als import ENGINES
+from recommenders_kit.models.als import engine_name
+
+#: The steps of :func:`als_movielens` per engine, in order (``on_step`` gets each name).
+ALS_STEPS = {
+    "spark": (
+        "load",
+        "split",
+        "train explicit (rating metrics)",
+        "train implicit (top-k)",
+        "recommend",
+        "evaluate",
+    ),
+    "pandas": ("load", "split", "train implicit (top-k)", "recommend", "evaluate"),
+}
 
 RANKING_METRICS = ["map", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 RATING_METRICS = ["rmse", "mae", "rsquared", "exp_var"]
@@ -65,15 +77,16 @@ def als_movielens(
     configuration (the constructor's defaults) scores the rating metrics (RMSE, MAE, R²,
     explained variance) on the test pairs, and the recommended top-k configuration
     (``RECOMMENDED_TOP_K``, or ``als_params``) produces the top-k lists scored by the ranking
-    metrics with all unseen items ranked. ``implicit``: the one-machine engine trains the
-    top-k model only (it has no explicit-rating ALS), with its own ``RECOMMENDED_TOP_K``.
+    metrics with all unseen items ranked. ``pandas`` (alias ``implicit``): the one-machine
+    engine trains the top-k model only (it has no explicit-rating ALS), with its own
+    ``RECOMMENDED_TOP_K``. The steps, in order: :data:`ALS_STEPS` of the engine.
 
     Args:
         on_step: called with a step name before each step (the CLI shows progress with it).
     """
-    require_choice(engine, ENGINES, "engine")
+    engine = engine_name(engine)
     steps = _Steps(on_step)
-    run = _spark_steps if engine == "spark" else _implicit_steps
+    run = _spark_steps if engine == "spark" else _pandas_steps
     metrics, params = run(steps, size, k, ratio, seed, als_params, local_cache_path, spark)
     settings = {"size": size, "k": k, "seed": seed, "engine": engine, **params}
     return QuickstartResult(metrics, steps.timings, settings)
@@ -108,7 +121,7 @@ def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
     return metrics, params
 
 
-def _implicit_steps(steps, size, k, ratio, seed, als_params, cache, spark):
+def _pandas_steps(steps, size, k, ratio, seed, als_params, cache, spark):
     from recommenders_kit.datasets import movielens
     from recommenders_kit.evaluation.pandas import evaluate
     from recommenders_kit.models.als.pandas import RECOMMENDED_TOP_K, ALSRecommender

@@ -70,6 +70,7 @@ DATASETS: dict[str, CriteoFormat] = {
         "train.txt",
     ),
 }
+SIZES = tuple(DATASETS)
 
 
 def _format(size: str) -> CriteoFormat:

@@ -146,6 +146,8 @@ DATASETS: dict[str, MovieLensFormat] = {
 
 #: The sizes, smallest first.
 SIZES = tuple(DATASETS)
+#: The size the loaders, the quickstart, the sweeps and the CLI use unless told otherwise.
+DEFAULT_SIZE = "100k"
 DEFAULT_HEADER = (DEFAULT_USER_COL, DEFAULT_ITEM_COL, DEFAULT_RATING_COL, DEFAULT_TIMESTAMP_COL)
 _RATING_DTYPES = ("int32", "int32", "float32", "int64")
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -169,7 +171,7 @@ def _header(header: Sequence[str] | None) -> list[str]:
 
 
 def download(
-    size: str = "100k", local_cache_path: str | os.PathLike | None = None
+    size: str = DEFAULT_SIZE, local_cache_path: str | os.PathLike | None = None
 ) -> dict[str, Path]:
     """Fetch (or reuse) the archive of ``size`` and extract its rating and movie files.
 
@@ -240,7 +242,7 @@ def _check_ratings(fmt: MovieLensFormat, path: Path) -> None:
 
 
 def load_pandas_df(
-    size: str = "100k",
+    size: str = DEFAULT_SIZE,
     header: Sequence[str] | None = None,
     col_title: str | None = None,
     col_genres: str | None = None,
@@ -280,7 +282,7 @@ def load_pandas_df(
 
 
 def load_item_df(
-    size: str = "100k",
+    size: str = DEFAULT_SIZE,
     col_item: str = DEFAULT_ITEM_COL,
     col_title: str | None = DEFAULT_TITLE_COL,
     col_genres: str | None = DEFAULT_GENRE_COL,
@@ -340,7 +342,7 @@ def _items(
 
 def load_spark_df(
     spark: SparkSession,
-    size: str = "100k",
+    size: str = DEFAULT_SIZE,
     header: Sequence[str] | None = None,
     schema: StructType | None = None,
     col_title: str | None = None,

@@ -39,7 +39,7 @@ a Kubernetes probe fails when the stream is dead; ``POST /score`` scores.
 
     recommenders-kit serve --engine spark --model-dir models/criteo --port 8898
 
-From Python, :func:`~recommenders_kit.serving.server.background` with ``engine="spark"``.
+From Python, :func:`~recommenders_kit.serving.launch.background` with ``engine="spark"``.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ import pandas as pd
 
 from recommenders_kit._validate import require_choice
 from recommenders_kit.errors import InputError
+from recommenders_kit.serving.launch import SPARK_MODES
 from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
-from recommenders_kit.serving.server import SPARK_MODES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession

@@ -6,6 +6,8 @@
 * :mod:`~recommenders_kit.tuning.objectives`: what a trial trains and measures (ALS: nDCG@k
   on a validation split carved from train; LightGBM: validation AUC), with intermediate
   values for pruning.
+* :mod:`~recommenders_kit.tuning.problems`: those objectives on MovieLens and Criteo, with the
+  test rows the sweep never sees.
 * :mod:`~recommenders_kit.tuning.sweep`: :func:`run_sweep`: the optimizer, budgets, pruning,
   and MLflow tracking of every trial.
 * :mod:`~recommenders_kit.tuning.azureml`: the same space and objective as an Azure ML sweep

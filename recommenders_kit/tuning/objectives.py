@@ -21,15 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from recommenders_kit._validate import require_choice
 from recommenders_kit.constants import (
     DEFAULT_K,
     DEFAULT_SEED,
     DEFAULT_SPLIT_RATIO,
     DEFAULT_SPLIT_SEED,
+    DEFAULT_VALID_RATIO,
 )
 from recommenders_kit.errors import InputError
-from recommenders_kit.models.als import ENGINES as ALS_ENGINES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +95,7 @@ class ALSObjective:
         self,
         train: Any,
         k: int = DEFAULT_K,
-        valid_ratio: float = 0.2,
+        valid_ratio: float = DEFAULT_VALID_RATIO,
         seed: int = DEFAULT_SEED,
         fixed: dict[str, Any] | None = None,
     ):
@@ -147,7 +146,7 @@ class LightGBMObjective:
     def __init__(
         self,
         train: pd.DataFrame,
-        valid_fraction: float = 0.2,
+        valid_fraction: float = DEFAULT_VALID_RATIO,
         methods: tuple[str, ...] = ("ordinal", "count"),
         num_boost_round: int = 1000,
         early_stopping_rounds: int = 30,
@@ -207,46 +206,3 @@ def holdout_als(
     if engine.spark:
         train, test = train.cache(), test.cache()
     return ALSObjective(train, **kwargs), test
-
-
-def movielens_als(
-    size: str = "100k",
-    engine: str = "spark",
-    split_seed: int = DEFAULT_SPLIT_SEED,
-    k: int = DEFAULT_K,
-    spark: Any = None,
-    **kwargs: Any,
-) -> tuple[ALSObjective, Any]:
-    """:func:`holdout_als` on MovieLens ``size`` (75/25), loaded for ``engine``: ``"spark"``
-    (the session ``spark``, else :func:`~recommenders_kit.spark.start_or_get_spark`) or
-    ``"implicit"`` (pandas)."""
-    from recommenders_kit.datasets import movielens
-
-    require_choice(engine, ALS_ENGINES, "engine")
-    if engine == "implicit":
-        ratings = movielens.load_pandas_df(size)
-    else:
-        from recommenders_kit.spark import start_or_get_spark
-
-        movielens.download(size)  # a missing or malformed file fails before Spark starts
-        ratings = movielens.load_spark_df(spark or start_or_get_spark("tune-als"), size)
-    return holdout_als(ratings, split_seed, k=k, **kwargs)
-
-
-def criteo_lightgbm(
-    data: str = "sample", rows: int = 100_000, seed: int = 0, **kwargs: Any
-) -> tuple[LightGBMObjective, pd.DataFrame]:
-    """The LightGBM objective on the Criteo ``sample`` or ``rows`` generated rows: the first
-    80% (row order) for the sweep, the last 20% returned as the test rows."""
-    if data == "sample":
-        from recommenders_kit.datasets import criteo
-
-        frame = criteo.load_pandas_df("sample")
-    elif data == "generated":
-        from recommenders_kit.datasets.criteo_synthetic import generate
-
-        frame, _ = generate(rows, seed=seed)
-    else:
-        raise InputError(f"data must be 'sample' or 'generated', got {data!r}")
-    cut = int(len(frame) * 0.8)
-    return LightGBMObjective(frame.iloc[:cut], **kwargs), frame.iloc[cut:]

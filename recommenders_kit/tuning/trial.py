@@ -15,17 +15,21 @@ from __future__ import annotations
 import argparse
 import json
 
+from recommenders_kit.datasets.movielens import DEFAULT_SIZE
+from recommenders_kit.tuning.problems import GENERATED_ROWS
 from recommenders_kit.tuning.space import SPACES, parse
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    from recommenders_kit.tuning import objectives
+    from recommenders_kit.tuning import objectives, problems
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(SPACES))
-    parser.add_argument("--size", default="100k", help="MovieLens size (als)")
+    parser.add_argument("--size", default=DEFAULT_SIZE, help="MovieLens size (als)")
     parser.add_argument("--data", default="sample", help="sample or generated (lightgbm)")
-    parser.add_argument("--rows", type=int, default=100_000, help="generated rows (lightgbm)")
+    parser.add_argument(
+        "--rows", type=int, default=GENERATED_ROWS, help="generated rows (lightgbm)"
+    )
     parser.add_argument("--param", action="append", default=[], help="name=value, repeatable")
     args = parser.parse_args(argv)
     try:
@@ -36,9 +40,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if args.kind == "als":
         from recommenders_kit.spark import start_or_get_spark
 
-        objective, _ = objectives.movielens_als(args.size, spark=start_or_get_spark("sweep-trial"))
+        objective, _ = problems.movielens_als(args.size, spark=start_or_get_spark("sweep-trial"))
     else:
-        objective, _ = objectives.criteo_lightgbm(args.data, args.rows)
+        objective, _ = problems.criteo_lightgbm(args.data, args.rows)
     import mlflow
 
     mlflow.log_params(params)

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from recommenders_kit.serving.bundle import save_topk_bundle
+from recommenders_kit.serving.launch import background as scoring_server
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH
 from recommenders_kit.serving.server import KEEP_ALIVE_S
-from recommenders_kit.serving.server import background as scoring_server
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 from tests.support.local_servers import COSMOS_KEY, cosmos
 from tests.support.scoring_clients import BROKEN_CHUNKED, connect, post, refused_or_closed

@@ -13,8 +13,8 @@ import requests
 
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 from recommenders_kit.serving.bundle import save_topk_bundle
+from recommenders_kit.serving.launch import background as scoring_server
 from recommenders_kit.serving.schema import MAX_ROWS
-from recommenders_kit.serving.server import background as scoring_server
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 from recommenders_kit.storage.topk import popular_items, topk_documents
 from tests.support.local_servers import COSMOS_KEY

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.serving.launch import background
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH, MAX_ROWS
-from recommenders_kit.serving.server import background
 from recommenders_kit.serving.spark_serving import REQUEST_READ_TIMEOUT_S
 from tests.support.scoring_clients import BROKEN_CHUNKED, connect, post, refused_or_closed
 

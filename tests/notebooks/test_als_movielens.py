@@ -58,12 +58,12 @@ def test_main_job_runs_offline_and_matches_the_notebook(notebook_record, offline
 
 
 def test_the_same_notebook_on_one_machine(offline_cache, tmp_path):
-    """ENGINE="implicit": no Spark at all; ranking metrics only (no explicit ALS there)."""
+    """ENGINE="pandas": no Spark at all; ranking metrics only (no explicit ALS there)."""
     record = run_notebook(
-        "00_quick_start/als_movielens.ipynb", tmp_path, MOVIELENS_SIZE="100k", ENGINE="implicit"
+        "00_quick_start/als_movielens.ipynb", tmp_path, MOVIELENS_SIZE="100k", ENGINE="pandas"
     )
     m = record["metrics"]
-    assert record["engine"] == "implicit"
+    assert record["engine"] == "pandas"
     assert record["explicit_ranking"] is None
     assert "rmse" not in m
     # this engine's recommended configuration: above Spark's (0.40 / 0.46 here)
@@ -72,8 +72,8 @@ def test_the_same_notebook_on_one_machine(offline_cache, tmp_path):
 
 
 def test_main_job_on_one_machine(offline_cache, tmp_path):
-    stdout, metrics = _quickstart(tmp_path, "--engine", "implicit")
-    assert "implicit ALS" in stdout
+    stdout, metrics = _quickstart(tmp_path, "--engine", "implicit")  # the engine's alias
+    assert "pandas ALS" in stdout
     assert metrics["precision_at_k"] >= 0.41
     assert set(metrics) == {
         "map",

@@ -16,12 +16,12 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 @pytest.mark.spark
 @pytest.mark.parametrize(
     ("engine", "precision"),
-    [("spark", 0.3), ("implicit", 0.4)],  # each engine's recommended configuration's level
+    [("spark", 0.3), ("pandas", 0.4)],  # each engine's recommended configuration's level
 )
 def test_als_lists_through_cosmos_to_the_web_service(
     offline_cache, cosmos_endpoint, tmp_path, engine, precision
 ):
-    """Lists from Spark, or with ENGINE="implicit" from pandas (written from pandas)."""
+    """Lists from Spark, or with ENGINE="pandas" from pandas (written from pandas)."""
     record = run_notebook(
         "05_operationalize/als_movielens_o16n.ipynb",
         tmp_path,

@@ -1,0 +1,139 @@
+"""Start the scoring service on one of its two servers: in this process (:func:`serve`, what
+``recommenders-kit serve`` calls), or in a child process for a notebook, a test or a benchmark
+(:func:`background`).
+
+* ``"azureml"``: Azure ML's inference server (:mod:`recommenders_kit.serving.server`);
+* ``"spark"``: SynapseML Spark Serving (:mod:`recommenders_kit.serving.spark_serving`).
+
+Example::
+
+    with background("models/criteo") as url:
+        requests.post(url + "/score", json={"rows": [...]})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from recommenders_kit._validate import require_choice
+from recommenders_kit.errors import JobFailedError
+from recommenders_kit.serving import server
+
+#: The servers, by the name ``serve(engine=...)`` and ``recommenders-kit serve`` take.
+ENGINES = ("azureml", "spark")
+#: Spark Serving's streaming modes (see :mod:`recommenders_kit.serving.spark_serving`).
+SPARK_MODES = ("micro-batch", "continuous")
+
+
+def serve(
+    model_dir: str | Path,
+    engine: str = "azureml",
+    port: int = 5001,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    threads: int = server.DEFAULT_THREADS,
+    mode: str = "micro-batch",
+    checkpoint: str | Path | None = None,
+) -> None:
+    """Serve the model in ``model_dir`` on ``engine`` until the process is stopped.
+    ``workers`` and ``threads``: Azure ML's server; ``mode`` and ``checkpoint``: Spark
+    Serving's. A folder without a model fails here, before a server starts."""
+    from recommenders_kit.serving.scorers import model_folder
+
+    require_choice(engine, ENGINES, "engine")
+    model_folder(model_dir)
+    if engine == "spark":
+        from recommenders_kit.serving import spark_serving
+
+        spark_serving.run(model_dir, host=host, port=port, mode=mode, checkpoint=checkpoint)
+    else:
+        server.run(model_dir, port=port, host=host, workers=workers, threads=threads)
+
+
+@contextlib.contextmanager
+def background(
+    model_dir: str | Path,
+    port: int | None = None,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    engine: Literal["azureml", "spark"] = "azureml",
+    mode: str = "micro-batch",
+) -> Iterator[str]:
+    """Run :func:`serve` in a child process on 127.0.0.1; yield its base URL (requests go to
+    ``URL + "/score"``) once it answers, and stop it (its port released, the JVM of Spark
+    Serving too) on exit.
+
+    ``env`` adds environment variables for the server (e.g. the ``RECOMMENDERS_KIT_COSMOS_*``
+    settings). The server's output goes to a temporary log, shown in the error if it does not
+    start within ``timeout`` seconds.
+    """
+    require_choice(engine, ENGINES, "engine")
+    port = port or _free_port()
+    url = f"http://127.0.0.1:{port}"
+    probe = url + ("/" if engine == "azureml" else "/score")
+    kwargs = {"engine": engine, "port": port, "workers": workers, "mode": mode}
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        child = multiprocessing.get_context("spawn").Process(
+            target=_serve_in_child, args=(str(model_dir), kwargs, env or {}, log.name)
+        )
+        child.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not _live(probe):
+                if not child.is_alive() or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise JobFailedError(
+                        f"the scoring server did not start (exit {child.exitcode}):\n"
+                        + log.read()[-3000:]
+                    )
+                time.sleep(0.2)
+            yield url
+        finally:
+            _stop(child)
+
+
+def _serve_in_child(model_dir: str, kwargs: dict, env: dict[str, str], log: str) -> None:
+    """The child: its own process group (what it starts goes with it), output to ``log``."""
+    os.setsid()
+    out = os.open(log, os.O_WRONLY | os.O_APPEND)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.environ.update(env)
+    serve(model_dir, **kwargs)
+
+
+def _stop(child: multiprocessing.process.BaseProcess) -> None:
+    """Stop the server (SIGTERM: it shuts down cleanly), then anything left in its group."""
+    child.terminate()
+    child.join(30)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    if child.pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _live(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
