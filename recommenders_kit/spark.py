@@ -146,8 +146,8 @@ def detach_local_rows(frame: SparkDataFrame, min_rows: int = LOCAL_ROWS_LIMIT) -
 
     ``spark.createDataFrame(pandas_df)`` (or a list) puts the rows into the query plan itself
     (a ``LocalRelation``). Spark then compares and hashes those rows whenever it plans a query
-    over the frame (its cache lookup among others): about 4 s of every query at a million
-    rows on 2 cores, more than the query's own work. Re-rooted, the plan is small, and the
+    over the frame (its cache lookup among others), which at a million rows costs more than
+    the query's own work (``benchmarks/evaluation.py``). Re-rooted, the plan is small, and the
     rows pass once more through the executors (from the cache when the frame is cached).
     Frames read from files and streaming frames are returned as they are.
 
