@@ -4,11 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "no .venv: run scripts/setup.sh first" >&2; exit 1; }
-# Two processes (pytest-xdist), each taking the next whole test file when it is free, longest
-# first (tests/conftest.py): much of the suite's time is notebook kernels, JVMs and servers
-# starting, which overlaps with the other's work; on this 2-core machine more processes only
-# compete for the cores. RK_TEST_WORKERS=0: one process.
-.venv/bin/python -m pytest -n "${RK_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
+# Two processes (pytest-xdist), each test taken by whichever is free: most of the suite's time
+# is notebook kernels, JVMs and servers starting, which overlap with the other's work. On this
+# 2-core machine more processes only compete for the cores. RK_TEST_WORKERS=0: one process.
+.venv/bin/python -m pytest -n "${RK_TEST_WORKERS:-2}" --dist worksteal "$@"
 rc=$?
 if [ "$rc" = 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass" >&2

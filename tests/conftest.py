@@ -5,17 +5,12 @@
   the real files in ``../shared/data`` and is set as ``RECOMMENDERS_KIT_MIRROR``, and the
   dataset registries carry the checksums of those archives. Every loader in every test thus
   goes through the real download, verify and extract path, and no test reaches the internet.
-* Spark runs as one real local session (``local[2]``, UI off) shared by all tests of a test
-  process.
-* The longest test files run first (``tests/durations.json``, refreshed by
-  ``scripts/test_durations.py``): ``scripts/test.sh`` hands whole files to two processes as
-  they come free, so starting with the longest lets both finish together.
+* Spark runs as one real local session (``local[2]``, UI off) shared by all tests.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -27,14 +22,6 @@ from tests.support.http_server import FileServer
 os.environ["RECOMMENDERS_KIT_SPARK_UI"] = "0"
 os.environ.pop("RECOMMENDERS_KIT_OFFLINE", None)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-DURATIONS = Path(__file__).with_name("durations.json")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest test files first (seconds per file measured in an earlier run; a new file
-    counts as short); a file's tests stay together and in their order."""
-    seconds = json.loads(DURATIONS.read_text())
-    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::")[0], 0))
 
 
 @pytest.fixture(scope="session")
