@@ -66,7 +66,7 @@ def background(
     port: int | None = None,
     workers: int = 1,
     env: dict[str, str] | None = None,
-    timeout: float = 120,
+    timeout: float = 300,
     engine: Literal["azureml", "spark"] = "azureml",
     mode: str = "micro-batch",
 ) -> Iterator[str]:
@@ -76,7 +76,8 @@ def background(
 
     ``env`` adds environment variables for the server (e.g. the ``RECOMMENDERS_KIT_COSMOS_*``
     settings). The server's output goes to a temporary log, shown in the error if it does not
-    start within ``timeout`` seconds.
+    answer within ``timeout`` seconds (one that exits is reported at once; Spark Serving's
+    continuous mode can take minutes to answer its first request on a busy machine).
     """
     require_choice(engine, ENGINES, "engine")
     port = port or _free_port()
