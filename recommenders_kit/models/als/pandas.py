@@ -81,7 +81,9 @@ class ALSRecommender(Params):
         max_iter: alternations.
         reg_param: L2 regularisation (not scaled by the number of ratings: see the module
             docstring).
-        implicit_prefs: must be True (explicit ratings: use the Spark engine).
+        implicit_prefs: must be True to train (explicit ratings: train on the Spark engine);
+            a model converted from Spark by :func:`~recommenders_kit.models.als.to_pandas`
+            keeps the Spark model's value.
         alpha: confidence ``1 + alpha * rating`` of an observed pair.
         seed: seeds the factors' initialisation.
         cold_start_strategy: ``"drop"`` or ``"nan"``: what :meth:`predict` does with a pair
@@ -109,11 +111,6 @@ class ALSRecommender(Params):
         progress: bool = False,
     ):
         check_params(rank, max_iter, reg_param, alpha, cold_start_strategy)
-        if not implicit_prefs:
-            raise InputError(
-                "implicit_prefs=False: the one-machine engine trains on implicit feedback "
-                "only; for explicit ratings use recommenders_kit.models.als.spark"
-            )
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 0:
             raise InputError(f"num_threads must be an int >= 0, got {num_threads!r}")
         self.rank, self.max_iter, self.reg_param = rank, max_iter, reg_param
@@ -133,6 +130,12 @@ class ALSRecommender(Params):
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
+        if not self.implicit_prefs:
+            raise InputError(
+                "implicit_prefs=False: the one-machine engine trains on implicit feedback "
+                "only; for explicit ratings use recommenders_kit.models.als.spark (a model "
+                "trained there can still be scored here: recommenders_kit.models.als.to_pandas)"
+            )
         users, items, checked = self._checked(train, with_rating=True)
         ratings = np.asarray(checked)
         user_ids, user_rows = np.unique(users, return_inverse=True)

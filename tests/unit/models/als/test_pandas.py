@@ -157,7 +157,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="k must be >= 1"):
         ALSRecommender(rank=2, max_iter=1).fit(TINY).recommend_k_items(k=0)
     with pytest.raises(ValueError, match="implicit feedback only"):
-        ALSRecommender(implicit_prefs=False)
+        ALSRecommender(implicit_prefs=False).fit(TINY)
     with pytest.raises(ValueError, match="num_threads must be an int >= 0"):
         ALSRecommender(num_threads=-1)
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -1,0 +1,257 @@
+"""The four model classes as MLflow pyfunc models, logged to a real SQLite tracking store and
+loaded back by MLflow: their predictions against the models' own (lists equal item for item,
+ties included; probabilities to 1e-12), the signatures, the requirements, and every bad
+input named."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.exceptions import MlflowException
+
+from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.deploy import mlflow as rk_mlflow
+from recommenders_kit.errors import InputError, ModelFormatError, StoreUnavailableError
+from recommenders_kit.models.als import _common as als_common
+from recommenders_kit.models.als import pandas as als_pandas
+from recommenders_kit.models.als import to_pandas
+from recommenders_kit.models.lightgbm import pandas as lgb_pandas
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tracking(tmp_path_factory):
+    """A real SQLite tracking store for this module (restored afterwards)."""
+    before = mlflow.get_tracking_uri()
+    folder = tmp_path_factory.mktemp("mlruns")
+    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+    yield
+    mlflow.set_tracking_uri(before)
+
+
+@pytest.fixture(scope="module")
+def als(ml100k):
+    return als_pandas.ALSRecommender(rank=16, max_iter=5, num_threads=1).fit(ml100k)
+
+
+@pytest.fixture(scope="module")
+def click_rows():
+    frame, _ = generate(4000, seed=5)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def click(click_rows):
+    return lgb_pandas.LightGBMClickModel(num_boost_round=20, progress=False).fit(click_rows)
+
+
+def lists(frame: pd.DataFrame, user="userID", item="itemID", score="prediction") -> dict:
+    """user -> (items, scores) of a recommend_k_items frame, in its order."""
+    return {u: (g[item].tolist(), g[score].tolist()) for u, g in frame.groupby(user, sort=False)}
+
+
+def pyfunc_lists(out: pd.DataFrame, user="userID") -> dict:
+    return {
+        u: (list(i), list(s))
+        for u, i, s in zip(out[user], out["items"], out["scores"], strict=True)
+    }
+
+
+def test_recommender_lists_equal_recommend_k_items(als, ml100k):
+    info = rk_mlflow.log_model(als, "als")
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    users = pd.DataFrame({"userID": ml100k["userID"].drop_duplicates().to_numpy()})
+    for params in (None, {"k": 5}, {"k": 20, "remove_seen": False}):
+        k = (params or {}).get("k", 10)
+        remove_seen = (params or {}).get("remove_seen", True)
+        got = pyfunc_lists(loaded.predict(users, params=params))
+        want = lists(als.recommend_k_items(users, k=k, remove_seen=remove_seen))
+        assert got == want
+    assert loaded.metadata.get_params_schema().to_dict() == [
+        {"name": "k", "type": "long", "default": 10, "shape": None},
+        {"name": "remove_seen", "type": "boolean", "default": True, "shape": None},
+    ]
+
+
+def test_unknown_and_repeated_users_keep_their_rows(als):
+    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(als, "als").model_uri)
+    out = loaded.predict(pd.DataFrame({"userID": [5, 10**9, 5]}), params={"k": 3})
+    assert out["userID"].tolist() == [5, 10**9, 5]
+    assert len(out["items"][0]) == 3
+    assert list(out["items"][0]) == list(out["items"][2])
+    # recommend_k_items gives an unknown user no rows: the pyfunc gives it empty lists
+    assert als.recommend_k_items([10**9]).empty
+    assert (len(out["items"][1]), len(out["scores"][1])) == (0, 0)
+
+
+def test_ties_go_by_item_id_as_in_recommend_k_items(tmp_path):
+    """Items 20, 30 and 40 have the same factors: every user's scores tie among them."""
+    model = als_pandas.ALSRecommender(rank=2)
+    user_f = np.array([[1.0, 0.5], [0.2, 1.0]], np.float32)
+    item_f = np.array([[0.1, 0.1], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [0.5, 0.0]], np.float32)
+    ids = np.array([1, 2]), np.array([10, 20, 30, 40, 50])
+    model.model = als_common.Factors(*ids, user_f, item_f)
+    model.fingerprint = als_common.Fingerprint(rows=2, users=2, items=5, hash=0)
+    model.set_seen(pd.DataFrame({"userID": [1, 2], "itemID": [30, 10]}))
+    want = lists(model.recommend_k_items(k=2))
+    assert [items for items, _ in want.values()] == [[20, 40], [20, 30]]
+    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(model, "ties").model_uri)
+    assert pyfunc_lists(loaded.predict(pd.DataFrame({"userID": [1, 2]}), params={"k": 2})) == want
+
+
+def test_click_probabilities_equal_predict_proba(click, click_rows):
+    info = rk_mlflow.log_model(click, "click")
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    rows = rk_mlflow.click_input(click_rows.head(300))
+    rows.loc[0, "cat00"] = None  # missing
+    rows.loc[1, "cat01"] = "never-seen-in-training"
+    rows.loc[2, "int00"] = np.nan
+    got = loaded.predict(rows)
+    assert list(got.columns) == ["probability"]
+    np.testing.assert_allclose(got["probability"], click.predict_proba(rows), rtol=0, atol=1e-12)
+    schema = loaded.metadata.get_input_schema()
+    types = {spec.name: spec.type.name for spec in schema.inputs}
+    assert types["int00"] == "double"
+    assert types["cat25"] == "string"
+    assert len(types) == 39
+
+
+def test_signatures_examples_and_requirements(als, click, tmp_path):
+    for model, extra in ((als, set()), (click, {"lightgbm", "scikit-learn"})):
+        info = rk_mlflow.log_model(model, "m")
+        folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path))
+        assert info.signature.inputs
+        assert info.signature.outputs
+        example = json.loads((folder / "serving_input_example.json").read_text())
+        assert "dataframe_split" in example
+        reqs = (folder / "requirements.txt").read_text().split()
+        names = {r.split("==")[0] for r in reqs}
+        assert all("==" in r for r in reqs)
+        assert "recommenders-kit==0.1.0" in reqs
+        assert "pyspark" not in names
+        assert extra <= names
+        assert ("lightgbm" in names) == bool(extra)
+        assert not list(folder.rglob("*.pkl"))  # the model's own folder, no pickle
+        mlmodel = (folder / "MLmodel").read_text()
+        assert "loader_module: recommenders_kit.deploy.mlflow" in mlmodel
+
+
+def test_bad_requests_name_the_field(als, click, click_rows):
+    recs = mlflow.pyfunc.load_model(rk_mlflow.log_model(als, "als").model_uri)
+    users = pd.DataFrame({"userID": [1]})
+    with pytest.raises(MlflowException, match="'k'"):
+        recs.predict(users, params={"k": "x"})
+    with pytest.raises(MlflowException, match="k must be >= 1"):
+        recs.predict(users, params={"k": 0})
+    with pytest.raises(MlflowException, match=r"missing inputs \['userID'\]"):
+        recs.predict(pd.DataFrame({"user": [1]}))
+    probs = mlflow.pyfunc.load_model(rk_mlflow.log_model(click, "click").model_uri)
+    rows = rk_mlflow.click_input(click_rows.head(3))
+    with pytest.raises(MlflowException, match="cat07"):
+        probs.predict(rows.drop(columns="cat07"))
+    with pytest.raises(MlflowException, match="int03"):
+        probs.predict(rows.assign(int03="many"))
+
+
+def test_bad_models_and_names_fail_before_anything_is_logged(als, tmp_path):
+    runs_before = len(mlflow.search_logged_models(output_format="list"))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        rk_mlflow.log_model(als_pandas.ALSRecommender(), "m")
+    with pytest.raises(TypeError, match="got dict"):
+        rk_mlflow.log_model({}, "m")
+    no_pairs = als_pandas.ALSRecommender.load(als.save(tmp_path / "als"))
+    no_pairs.seen = None
+    with pytest.raises(InputError, match="set_seen"):
+        rk_mlflow.log_model(no_pairs, "m")
+    with pytest.raises(InputError, match="not a model name"):
+        rk_mlflow.log_model(als, "m", registered_model_name="a/b")
+    assert len(mlflow.search_logged_models(output_format="list")) == runs_before
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("main.recs.movielens_als", None),
+        ("_a.b2.C_3", None),
+        ("movielens_als", "three parts"),
+        ("main.recs", "three parts"),
+        ("a.b.c.d", "three parts"),
+        ("main.recs.movielens-als", "model part 'movielens-als'"),
+        ("main.2recs.als", "schema part '2recs'"),
+        ("main..als", "schema part ''"),
+        ("cat alog.recs.als", "catalog part 'cat alog'"),
+    ],
+)
+def test_unity_catalog_names(name, message):
+    if message is None:
+        rk_mlflow.check_unity_catalog_name(name)
+        rk_mlflow.check_registered_name(name, registry_uri="databricks-uc")
+    else:
+        with pytest.raises(InputError, match=message):
+            rk_mlflow.check_registered_name(name, registry_uri="databricks-uc")
+
+
+def test_a_tracking_server_that_is_down_is_one_line_at_once(als):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"http://127.0.0.1:{port}")
+    try:
+        start = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{port} does not answer"):
+            rk_mlflow.log_model(als, "m")
+        assert time.monotonic() - start < 10  # no retries for minutes
+    finally:
+        mlflow.set_tracking_uri(before)
+
+
+def test_a_folder_of_a_newer_format_is_refused(als, tmp_path):
+    info = rk_mlflow.log_model(als, "als")
+    folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path))
+    spec = folder / "data" / "recommenders_kit" / "spec.json"
+    spec.write_text(json.dumps({**json.loads(spec.read_text()), "format": rk_mlflow.FORMAT + 1}))
+    with pytest.raises(ModelFormatError, match="upgrade recommenders-kit"):
+        mlflow.pyfunc.load_model(str(folder))
+
+
+# ------------------------------------------------------------------ Spark-trained models
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_als_is_served_from_its_factors(spark, ml100k):
+    from recommenders_kit.models.als import spark as als_spark
+
+    train = spark.createDataFrame(ml100k[["userID", "itemID", "rating"]])
+    model = als_spark.ALSRecommender(rank=10, max_iter=5, seed=3).fit(train)  # explicit
+    local = to_pandas(model)
+    assert (local.rank, local.implicit_prefs, local.col_user) == (10, False, "userID")
+    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(model, "spark-als").model_uri)
+    users = ml100k[["userID"]].drop_duplicates()
+    got = pyfunc_lists(loaded.predict(users, params={"k": 10}))
+    recs = model.recommend_k_items(k=10).toPandas()
+    recs = recs.sort_values(["userID", "prediction", "itemID"], ascending=[True, False, True])
+    want = lists(recs)
+    assert got.keys() == want.keys()
+    assert all(got[u] == want[u] for u in want)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_click_model_is_served_from_its_folder(spark, click_rows):
+    from recommenders_kit.models.lightgbm import spark as lgb_spark
+
+    train = spark.createDataFrame(rk_mlflow.click_input(click_rows).assign(label=click_rows.label))
+    model = lgb_spark.LightGBMClickModel(num_boost_round=10, progress=False).fit(train)
+    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(model, "spark-click").model_uri)
+    rows = rk_mlflow.click_input(click_rows.head(200))
+    want = model.predict_proba(spark.createDataFrame(rows)).toPandas()["probability"]
+    np.testing.assert_allclose(loaded.predict(rows)["probability"], want, rtol=0, atol=1e-12)
