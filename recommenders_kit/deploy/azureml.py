@@ -6,7 +6,10 @@ the entity builders need no workspace, so a deployment can be reviewed (or writt
 for ``az ml``) before anything is sent.
 
 * :func:`model_entity` / :func:`register_model`: a LightGBM click-model folder (``model.txt``
-  + encoders) or a top-k bundle / ALS model folder, as a ``custom_model`` asset.
+  + encoders) or a top-k bundle / ALS model folder, as a ``custom_model`` asset;
+  :func:`mlflow_model_entity`: a logged MLflow model (:mod:`recommenders_kit.deploy.mlflow`)
+  as an ``mlflow_model`` asset, deployed with no scoring script or environment, and
+  :func:`mlflow_request` the body its endpoint takes.
 * :func:`environment_entity`: an Azure ML base image plus a conda file generated from this
   package's own ``serving`` requirements (:func:`conda_spec`), so the container runs the same
   versions the tests ran.
@@ -99,6 +102,46 @@ def model_entity(
         description=description,
         tags=dict(tags or {}),
     )
+
+
+def mlflow_model_entity(
+    path: str | Path, name: str, *, description: str = "", tags: dict[str, str] | None = None
+) -> Any:
+    """An ``mlflow_model`` asset for a logged MLflow model's folder (``MLmodel`` with the
+    pyfunc flavor, e.g. from :func:`recommenders_kit.deploy.mlflow.log_model` then
+    ``mlflow.artifacts.download_artifacts``): Azure ML serves it without a scoring script or
+    an environment (:func:`deployment_entity` with neither)."""
+    from azure.ai.ml.constants import AssetTypes
+    from azure.ai.ml.entities import Model
+
+    folder = Path(path)
+    mlmodel = folder / "MLmodel"
+    if not mlmodel.is_file():
+        raise MissingResourceError(f"{mlmodel} is missing: not an MLflow model folder")
+    if "python_function:" not in mlmodel.read_text():
+        raise InputError(f"{mlmodel} has no python_function flavor: Azure ML cannot serve it")
+    return Model(
+        path=str(folder.resolve()),
+        name=name,
+        type=AssetTypes.MLFLOW_MODEL,
+        description=description,
+        tags=dict(tags or {}),
+    )
+
+
+def mlflow_request(frame: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body an Azure ML no-code MLflow deployment takes for the rows of ``frame``:
+    ``{"input_data": {"columns", "index", "data"}}`` (pandas' split form), with ``params``
+    when given (a recommender's ``k``, ``remove_seen``).
+
+    >>> import pandas as pd
+    >>> mlflow_request(pd.DataFrame({"userID": [1, 2]}), {"k": 5})
+    {'input_data': {'columns': ['userID'], 'index': [0, 1], 'data': [[1], [2]]}, 'params': {'k': 5}}
+    """
+    body: dict[str, Any] = {"input_data": json.loads(frame.to_json(orient="split"))}
+    if params:
+        body["params"] = dict(params)
+    return body
 
 
 def register_model(ml_client: Any, path: str | Path, name: str, **kwargs: Any) -> Any:
@@ -202,8 +245,8 @@ def deployment_entity(
     name: str,
     endpoint_name: str,
     model: Any,
-    environment: Any,
-    code: str | Path,
+    environment: Any = None,
+    code: str | Path | None = None,
     *,
     kind: str = "managed",
     instance_type: str | None = "Standard_DS3_v2",
@@ -218,7 +261,10 @@ def deployment_entity(
     """A deployment of ``model`` behind ``endpoint_name`` running the scoring service.
 
     ``model`` and ``environment`` are entities (or ``"azureml:name:version"`` references);
-    ``code`` is a folder from :func:`code_folder`. Managed deployments take
+    ``code`` is a folder from :func:`code_folder`. An MLflow model
+    (:func:`mlflow_model_entity`) is deployed without both ("no-code": Azure ML brings the
+    server and builds the environment from the model's requirements; requests are
+    :func:`mlflow_request` bodies). Managed deployments take
     ``instance_type``/``instance_count``; Kubernetes ones ``instance_count``, CPU/memory
     requests and optional :class:`Autoscale`. The service's own settings are always set
     (``OMP_NUM_THREADS=1``; ``GUNICORN_CMD_ARGS``: threaded workers with a keep-alive timeout,
@@ -263,27 +309,20 @@ def _deployment_settings(
     endpoint_name: str,
     model: Any,
     environment: Any,
-    code: str | Path,
+    code: str | Path | None,
     instance_count: int,
     request_timeout_ms: int,
     max_concurrent_requests_per_instance: int,
     environment_variables: dict[str, str] | None,
 ) -> dict[str, Any]:
     """What managed and Kubernetes deployments share: model, environment, code, requests."""
-    from azure.ai.ml.entities import CodeConfiguration, OnlineRequestSettings
+    from azure.ai.ml.entities import OnlineRequestSettings
 
-    if not (Path(code) / "score.py").exists():
-        raise MissingResourceError(
-            f"{Path(code) / 'score.py'} is missing: build code with code_folder"
-        )
     return {
         "name": name,
         "endpoint_name": endpoint_name,
         "model": model,
-        "environment": environment,
-        "code_configuration": CodeConfiguration(
-            code=str(Path(code).resolve()), scoring_script="score.py"
-        ),
+        **_code_settings(model, environment, code),
         "instance_count": instance_count,
         "request_settings": OnlineRequestSettings(
             request_timeout_ms=request_timeout_ms,
@@ -295,6 +334,29 @@ def _deployment_settings(
             **(environment_variables or {}),
         },
     }
+
+
+def _code_settings(model: Any, environment: Any, code: str | Path | None) -> dict[str, Any]:
+    """The environment and scoring code of a deployment; none for an MLflow model."""
+    from azure.ai.ml.constants import AssetTypes
+    from azure.ai.ml.entities import CodeConfiguration
+
+    if environment is None and code is None:
+        if getattr(model, "type", AssetTypes.MLFLOW_MODEL) != AssetTypes.MLFLOW_MODEL:
+            raise InputError(
+                f"a {model.type} model needs environment and code (environment_entity, "
+                "code_folder); only an mlflow_model deploys without them"
+            )
+        return {}
+    if environment is None or code is None:
+        missing = "environment" if environment is None else "code"
+        raise InputError(f"{missing} is missing: give environment and code, or neither")
+    if not (Path(code) / "score.py").exists():
+        raise MissingResourceError(
+            f"{Path(code) / 'score.py'} is missing: build code with code_folder"
+        )
+    configuration = CodeConfiguration(code=str(Path(code).resolve()), scoring_script="score.py")
+    return {"environment": environment, "code_configuration": configuration}
 
 
 def _scale_settings(autoscale: Autoscale | None, instance_count: int) -> Any:

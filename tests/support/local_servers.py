@@ -1,7 +1,9 @@
 """Local stand-ins for the Azure services, started and stopped by the tests:
 
 * Azurite (Blob Storage) and the Cosmos DB SQL API server, both from ``tools/azure-local``
-  (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks.
+  (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks;
+* an MLflow tracking server (SQLite, artifacts in a folder) and ``mlflow models serve`` of a
+  logged model, on 127.0.0.1 and a free port.
 
 Each is a context manager yielding the address; output goes to a log file whose tail is shown
 if the server does not come up.
@@ -10,8 +12,11 @@ if the server does not come up.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -97,3 +102,50 @@ def cosmos() -> Iterator[str]:
     cmd = ["node", str(TOOLS / "cosmos-server.js"), "0"]
     with _process(cmd, re.compile(r"listening (\d+)"), cwd=TOOLS) as port:
         yield f"https://127.0.0.1:{port}/"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_UVICORN = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+
+
+def _mlflow(*args: str) -> list[str]:
+    address = ["--host", "127.0.0.1", "--port", str(free_port())]
+    return [sys.executable, "-m", "mlflow", *args, *address]
+
+
+def _mlflow_env() -> dict[str, str]:
+    """This environment, with this interpreter's scripts (uvicorn) first on the PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true"}
+
+
+@contextlib.contextmanager
+def mlflow_server(folder: Path) -> Iterator[str]:
+    """``mlflow server`` with an SQLite store and proxied artifacts in ``folder``; yields its
+    URL."""
+    cmd = _mlflow(
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+        "--workers",
+        "1",
+    )
+    with _process(cmd, _UVICORN, timeout=180, env=_mlflow_env()) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def mlflow_serve(model_uri: str, tracking_uri: str) -> Iterator[str]:
+    """``mlflow models serve -m model_uri --env-manager local``; yields its URL."""
+    cmd = _mlflow("models", "serve", "-m", model_uri, "--env-manager", "local", "--workers", "1")
+    env = {**_mlflow_env(), "MLFLOW_TRACKING_URI": tracking_uri}
+    with _process(cmd, _UVICORN, timeout=180, env=env) as url:
+        yield url

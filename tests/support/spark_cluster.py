@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.local_servers import free_port
 
 #: Spark settings for a session on the loopback cluster: the driver on 127.0.0.1, few shuffle
 #: partitions (two 1-core executors), deep stacks for ALS, the Python of this process.
@@ -64,12 +65,6 @@ class Cluster:
             if int(group) == pgid and "CoarseGrainedExecutorBackend" in args:
                 pids.append(int(pid))
         return pids
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _spark_class() -> Path:
@@ -124,7 +119,7 @@ def standalone_cluster(
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_NO_DAEMONIZE": "1",
     }
-    port = _free_port()
+    port = free_port()
     cluster = Cluster(url=f"spark://127.0.0.1:{port}")
     try:
         master_log = folder / "master.log"

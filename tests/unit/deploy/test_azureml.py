@@ -106,6 +106,43 @@ def test_managed_endpoint_and_deployment(parts, tmp_path):
     }
 
 
+@pytest.fixture(scope="module")
+def mlflow_model_dir(click_model_dir, tmp_path_factory):
+    """The click model logged as an MLflow model (SQLite store), downloaded to a folder."""
+    import mlflow
+
+    from recommenders_kit.deploy.mlflow import log_model
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+
+    folder = tmp_path_factory.mktemp("mlflow-model")
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+    try:
+        info = log_model(LightGBMClickModel.load(click_model_dir), "criteo")
+        return Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=folder / "m"))
+    finally:
+        mlflow.set_tracking_uri(before)
+
+
+def test_no_code_deployment_of_an_mlflow_model(mlflow_model_dir, parts, tmp_path):
+    model = ml.mlflow_model_entity(mlflow_model_dir, "criteo-ctr-mlflow")
+    back, as_yaml = _reload(model, load_model, tmp_path)
+    assert (back.type, as_yaml["path"]) == ("mlflow_model", str(mlflow_model_dir.resolve()))
+    deployment = ml.deployment_entity("blue", "criteo-ctr", model, instance_count=1)
+    back, as_yaml = _reload(deployment, load_online_deployment, tmp_path)
+    assert type(back).__name__ == "ManagedOnlineDeployment"
+    assert "code_configuration" not in as_yaml
+    assert "environment" not in as_yaml
+    assert as_yaml["model"]["type"] == "mlflow_model"
+    # a custom model needs its scoring script and environment; half of them is refused
+    with pytest.raises(ValueError, match="custom_model model needs environment and code"):
+        ml.deployment_entity("blue", "criteo-ctr", parts[0])
+    with pytest.raises(ValueError, match="code is missing"):
+        ml.deployment_entity("blue", "criteo-ctr", parts[0], parts[1])
+    with pytest.raises(FileNotFoundError, match="not an MLflow model folder"):
+        ml.mlflow_model_entity(tmp_path, "x")
+
+
 def test_kubernetes_endpoint_with_autoscale(parts, tmp_path):
     endpoint = ml.endpoint_entity("criteo-aks", kind="kubernetes", compute="aks-cluster")
     back, as_yaml = _reload(endpoint, load_online_endpoint, tmp_path)
