@@ -19,6 +19,11 @@ Spark extras are never installed on a cluster. Authentication is the SDK's: a ``
 from ``~/.databrickscfg``, or ``DATABRICKS_HOST`` / ``DATABRICKS_TOKEN`` and the other unified
 authentication settings.
 
+For MLflow models (:mod:`recommenders_kit.deploy.mlflow`): :func:`register_in_unity_catalog`
+registers a logged model as ``catalog.schema.model`` with an alias, and
+:func:`serving_endpoint_config` / :func:`create_serving_endpoint` serve a version of it on a
+Model Serving endpoint.
+
 Example::
 
     recommenders-kit databricks install --cluster-id 0123-456789-abcde \\
@@ -41,6 +46,8 @@ from recommenders_kit.spark import SYNAPSEML_PACKAGE
 
 #: Databricks Runtime major versions whose Spark is 3.5 (their Scala 2.12 builds).
 SPARK_35_RUNTIMES = (14, 15, 16)
+#: Model Serving's CPU workload sizes (4, 16 and 64 concurrent requests).
+WORKLOAD_SIZES = ("Small", "Medium", "Large")
 _RUNTIME = re.compile(r"^(\d+)\.(\d+|x)\.\S*scala(\d+\.\d+)")
 
 
@@ -165,3 +172,70 @@ def _upload(w: Any, local: Path, remote: str) -> None:
             w.files.upload(remote, f, overwrite=True)
         else:
             w.dbfs.upload(remote.removeprefix("dbfs:"), f, overwrite=True)
+
+
+# ------------------------------------------------------------------ MLflow models
+
+#: Unity Catalog's registry, as MLflow names it.
+UNITY_CATALOG = "databricks-uc"
+
+
+def register_in_unity_catalog(model_uri: str, name: str, *, alias: str | None = "champion") -> Any:
+    """Register a logged MLflow model (:func:`recommenders_kit.deploy.mlflow.log_model`) in
+    Unity Catalog as ``catalog.schema.model`` and point ``alias`` at the new version; returns
+    the ``ModelVersion``; MLflow's registry is Unity Catalog afterwards
+    (``mlflow.set_registry_uri("databricks-uc")``, as on Databricks). The name is checked
+    before anything is sent; Unity Catalog wants a
+    signature with inputs and outputs, which every logged model of the library has.
+    Authentication is the Databricks SDK's (``DATABRICKS_HOST`` / ``DATABRICKS_TOKEN``, a
+    profile, or the notebook's own)."""
+    from recommenders_kit.deploy.mlflow import register
+
+    return register(model_uri, name, alias=alias, registry_uri=UNITY_CATALOG)
+
+
+def serving_endpoint_config(
+    endpoint_name: str,
+    model_name: str,
+    version: str | int,
+    *,
+    workload_size: str = "Small",
+    scale_to_zero: bool = True,
+    environment_vars: dict[str, str] | None = None,
+) -> Any:
+    """The configuration (``EndpointCoreConfigInput``) of the Model Serving endpoint
+    ``endpoint_name`` serving one version of a Unity Catalog model with all its traffic.
+    ``workload_size``: ``Small`` (4 concurrent requests), ``Medium`` or ``Large``;
+    ``environment_vars`` reach the model (secrets as ``{{secrets/scope/key}}`` references,
+    never literals). Every argument is checked here, before anything is sent."""
+    from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
+
+    from recommenders_kit.deploy.mlflow import check_unity_catalog_name
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,63}", endpoint_name or ""):
+        raise InputError(
+            f"endpoint_name {endpoint_name!r}: 1-63 letters, digits, - or _ (Model Serving's rule)"
+        )
+    check_unity_catalog_name(model_name)
+    if workload_size not in WORKLOAD_SIZES:
+        raise InputError(f"workload_size must be one of {WORKLOAD_SIZES}, got {workload_size!r}")
+    served = ServedEntityInput(
+        entity_name=model_name,
+        entity_version=str(version),
+        workload_size=workload_size,
+        scale_to_zero_enabled=scale_to_zero,
+        environment_vars=dict(environment_vars) if environment_vars else None,
+    )
+    return EndpointCoreConfigInput(name=endpoint_name, served_entities=[served])
+
+
+def create_serving_endpoint(config: Any, *, profile: str | None = None, client: Any = None) -> Any:
+    """Create the Model Serving endpoint ``config`` describes (:func:`serving_endpoint_config`);
+    returns the endpoint as the API describes it, without waiting for it to be ready
+    (``w.serving_endpoints.wait_get_serving_endpoint_not_updating`` does). Its
+    ``/invocations`` takes ``dataframe_split`` / ``dataframe_records`` bodies, with ``params``
+    for a recommender's ``k`` and ``remove_seen``."""
+    from databricks.sdk import WorkspaceClient
+
+    w = client or WorkspaceClient(profile=profile)
+    return w.serving_endpoints.create(name=config.name, config=config).response

@@ -327,8 +327,9 @@ def register(
     returns the ``ModelVersion``. The name is checked for the registry first, the server
     must answer: nothing is sent otherwise.
 
-    ``registry_uri``: MLflow's current registry when None (``databricks-uc`` for Unity
-    Catalog, see :func:`recommenders_kit.deploy.databricks.register_in_unity_catalog`).
+    ``registry_uri``: MLflow's current registry when None; else it becomes MLflow's registry
+    (``mlflow.set_registry_uri``), as Databricks' guides set ``databricks-uc`` for Unity
+    Catalog (see :func:`recommenders_kit.deploy.databricks.register_in_unity_catalog`).
     """
     import mlflow
     from mlflow import MlflowClient
@@ -336,24 +337,12 @@ def register(
     uri = registry_uri or mlflow.get_registry_uri()
     check_registered_name(name, uri)
     require_reachable(uri)
-    with _registry(uri):
-        version = mlflow.register_model(model_uri, name)
+    if registry_uri is not None:
+        mlflow.set_registry_uri(registry_uri)
+    version = mlflow.register_model(model_uri, name)
     if alias:
         MlflowClient(registry_uri=uri).set_registered_model_alias(name, alias, version.version)
     return version
-
-
-@contextlib.contextmanager
-def _registry(uri: str) -> Iterator[None]:
-    """Use ``uri`` as MLflow's registry inside the block."""
-    import mlflow
-
-    before = mlflow.get_registry_uri()
-    mlflow.set_registry_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_registry_uri(before)
 
 
 # ------------------------------------------------------------------ loading (MLflow calls this)

@@ -1,6 +1,9 @@
 """A loopback HTTP server answering the Databricks REST endpoints the SDK calls to install
-cluster libraries (clusters/get, the Files API, DBFS, libraries/install), recording every
-request so that a test can assert what was uploaded and installed."""
+cluster libraries (clusters/get, the Files API, DBFS, libraries/install) and to create a
+Model Serving endpoint, and the first call MLflow makes to register a model in Unity Catalog
+(registered-models/create; the next, model-versions/create, is refused: a real workspace hands
+out cloud-storage credentials there). Every request is recorded so that a test can assert
+what was sent."""
 
 from __future__ import annotations
 
@@ -81,6 +84,10 @@ class DatabricksAPI:
         if method == "POST" and path == "/api/2.0/libraries/install":
             self.installed.append(body)
             return 200, {}
+        if method == "POST" and path == "/api/2.0/serving-endpoints":
+            return 200, {**body, "id": "e-1", "state": {"ready": "NOT_READY"}}
+        if path == "/api/2.0/mlflow/unity-catalog/registered-models/create":
+            return 200, {"registered_model": {"name": body["name"]}}
         return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{method} {path}"}
 
     def __enter__(self) -> DatabricksAPI:

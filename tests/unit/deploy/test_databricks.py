@@ -122,3 +122,83 @@ def test_the_wheel_installs_beside_a_runtimes_pyspark_without_touching_it(wheel,
     assert pin in before.stdout.splitlines()
     assert pin in after.stdout.splitlines()
     assert any(line.startswith("recommenders-kit") for line in after.stdout.splitlines())
+
+
+def test_serving_endpoint_is_created_through_the_sdk():
+    config = dbx.serving_endpoint_config(
+        "movielens-als",
+        "main.recs.movielens_als",
+        3,
+        workload_size="Medium",
+        environment_vars={"A": "1"},
+    )
+    with DatabricksAPI() as api:
+        endpoint = dbx.create_serving_endpoint(config, client=_client(api))
+    method, path, _, body = api.requests[-1]
+    assert (method, path) == ("POST", "/api/2.0/serving-endpoints")
+    assert body == {
+        "name": "movielens-als",
+        "config": {
+            "name": "movielens-als",
+            "served_entities": [
+                {
+                    "entity_name": "main.recs.movielens_als",
+                    "entity_version": "3",
+                    "workload_size": "Medium",
+                    "scale_to_zero_enabled": True,
+                    "environment_vars": {"A": "1"},
+                }
+            ],
+        },
+    }
+    assert endpoint.name == "movielens-als"
+    assert endpoint.state.ready.value == "NOT_READY"
+
+
+def test_bad_serving_settings_are_refused_before_any_call():
+    with pytest.raises(ValueError, match="three parts"):
+        dbx.serving_endpoint_config("e", "movielens_als", 1)
+    with pytest.raises(ValueError, match="workload_size must be one of"):
+        dbx.serving_endpoint_config("e", "main.recs.als", 1, workload_size="Huge")
+    with pytest.raises(ValueError, match="endpoint_name 'a b'"):
+        dbx.serving_endpoint_config("a b", "main.recs.als", 1)
+
+
+def test_unity_catalog_registration_sends_the_checked_name(tmp_path, monkeypatch):
+    """MLflow's own Unity Catalog client against the loopback workspace: the checked name is
+    what it creates; a bad name is refused with nothing sent."""
+    import mlflow
+
+    from recommenders_kit.deploy.mlflow import log_model
+    from recommenders_kit.models.als.pandas import ALSRecommender
+
+    before = mlflow.get_tracking_uri()
+    # the helper leaves MLflow's registry on Unity Catalog (as set_registry_uri does): undone
+    # after the test
+    monkeypatch.setattr("mlflow.tracking._model_registry.utils._registry_uri", None)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "")  # removed again after the test
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        ratings = {"userID": [1, 1, 2, 2, 3], "itemID": [10, 20, 10, 30, 20], "rating": [5.0] * 5}
+        import pandas as pd
+
+        model = ALSRecommender(rank=2, max_iter=2, num_threads=1).fit(pd.DataFrame(ratings))
+        info = log_model(model, "als")
+        with DatabricksAPI() as api:
+            monkeypatch.setenv("DATABRICKS_HOST", api.url)
+            monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-test")
+            with pytest.raises(ValueError, match="three parts"):
+                dbx.register_in_unity_catalog(info.model_uri, "movielens_als")
+            assert not api.requests
+            with pytest.raises(Exception, match="model-versions/create"):
+                dbx.register_in_unity_catalog(info.model_uri, "main.recs.movielens_als")
+        sent = [(p, b) for _, p, _, b in api.requests if "unity-catalog" in p]
+        assert sent[0] == (
+            "/api/2.0/mlflow/unity-catalog/registered-models/create",
+            {"name": "main.recs.movielens_als"},
+        )
+        assert sent[1][0].endswith("/model-versions/create")
+        assert sent[1][1]["name"] == "main.recs.movielens_als"
+        assert mlflow.get_registry_uri() == "databricks-uc"
+    finally:
+        mlflow.set_tracking_uri(before)
