@@ -87,6 +87,7 @@ def log_model(
     *,
     registered_model_name: str | None = None,
     input_example: Any = None,
+    wheel: str | Path | None = None,
 ) -> Any:
     """Log a fitted model of the library as an MLflow pyfunc model; returns MLflow's
     ``ModelInfo`` (``model_uri`` loads it).
@@ -99,6 +100,10 @@ def log_model(
         input_example: a few input rows (a pandas frame, or for a Spark model a Spark one);
             by default two of the model's users, or one row of each categorical column's most
             frequent value.
+        wheel: this package's built wheel, logged with the model (``code/``) and installed
+            from there (``requirements.txt`` names ``code/<wheel>``): for a serving platform
+            that cannot reach an index holding ``recommenders-kit`` (Databricks Model
+            Serving, Azure ML). Without it, the requirement is ``recommenders-kit==VERSION``.
 
     Raises:
         NotFittedError: an unfitted model. InputError: a model of the wrong shape (a
@@ -111,6 +116,7 @@ def log_model(
     require_fitted(model.model, model)
     if registered_model_name is not None:
         check_registered_name(registered_model_name)
+    package = _package_requirement(wheel)
     require_reachable(mlflow.get_tracking_uri())
     with tempfile.TemporaryDirectory(prefix="rk-mlflow-") as tmp:
         data = Path(tmp) / "recommenders_kit"  # MLflow copies it to data/recommenders_kit
@@ -127,7 +133,8 @@ def log_model(
             data_path=str(data),
             signature=signature,
             input_example=example,
-            pip_requirements=pinned_requirements(extras),
+            pip_requirements=[package, *pinned_requirements(extras)[1:]],
+            code_paths=[str(wheel)] if wheel else None,
             registered_model_name=registered_model_name,
         )
 
@@ -158,6 +165,16 @@ def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
         req = Requirement(text)
         pinned.append(f"{req.name}=={metadata.version(req.name)}")
     return pinned
+
+
+def _package_requirement(wheel: str | Path | None) -> str:
+    """The requirement line of this package: its version, or the logged wheel's path."""
+    if wheel is None:
+        return f"recommenders-kit=={__version__}"
+    path = Path(wheel)
+    if not path.is_file() or not path.name.startswith("recommenders_kit-"):
+        raise InputError(f"wheel {str(wheel)!r} is not a recommenders_kit wheel file")
+    return f"code/{path.name}"
 
 
 def _recommender_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.DataFrame, tuple]:

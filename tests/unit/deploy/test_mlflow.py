@@ -5,6 +5,7 @@ input named."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -255,3 +256,80 @@ def test_spark_click_model_is_served_from_its_folder(spark, click_rows):
     rows = rk_mlflow.click_input(click_rows.head(200))
     want = model.predict_proba(spark.createDataFrame(rows)).toPandas()["probability"]
     np.testing.assert_allclose(loaded.predict(rows)["probability"], want, rtol=0, atol=1e-12)
+
+
+FRESH_SCRIPT = """
+import json, sys
+import mlflow, pandas as pd
+folder, rows, params = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+out = mlflow.pyfunc.load_model(folder).predict(pd.DataFrame(**rows), params=params or None)
+print(out.to_json(orient="split", index=False, double_precision=15))
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
+    als, click, click_rows, tmp_path
+):
+    """Both models logged with the built wheel, installed from their own requirements.txt into
+    a new virtual environment outside the repository, give the predictions made here."""
+    import shutil
+    import subprocess
+    import sys
+
+    from recommenders_kit.deploy.databricks import build_wheel
+
+    root = Path(__file__).resolve().parents[3]
+    wheel = build_wheel(root, tmp_path / "dist")
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    venv = tmp_path / "fresh"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    users = pd.DataFrame({"userID": [1, 2, 10**9]})
+    rows = rk_mlflow.click_input(click_rows.head(30))
+    cases = (
+        (als, users, {"k": 4}, "recommender"),
+        (click, rows, None, "click"),
+    )
+    for model, frame, params, name in cases:
+        info = rk_mlflow.log_model(model, name, wheel=wheel)
+        folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path / name))
+        requirements = (folder / "requirements.txt").read_text().split()
+        assert f"code/{wheel.name}" in requirements
+        install = [uv, "pip", "install", "-q", "--python", python, "-r", "requirements.txt"]
+        subprocess.run(install, cwd=folder, check=True, timeout=900)
+        frozen = subprocess.run(
+            [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
+        ).stdout
+        assert ("pyspark" in frozen) is False
+        answer = subprocess.run(
+            [
+                python,
+                "-c",
+                FRESH_SCRIPT,
+                str(folder),
+                frame.to_json(orient="split", double_precision=15),
+                json.dumps(params),
+            ],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert answer.returncode == 0, answer.stderr[-2000:]
+        got = pd.read_json(
+            io.StringIO(answer.stdout.strip().splitlines()[-1]), orient="split", precise_float=True
+        )
+        want = mlflow.pyfunc.load_model(info.model_uri).predict(frame, params=params)
+        if name == "click":
+            np.testing.assert_allclose(got["probability"], want["probability"], rtol=0, atol=1e-12)
+        else:
+            assert [list(i) for i in got["items"]] == [list(i) for i in want["items"]]
+            np.testing.assert_allclose(
+                np.concatenate(got["scores"].tolist()), np.concatenate(want["scores"].tolist())
+            )
