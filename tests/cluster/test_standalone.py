@@ -146,6 +146,44 @@ def test_synapseml_trains_one_lightgbm_network_across_both_executors(spark, clus
     np.testing.assert_allclose(served.predict_proba(test), spark_p.to_numpy(), atol=1e-9)
 
 
+def test_mlflow_spark_udf_scores_on_the_executors(spark, ratings, tmp_path):
+    """Both kinds of logged model, batch-scored by ``mlflow.pyfunc.spark_udf`` in the
+    executors' Python workers: the lists of the Spark-trained ALS and the probabilities of a
+    click model equal the models' own."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    from recommenders_kit.deploy.mlflow import click_input, log_model
+
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        als = ALSRecommender(rank=8, max_iter=5).fit(ratings)
+        topk = mlflow.pyfunc.spark_udf(
+            spark, log_model(als, "als").model_uri, env_manager="local", params={"k": 5}
+        )
+        users = ratings.select("userID").distinct().repartition(4)
+        got = users.select(topk(F.struct("userID")).alias("r")).select("r.*").toPandas()
+        want = als.recommend_k_items(k=5).toPandas()
+        want = want.sort_values(["userID", "prediction", "itemID"], ascending=[True, False, True])
+        assert {u: list(i) for u, i in zip(got["userID"], got["items"], strict=True)} == {
+            u: g["itemID"].tolist() for u, g in want.groupby("userID")
+        }
+        frame, _ = generate(3000, seed=8)
+        click = lgb_pandas.LightGBMClickModel(num_boost_round=10, progress=False).fit(frame)
+        rows = click_input(frame.head(400))
+        probability = mlflow.pyfunc.spark_udf(
+            spark, log_model(click, "click").model_uri, result_type="double", env_manager="local"
+        )
+        data = spark.createDataFrame(rows.assign(row=np.arange(len(rows)))).repartition(4)
+        scored = data.select("row", probability(*rows.columns).alias("p")).toPandas()
+        np.testing.assert_allclose(
+            scored.sort_values("row")["p"], click.predict_proba(rows), rtol=0, atol=1e-12
+        )
+    finally:
+        mlflow.set_tracking_uri(before)
+
+
 def _executor_logs(work_dir) -> str:
     return "\n".join(p.read_text(errors="replace") for p in work_dir.rglob("stderr"))
 
