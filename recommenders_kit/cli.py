@@ -377,6 +377,13 @@ def _sweep_options(f):
         ),
         click.option("--experiment", default="recommenders_kit", show_default=True),
         click.option("--no-prune", is_flag=True, help="Run every trial to the end."),
+        click.option(
+            "--register",
+            default=None,
+            metavar="NAME",
+            help="Log the best trial's model as an MLflow model and register it as NAME "
+            "(alias champion) in the tracking store's registry.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -412,6 +419,12 @@ def _run_tuning(
         + ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items())
     )
     click.echo(f"MLflow run {result.run_id} at {result.tracking_uri}")
+    if opts["register"]:
+        info = result.log_best_model(opts["register"])
+        click.echo(
+            f"best model logged as {info.model_uri}, registered as {opts['register']}: "
+            f"models:/{opts['register']}@champion"
+        )
 
 
 @tune.command("als")

@@ -72,6 +72,30 @@ class SweepResult:
         ascending = self.study.direction.name == "MINIMIZE"
         return done.sort_values("value", ascending=ascending).head(n).reset_index(drop=True)
 
+    def log_best_model(
+        self, registered_model_name: str | None = None, name: str = "best_model"
+    ) -> Any:
+        """Log the best trial's model as an MLflow model in the sweep's run
+        (:func:`recommenders_kit.deploy.mlflow.log_model`) and, given a name, register it
+        there with the alias ``champion``; returns MLflow's ``ModelInfo``
+        (``mlflow.search_logged_models`` finds it by the run)."""
+        import mlflow
+
+        from recommenders_kit.deploy.mlflow import check_registered_name, log_model, register
+
+        before = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.tracking_uri)
+        try:
+            if registered_model_name is not None:
+                check_registered_name(registered_model_name)
+            with mlflow.start_run(run_id=self.run_id):
+                info = log_model(self.best_model, name)
+            if registered_model_name is not None:
+                register(info.model_uri, registered_model_name)
+        finally:
+            mlflow.set_tracking_uri(before)
+        return info
+
     def param_importance(self) -> pd.Series:
         """How much of the metric's variance over the complete trials each parameter explains
         (fANOVA on a random forest, seeded; sums to 1), largest first. Needs 2+ trials."""

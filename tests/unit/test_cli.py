@@ -80,10 +80,21 @@ def test_tune_lightgbm_prints_the_best_trials(tmp_path):
         tracking,
         "--experiment",
         "cli",
+        "--register",
+        "criteo_ctr",
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "3 trials {'COMPLETE': 3}" in out
+    assert "registered as criteo_ctr: models:/criteo_ctr@champion" in out
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking, registry_uri=tracking)
+    version = client.get_model_version_by_alias("criteo_ctr", "champion")
+    logged = client.search_logged_models([client.get_experiment_by_name("cli").experiment_id])
+    assert len(logged) == 1
+    assert logged[0].model_id in version.source
+    assert logged[0].source_run_id in out
     table = out.split("(auc on validation):\n")[1].split("\nbest trial")[0].splitlines()
     assert table[0].split()[:4] == ["trial", "state", "value", "seconds"]
     values = [float(line.split()[2]) for line in table[1:]]

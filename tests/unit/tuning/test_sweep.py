@@ -303,3 +303,16 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
     final = objective.refit(result.best_params)
     assert final.fingerprint.rows == len(ml100k)
     assert final.rank == result.best_params["rank"]
+    # the best trial's (Spark) model, logged in the sweep's run and registered there
+    import mlflow
+
+    info = result.log_best_model("movielens_als")
+    client = mlflow.MlflowClient(tracking, registry_uri=tracking)
+    assert client.get_model_version_by_alias("movielens_als", "champion").source.endswith(
+        info.model_id
+    )
+    assert [
+        m.model_id
+        for m in client.search_logged_models([client.get_experiment_by_name("als").experiment_id])
+    ] == [info.model_id]
+    assert info.run_id == result.run_id
