@@ -70,13 +70,18 @@ class Result(NamedTuple):
 
 
 def client(
-    port: int, bodies: list[bytes], latencies: list[float], failures: list[int], opened: list[int]
+    port: int,
+    bodies: list[bytes],
+    latencies: list[float],
+    failures: list[int],
+    opened: list[int],
+    path: str = "/score",
 ) -> None:
     conn = _Connection("127.0.0.1", port)
     headers = {"Content-Type": "application/json"}
     for body in bodies:
         start = time.perf_counter()
-        conn.request("POST", "/score", body, headers)
+        conn.request("POST", path, body, headers)
         response = conn.getresponse()
         response.read()
         latencies.append(time.perf_counter() - start)
@@ -86,14 +91,18 @@ def client(
     conn.close()
 
 
-def over_http(port: int, bodies: list[bytes], clients: int, idle: int = 0) -> Result:
-    """``clients`` threads share ``bodies``; ``idle`` sockets are connected and stay silent."""
+def over_http(
+    port: int, bodies: list[bytes], clients: int, idle: int = 0, path: str = "/score"
+) -> Result:
+    """``clients`` threads share ``bodies`` (POSTed to ``path``); ``idle`` sockets are
+    connected and stay silent."""
     latencies: list[float] = []
     failures: list[int] = []
     opened: list[int] = []
     share = [bodies[i::clients] for i in range(clients)]
     threads = [
-        threading.Thread(target=client, args=(port, s, latencies, failures, opened)) for s in share
+        threading.Thread(target=client, args=(port, s, latencies, failures, opened, path))
+        for s in share
     ]
     silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle)]
     start = time.perf_counter()

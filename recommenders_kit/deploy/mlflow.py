@@ -39,8 +39,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -58,6 +63,7 @@ from recommenders_kit.deploy._requirements import requirements
 from recommenders_kit.errors import (
     InputError,
     InputTypeError,
+    JobFailedError,
     ModelFormatError,
     StoreUnavailableError,
 )
@@ -362,6 +368,72 @@ def register(
     return version
 
 
+# ------------------------------------------------------------------ serving
+
+
+@contextlib.contextmanager
+def local_server(model_uri: str, *, port: int = 0, timeout: float = 180.0) -> Iterator[str]:
+    """``mlflow models serve -m model_uri --env-manager local`` on 127.0.0.1 in a child
+    process - the server Model Serving and Azure ML run, to try requests before deploying.
+    Yields its URL once ``/ping`` answers (``/invocations`` takes ``dataframe_split``,
+    ``dataframe_records`` and ``params``); stopped when the block ends. MLflow's current
+    tracking and registry URIs are passed on (so ``models:/NAME@alias`` resolves); ``port``
+    0 picks a free one. JobFailedError with the server's last output if it does not answer
+    within ``timeout`` seconds.
+
+    Example::
+
+        with local_server("models:/movielens_als@champion") as url:
+            requests.post(url + "/invocations", json={"dataframe_records": [{"userID": 1}],
+                                                      "params": {"k": 5}})
+    """
+    import mlflow
+
+    port = port or _free_port()
+    scripts = Path(sys.executable).parent  # mlflow runs uvicorn from this environment
+    env = {
+        **os.environ,
+        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
+        "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(),
+    }
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri]
+    command += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_for_ping(url, server, timeout, log)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_ping(url: str, server: subprocess.Popen, timeout: float, log: Any) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    log.seek(0)
+    tail = log.read().decode(errors="replace")[-3000:]
+    state = f"exited with {server.poll()}" if server.poll() is not None else "did not answer"
+    raise JobFailedError(f"mlflow models serve {state} within {timeout:.0f} s:\n{tail}")
+
+
 # ------------------------------------------------------------------ loading (MLflow calls this)
 
 
@@ -407,8 +479,12 @@ class TopKScorer:
         ids = recs[user].to_numpy()
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else ids
         found = ids[starts]
-        items = np.split(recs[self.model.col_item].to_numpy(), starts[1:])
-        scores = np.split(recs[self.model.col_prediction].to_numpy(), starts[1:])
+        # each user's run of rows (recommend_k_items gives them contiguous, best first)
+        spans = list(zip(starts.tolist(), [*starts[1:].tolist(), len(ids)], strict=True))
+        all_items = recs[self.model.col_item].to_numpy()
+        all_scores = recs[self.model.col_prediction].to_numpy()
+        items = [all_items[a:b] for a, b in spans]
+        scores = [all_scores[a:b] for a, b in spans]
         at = pd.Index(found).get_indexer(users)
         empty_items, empty_scores = np.array([], np.int64), np.array([], np.float32)
         return pd.DataFrame(
@@ -474,6 +550,7 @@ __all__ = [
     "check_registered_name",
     "check_unity_catalog_name",
     "click_input",
+    "local_server",
     "log_model",
     "model_kind",
     "pinned_requirements",

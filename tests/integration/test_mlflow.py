@@ -18,7 +18,7 @@ from recommenders_kit.deploy import azureml
 from recommenders_kit.deploy import mlflow as rk_mlflow
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.lightgbm import pandas as lgb_pandas
-from tests.support.local_servers import mlflow_serve, mlflow_server
+from tests.support.local_servers import mlflow_server
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,7 @@ def test_serve_a_recommender(server, registered, als):
     users = [1, 2, 3, 10**9]
     want = als.recommend_k_items(users[:3], k=4)
     want_lists = [g["itemID"].tolist() for _, g in want.groupby("userID", sort=False)] + [[]]
-    with mlflow_serve(f"models:/{name}@champion", server) as url:
+    with rk_mlflow.local_server(f"models:/{name}@champion") as url:
         split = {"dataframe_split": {"columns": ["userID"], "data": [[u] for u in users]}}
         records = {"dataframe_records": [{"userID": u} for u in users]}
         for body in (split, records):
@@ -135,7 +135,7 @@ def test_serve_a_click_model_and_azure_mls_body(server, registered, click, click
     rows.loc[0, "cat03"] = "never-seen"
     want = click.predict_proba(rows)
     body = azureml.mlflow_request(rows)
-    with mlflow_serve(f"models:/{name}@champion", server) as url:
+    with rk_mlflow.local_server(f"models:/{name}@champion") as url:
         split = json.loads(rows.to_json(orient="split", index=False))
         records = json.loads(rows.to_json(orient="records"))
         for request in (

@@ -84,3 +84,22 @@ def test_click_model_behind_spark_serving_answers_as_azure_ml(offline_cache, tmp
         "missing feature": 422,
     }
     assert set(record["p50_ms"]) == {"Spark Serving", "Azure ML"}
+
+
+@pytest.mark.spark
+def test_mlflow_models_logged_registered_served_and_batch_scored(offline_cache, tmp_path):
+    record = run_notebook(
+        "05_operationalize/mlflow_models.ipynb", tmp_path, DATA="sample", SPARK_MASTER="local[2]"
+    )
+    assert 900 < record["users"] <= 943  # MovieLens 100k users with test ratings
+    assert record["same_lists"] is True
+    assert record["unknown_user_items"] == []
+    assert record["rows_served"] == 200
+    assert record["max_difference"] < 1e-12
+    assert record["bad_status"] == 400
+    assert record["metrics_udf"] == pytest.approx(record["metrics"], abs=1e-9)
+    assert record["metrics"]["precision_at_k"] > 0.3
+    assert record["versions"] == {"movielens_als": "1", "criteo_ctr": "1"}
+    deployment = load_online_deployment(source=record["deployment_spec"])
+    assert deployment.code_configuration is None
+    assert deployment.environment is None

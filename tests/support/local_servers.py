@@ -2,8 +2,8 @@
 
 * Azurite (Blob Storage) and the Cosmos DB SQL API server, both from ``tools/azure-local``
   (installed by ``scripts/setup.sh``), on 127.0.0.1 with a port the OS picks;
-* an MLflow tracking server (SQLite, artifacts in a folder) and ``mlflow models serve`` of a
-  logged model, on 127.0.0.1 and a free port.
+* an MLflow tracking server (SQLite, artifacts in a folder), on 127.0.0.1 and a free port
+  (``mlflow models serve`` is the library's own: ``deploy.mlflow.local_server``).
 
 Each is a context manager yielding the address; output goes to a log file whose tail is shown
 if the server does not come up.
@@ -114,38 +114,16 @@ def free_port() -> int:
 _UVICORN = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 
 
-def _mlflow(*args: str) -> list[str]:
-    address = ["--host", "127.0.0.1", "--port", str(free_port())]
-    return [sys.executable, "-m", "mlflow", *args, *address]
-
-
-def _mlflow_env() -> dict[str, str]:
-    """This environment, with this interpreter's scripts (uvicorn) first on the PATH."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true"}
-
-
 @contextlib.contextmanager
 def mlflow_server(folder: Path) -> Iterator[str]:
     """``mlflow server`` with an SQLite store and proxied artifacts in ``folder``; yields its
     URL."""
-    cmd = _mlflow(
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(folder / "artifacts"),
-        "--workers",
-        "1",
-    )
-    with _process(cmd, _UVICORN, timeout=180, env=_mlflow_env()) as url:
-        yield url
-
-
-@contextlib.contextmanager
-def mlflow_serve(model_uri: str, tracking_uri: str) -> Iterator[str]:
-    """``mlflow models serve -m model_uri --env-manager local``; yields its URL."""
-    cmd = _mlflow("models", "serve", "-m", model_uri, "--env-manager", "local", "--workers", "1")
-    env = {**_mlflow_env(), "MLFLOW_TRACKING_URI": tracking_uri}
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1"]
+    cmd += ["--port", str(free_port()), "--workers", "1"]
+    cmd += ["--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}"]
+    cmd += ["--artifacts-destination", str(folder / "artifacts")]
+    # uvicorn from this interpreter's environment
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true"}
     with _process(cmd, _UVICORN, timeout=180, env=env) as url:
         yield url

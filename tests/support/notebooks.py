@@ -17,6 +17,7 @@ RUNS: dict[str, dict[str, Any]] = {
     "05_operationalize/als_movielens_o16n.ipynb": {"SPARK_MASTER": "local[2]", "ENGINE": "spark"},
     "05_operationalize/lightgbm_criteo_o16n.ipynb": {"DATA": "sample"},
     "05_operationalize/lightgbm_criteo_spark_serving.ipynb": {"DATA": "sample"},
+    "05_operationalize/mlflow_models.ipynb": {"DATA": "sample", "SPARK_MASTER": "local[2]"},
 }
 #: The record entries (dotted paths) that must match between the stored run and a fresh one.
 KEYS: dict[str, list[str]] = {
@@ -37,6 +38,7 @@ KEYS: dict[str, list[str]] = {
     "05_operationalize/als_movielens_o16n.ipynb": ["users", "metrics.precision_at_k"],
     "05_operationalize/lightgbm_criteo_o16n.ipynb": ["rows_scored"],
     "05_operationalize/lightgbm_criteo_spark_serving.ipynb": ["rows_scored"],
+    "05_operationalize/mlflow_models.ipynb": ["users", "metrics.precision_at_k", "rows_served"],
 }
 #: Relative tolerance of the comparison (ALS and LightGBM are deterministic for a seed; the
 #: margin covers BLAS and thread-count differences between machines).
