@@ -6,7 +6,8 @@
     recommenders-kit quickstart als --size 100k
     recommenders-kit serve --model-dir models/criteo
     recommenders-kit serve --engine spark --model-dir models/criteo   # Spark Serving
-    recommenders-kit tune als --size 100k --trials 20
+    recommenders-kit tune als --size 100k --trials 20 --register movielens_als
+    recommenders-kit mlflow log models/criteo --register criteo_ctr
     recommenders-kit databricks install --cluster-id ID --target /Volumes/main/default/libs
 
 Each subcommand imports its heavy dependencies only when it runs, so ``--help`` is instant.
@@ -351,6 +352,53 @@ def databricks_install(
     click.echo(f"cluster {done.cluster_id} (runtime {done.runtime}): installing")
     for library in done.libraries:
         click.echo("  " + " ".join(f"{kind} {value}" for kind, value in library.items()))
+
+
+@main.group("mlflow")
+def mlflow_group() -> None:
+    """The library's saved models as MLflow models (log, register with an alias)."""
+
+
+@mlflow_group.command("log")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--name", default="model", show_default=True, help="The logged model's name.")
+@click.option("--register", default=None, metavar="NAME", help="Also register it as NAME.")
+@click.option("--alias", default="champion", show_default=True, help="The alias to set.")
+@click.option(
+    "--tracking-uri",
+    default=None,
+    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db here).",
+)
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Log this recommenders_kit wheel with the model (for Model Serving / Azure ML).",
+)
+def mlflow_log(
+    model_dir: str,
+    name: str,
+    register: str | None,
+    alias: str,
+    tracking_uri: str | None,
+    wheel: str | None,
+) -> None:
+    """Log a saved click model or pandas ALS folder as an MLflow pyfunc model."""
+    import mlflow
+
+    from recommenders_kit.deploy import mlflow as rk_mlflow
+    from recommenders_kit.tuning.sweep import default_tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri or default_tracking_uri())
+    model = rk_mlflow.load_saved(model_dir)
+    if register:
+        rk_mlflow.check_registered_name(register)
+    info = rk_mlflow.log_model(model, name, wheel=wheel)
+    click.echo(f"logged {rk_mlflow.model_kind(model)} as {info.model_uri}")
+    if register:
+        version = rk_mlflow.register(info.model_uri, register, alias=alias or None)
+        where = f"models:/{register}@{alias}" if alias else f"models:/{register}/{version.version}"
+        click.echo(f"registered {register} version {version.version}: {where}")
 
 
 @main.group()

@@ -64,6 +64,7 @@ from recommenders_kit.errors import (
     InputError,
     InputTypeError,
     JobFailedError,
+    MissingResourceError,
     ModelFormatError,
     StoreUnavailableError,
 )
@@ -143,6 +144,32 @@ def log_model(
             code_paths=[str(wheel)] if wheel else None,
             registered_model_name=registered_model_name,
         )
+
+
+def load_saved(path: str | Path) -> Any:
+    """The model a local folder saved by the library holds, ready for :func:`log_model` (what
+    ``recommenders-kit mlflow log`` logs): a click model of either engine (``model.txt``) or
+    a pandas ALS (``factors.npz``, with its training pairs). A Spark ALS folder holds no
+    training pairs: load it with ``ALSRecommender.load``, call ``set_seen(train)`` and log
+    the model itself."""
+    folder = Path(path)
+    if (folder / "model.txt").is_file():
+        from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+
+        return LightGBMClickModel.load(folder)
+    if (folder / "factors.npz").is_file():
+        from recommenders_kit.models.als.pandas import ALSRecommender
+
+        return ALSRecommender.load(folder)
+    if (folder / "metadata").exists() and (folder / "model").exists():
+        raise InputError(
+            f"{folder} is a Spark ALS model, saved without its training pairs: load it with "
+            "models.als.spark.ALSRecommender.load, call set_seen(train) and pass it to "
+            "deploy.mlflow.log_model"
+        )
+    raise MissingResourceError(
+        f"{folder} holds no saved model: expected model.txt (click model) or factors.npz (ALS)"
+    )
 
 
 def model_kind(model: Any) -> str:
@@ -550,6 +577,7 @@ __all__ = [
     "check_registered_name",
     "check_unity_catalog_name",
     "click_input",
+    "load_saved",
     "local_server",
     "log_model",
     "model_kind",

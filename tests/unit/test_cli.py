@@ -226,3 +226,47 @@ def test_errors_are_explained_by_type(spark):
         with pytest.raises(Exception, match="row 3") as info:
             job()
         assert explain(info.value) == "row 3: field 'rating' = nan"
+
+
+def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
+    import mlflow
+
+    from recommenders_kit.datasets.criteo_synthetic import generate
+    from recommenders_kit.deploy.mlflow import click_input
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = _cli(
+        "mlflow",
+        "log",
+        str(click_model_dir),
+        "--register",
+        "criteo_ctr",
+        "--tracking-uri",
+        tracking,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "logged click_model as models:/m-" in result.stdout
+    assert "registered criteo_ctr version 1: models:/criteo_ctr@champion" in result.stdout
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking)
+    try:
+        loaded = mlflow.pyfunc.load_model("models:/criteo_ctr@champion")
+        rows = click_input(generate(20, seed=2)[0])
+        want = LightGBMClickModel.load(click_model_dir).predict_proba(rows)
+        assert loaded.predict(rows)["probability"].tolist() == want.tolist()
+    finally:
+        mlflow.set_tracking_uri(before)
+    # a folder that holds no model, a bad name: one line each, nothing logged
+    bad = _cli("mlflow", "log", str(tmp_path), "--tracking-uri", tracking)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        f"error: {tmp_path} holds no saved model: expected model.txt (click model) or "
+        "factors.npz (ALS)"
+    ]
+    named = _cli(
+        "mlflow", "log", str(click_model_dir), "--register", "a/b", "--tracking-uri", tracking
+    )
+    assert named.returncode == 1
+    assert "is not a model name" in named.stderr
+    assert len(named.stderr.strip().splitlines()) == 1

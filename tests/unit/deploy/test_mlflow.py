@@ -333,3 +333,16 @@ def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
             np.testing.assert_allclose(
                 np.concatenate(got["scores"].tolist()), np.concatenate(want["scores"].tolist())
             )
+
+
+def test_load_saved_finds_the_kind_of_a_folder(als, click, tmp_path):
+    assert rk_mlflow.model_kind(rk_mlflow.load_saved(als.save(tmp_path / "als"))) == "recommender"
+    loaded = rk_mlflow.load_saved(click.save(tmp_path / "click"))
+    assert rk_mlflow.model_kind(loaded) == "click_model"
+    spark_als = tmp_path / "spark-als"
+    (spark_als / "metadata").mkdir(parents=True)
+    (spark_als / "model").mkdir()
+    with pytest.raises(InputError, match="set_seen"):
+        rk_mlflow.load_saved(spark_als)
+    with pytest.raises(FileNotFoundError, match="holds no saved model"):
+        rk_mlflow.load_saved(tmp_path / "nothing")
