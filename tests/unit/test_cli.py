@@ -270,3 +270,12 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
     assert named.returncode == 1
     assert "is not a model name" in named.stderr
     assert len(named.stderr.strip().splitlines()) == 1
+    # a tracking server that is down: one line, at once
+    from tests.support.local_servers import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    gone = _cli("mlflow", "log", str(click_model_dir), "--tracking-uri", down)
+    assert gone.returncode == 1
+    assert gone.stderr.strip().splitlines() == [
+        f"error: the MLflow server at {down} does not answer ([Errno 111] Connection refused)"
+    ]

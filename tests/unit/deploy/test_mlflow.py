@@ -198,11 +198,9 @@ def test_unity_catalog_names(name, message):
 
 
 def test_a_tracking_server_that_is_down_is_one_line_at_once(als):
-    import socket
+    from tests.support.local_servers import free_port
 
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens there
     before = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"http://127.0.0.1:{port}")
     try:
