@@ -112,3 +112,28 @@ def criteo_rows():
 
     frame = criteo.load_pandas_df("sample")
     return frame, request_rows(frame.drop(columns="label"))
+
+
+@pytest.fixture(scope="session")
+def small_als(ml100k):
+    """A pandas ALS fitted on MovieLens 100k in seconds (rank 16, 5 iterations, one thread)."""
+    from recommenders_kit.models.als.pandas import ALSRecommender
+
+    return ALSRecommender(rank=16, max_iter=5, num_threads=1).fit(ml100k)
+
+
+@pytest.fixture(scope="session")
+def click_rows():
+    """4,000 generated Criteo-shaped rows (pandas, with the label)."""
+    from recommenders_kit.datasets.criteo_synthetic import generate
+
+    frame, _ = generate(4000, seed=5)
+    return frame
+
+
+@pytest.fixture(scope="session")
+def small_click(click_rows):
+    """A pandas LightGBM click model fitted on ``click_rows`` (20 rounds)."""
+    from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+
+    return LightGBMClickModel(num_boost_round=20, progress=False).fit(click_rows)

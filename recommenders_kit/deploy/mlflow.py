@@ -41,11 +41,8 @@ import contextlib
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -63,7 +60,6 @@ from recommenders_kit.deploy._requirements import requirements
 from recommenders_kit.errors import (
     InputError,
     InputTypeError,
-    JobFailedError,
     MissingResourceError,
     ModelFormatError,
     StoreUnavailableError,
@@ -416,7 +412,9 @@ def local_server(model_uri: str, *, port: int = 0, timeout: float = 180.0) -> It
     """
     import mlflow
 
-    port = port or _free_port()
+    from recommenders_kit.serving.launch import command_server, free_port
+
+    port = port or free_port()
     scripts = Path(sys.executable).parent  # mlflow runs uvicorn from this environment
     env = {
         **os.environ,
@@ -427,38 +425,10 @@ def local_server(model_uri: str, *, port: int = 0, timeout: float = 180.0) -> It
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri]
     command += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_for_ping(url, server, timeout, log)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_ping(url: str, server: subprocess.Popen, timeout: float, log: Any) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.25)
-    log.seek(0)
-    tail = log.read().decode(errors="replace")[-3000:]
-    state = f"exited with {server.poll()}" if server.poll() is not None else "did not answer"
-    raise JobFailedError(f"mlflow models serve {state} within {timeout:.0f} s:\n{tail}")
+    with command_server(
+        command, f"{url}/ping", env=env, timeout=timeout, name="mlflow models serve"
+    ):
+        yield url
 
 
 # ------------------------------------------------------------------ loading (MLflow calls this)

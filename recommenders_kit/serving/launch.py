@@ -1,6 +1,7 @@
 """Start the scoring service on one of its two servers: in this process (:func:`serve`, what
 ``recommenders-kit serve`` calls), or in a child process for a notebook, a test or a benchmark
-(:func:`background`).
+(:func:`background`); :func:`command_server` runs any server command the same way (the
+MLflow scoring server of :func:`recommenders_kit.deploy.mlflow.local_server`).
 
 * ``"azureml"``: Azure ML's inference server (:mod:`recommenders_kit.serving.server`);
 * ``"spark"``: SynapseML Spark Serving (:mod:`recommenders_kit.serving.spark_serving`).
@@ -18,12 +19,13 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from recommenders_kit._validate import require_choice
 from recommenders_kit.errors import JobFailedError
@@ -80,28 +82,44 @@ def background(
     continuous mode can take minutes to answer its first request on a busy machine).
     """
     require_choice(engine, ENGINES, "engine")
-    port = port or _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     probe = url + ("/" if engine == "azureml" else "/score")
     kwargs = {"engine": engine, "port": port, "workers": workers, "mode": mode}
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
         child = multiprocessing.get_context("spawn").Process(
             target=_serve_in_child, args=(str(model_dir), kwargs, env or {}, log.name)
         )
         child.start()
         try:
-            deadline = time.monotonic() + timeout
-            while not _live(probe):
-                if not child.is_alive() or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise JobFailedError(
-                        f"the scoring server did not start (exit {child.exitcode}):\n"
-                        + log.read()[-3000:]
-                    )
-                time.sleep(0.2)
+            _wait_until_live(probe, child, timeout, log, "the scoring server")
             yield url
         finally:
-            _stop(child)
+            stop_process(child)
+
+
+@contextlib.contextmanager
+def command_server(
+    command: list[str],
+    probe: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    name: str = "the server",
+) -> Iterator[None]:
+    """Run the server ``command`` in a child process of its own session (what it starts goes
+    with it), its output to a temporary log; return once ``probe`` (a URL) answers 200, and
+    stop it when the block ends. JobFailedError with the log's end if it exits first or does
+    not answer within ``timeout`` seconds."""
+    with tempfile.TemporaryFile() as log:
+        child = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        try:
+            _wait_until_live(probe, child, timeout, log, name)
+            yield
+        finally:
+            stop_process(child)
 
 
 def _serve_in_child(model_dir: str, kwargs: dict, env: dict[str, str], log: str) -> None:
@@ -114,22 +132,50 @@ def _serve_in_child(model_dir: str, kwargs: dict, env: dict[str, str], log: str)
     serve(model_dir, **kwargs)
 
 
-def _stop(child: multiprocessing.process.BaseProcess) -> None:
-    """Stop the server (SIGTERM: it shuts down cleanly), then anything left in its group."""
+def _wait_until_live(probe: str, child: Any, timeout: float, log: Any, name: str) -> None:
+    """Return once ``probe`` answers 200; JobFailedError (with the end of ``log``) when the
+    child exits first (at once) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not _live(probe):
+        code = _exit_code(child)
+        if code is not None or time.monotonic() > deadline:
+            log.seek(0)
+            state = f"did not start (exit {code})" if code is not None else "did not answer"
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise JobFailedError(f"{name} {state} within {timeout:.0f} s:\n{tail}")
+        time.sleep(0.2)
+
+
+def stop_process(child: Any) -> None:
+    """Stop a child server (a ``subprocess.Popen`` or a ``multiprocessing`` process): SIGTERM
+    (it shuts down cleanly), SIGKILL after 30 s, then anything left in its process group."""
     child.terminate()
-    child.join(30)
-    if child.is_alive():
+    _join(child, 30)
+    if _exit_code(child) is None:
         child.kill()
-        child.join()
+        _join(child, None)
     if child.pid is not None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
 
 
-def _free_port() -> int:
+def _exit_code(child: Any) -> int | None:
+    return child.poll() if isinstance(child, subprocess.Popen) else child.exitcode
+
+
+def _join(child: Any, timeout: float | None) -> None:
+    if isinstance(child, subprocess.Popen):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout)
+    else:
+        child.join(timeout)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def _live(url: str) -> bool:

@@ -13,11 +13,8 @@ import mlflow
 import numpy as np
 import pytest
 
-from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.deploy import azureml
 from recommenders_kit.deploy import mlflow as rk_mlflow
-from recommenders_kit.models.als import pandas as als_pandas
-from recommenders_kit.models.lightgbm import pandas as lgb_pandas
 from tests.support.local_servers import mlflow_server
 
 pytestmark = pytest.mark.slow
@@ -25,37 +22,21 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A real MLflow tracking server as tracking and registry URI for this module."""
-    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    """A real MLflow tracking server as tracking URI for this module (the registry follows
+    it: no registry URI is set, so nothing leaks into later tests' environment)."""
+    before = mlflow.get_tracking_uri()
     with mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as url:
         mlflow.set_tracking_uri(url)
-        mlflow.set_registry_uri(url)
+        assert mlflow.get_registry_uri() == url
         yield url
-    mlflow.set_tracking_uri(before[0])
-    mlflow.set_registry_uri(before[1])
+    mlflow.set_tracking_uri(before)
 
 
 @pytest.fixture(scope="module")
-def als(ml100k):
-    return als_pandas.ALSRecommender(rank=16, max_iter=5, num_threads=1).fit(ml100k)
-
-
-@pytest.fixture(scope="module")
-def click_rows():
-    frame, _ = generate(4000, seed=9)
-    return frame
-
-
-@pytest.fixture(scope="module")
-def click(click_rows):
-    return lgb_pandas.LightGBMClickModel(num_boost_round=20, progress=False).fit(click_rows)
-
-
-@pytest.fixture(scope="module")
-def registered(server, als, click):
+def registered(server, small_als, small_click):
     """Both models logged, registered and aliased ``champion`` on the server."""
     names = {}
-    for kind, model in (("recommender", als), ("click_model", click)):
+    for kind, model in (("recommender", small_als), ("click_model", small_click)):
         info = rk_mlflow.log_model(model, kind)
         version = rk_mlflow.register(info.model_uri, f"rk_{kind}")
         names[kind] = (f"rk_{kind}", version)
@@ -74,7 +55,7 @@ def _post(url: str, body: object) -> tuple[int, dict]:
         return e.code, json.loads(e.read() or b"{}")
 
 
-def test_register_alias_and_load_by_alias(registered, als, ml100k):
+def test_register_alias_and_load_by_alias(registered, small_als, ml100k):
     name, version = registered["recommender"]
     assert version.version == "1"
     client = mlflow.MlflowClient()
@@ -82,7 +63,7 @@ def test_register_alias_and_load_by_alias(registered, als, ml100k):
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     users = ml100k[["userID"]].drop_duplicates().head(50)
     out = loaded.predict(users, params={"k": 7})
-    want = als.recommend_k_items(users, k=7)
+    want = small_als.recommend_k_items(users, k=7)
     assert [list(i) for i in out["items"]] == [
         g["itemID"].tolist() for _, g in want.groupby("userID", sort=False)
     ]
@@ -102,10 +83,10 @@ def test_bad_names_are_refused_before_anything_is_registered(registered):
     assert {m.name for m in client.search_registered_models()} == before
 
 
-def test_serve_a_recommender(server, registered, als):
+def test_serve_a_recommender(server, registered, small_als):
     name, _ = registered["recommender"]
     users = [1, 2, 3, 10**9]
-    want = als.recommend_k_items(users[:3], k=4)
+    want = small_als.recommend_k_items(users[:3], k=4)
     want_lists = [g["itemID"].tolist() for _, g in want.groupby("userID", sort=False)] + [[]]
     with rk_mlflow.local_server(f"models:/{name}@champion") as url:
         split = {"dataframe_split": {"columns": ["userID"], "data": [[u] for u in users]}}
@@ -129,11 +110,11 @@ def test_serve_a_recommender(server, registered, als):
         assert 400 <= status < 500
 
 
-def test_serve_a_click_model_and_azure_mls_body(server, registered, click, click_rows):
+def test_serve_a_click_model_and_azure_mls_body(server, registered, small_click, click_rows):
     name, _ = registered["click_model"]
     rows = rk_mlflow.click_input(click_rows.head(20))
     rows.loc[0, "cat03"] = "never-seen"
-    want = click.predict_proba(rows)
+    want = small_click.predict_proba(rows)
     body = azureml.mlflow_request(rows)
     with rk_mlflow.local_server(f"models:/{name}@champion") as url:
         split = json.loads(rows.to_json(orient="split", index=False))
@@ -155,7 +136,9 @@ def test_serve_a_click_model_and_azure_mls_body(server, registered, click, click
 
 
 @pytest.mark.spark
-def test_spark_udf_scores_both_models(spark, registered, als, click, click_rows, ml100k):
+def test_spark_udf_scores_both_models(
+    spark, registered, small_als, small_click, click_rows, ml100k
+):
     from pyspark.sql import functions as F
 
     name, _ = registered["recommender"]
@@ -165,7 +148,7 @@ def test_spark_udf_scores_both_models(spark, registered, als, click, click_rows,
     )
     frame = spark.createDataFrame(users).repartition(3)
     scored = frame.select(topk(F.struct("userID")).alias("r")).select("r.*").toPandas()
-    want = als.recommend_k_items(users, k=5)
+    want = small_als.recommend_k_items(users, k=5)
     want_lists = {u: g["itemID"].tolist() for u, g in want.groupby("userID")}
     assert {u: list(i) for u, i in zip(scored["userID"], scored["items"], strict=True)} == (
         want_lists
@@ -178,4 +161,4 @@ def test_spark_udf_scores_both_models(spark, registered, als, click, click_rows,
     frame = spark.createDataFrame(rows.assign(row=np.arange(len(rows)))).repartition(3)
     got = frame.select("row", probability(*rows.columns).alias("p")).toPandas()
     got = got.sort_values("row")["p"].to_numpy()
-    np.testing.assert_allclose(got, click.predict_proba(rows), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got, small_click.predict_proba(rows), rtol=0, atol=1e-12)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from recommenders_kit.serving.launch import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "tools" / "azure-local"
@@ -54,12 +55,7 @@ def _process(cmd: list[str], ready: re.Pattern, timeout: float = 60, **kwargs) -
             time.sleep(0.1)
         yield match.group(1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log_path.unlink(missing_ok=True)
 
 
@@ -102,13 +98,6 @@ def cosmos() -> Iterator[str]:
     cmd = ["node", str(TOOLS / "cosmos-server.js"), "0"]
     with _process(cmd, re.compile(r"listening (\d+)"), cwd=TOOLS) as port:
         yield f"https://127.0.0.1:{port}/"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _UVICORN = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")

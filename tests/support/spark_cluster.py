@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.local_servers import free_port
+from recommenders_kit.serving.launch import free_port
 
 #: Spark settings for a session on the loopback cluster: the driver on 127.0.0.1, few shuffle
 #: partitions (two 1-core executors), deep stacks for ALS, the Python of this process.

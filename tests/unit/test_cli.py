@@ -271,7 +271,7 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
     assert "is not a model name" in named.stderr
     assert len(named.stderr.strip().splitlines()) == 1
     # a tracking server that is down: one line, at once
-    from tests.support.local_servers import free_port
+    from recommenders_kit.serving.launch import free_port
 
     down = f"http://127.0.0.1:{free_port()}"
     gone = _cli("mlflow", "log", str(click_model_dir), "--tracking-uri", down)

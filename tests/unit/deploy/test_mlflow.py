@@ -16,13 +16,11 @@ import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 
-from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.deploy import mlflow as rk_mlflow
 from recommenders_kit.errors import InputError, ModelFormatError, StoreUnavailableError
 from recommenders_kit.models.als import _common as als_common
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import to_pandas
-from recommenders_kit.models.lightgbm import pandas as lgb_pandas
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,22 +31,6 @@ def tracking(tmp_path_factory):
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     yield
     mlflow.set_tracking_uri(before)
-
-
-@pytest.fixture(scope="module")
-def als(ml100k):
-    return als_pandas.ALSRecommender(rank=16, max_iter=5, num_threads=1).fit(ml100k)
-
-
-@pytest.fixture(scope="module")
-def click_rows():
-    frame, _ = generate(4000, seed=5)
-    return frame
-
-
-@pytest.fixture(scope="module")
-def click(click_rows):
-    return lgb_pandas.LightGBMClickModel(num_boost_round=20, progress=False).fit(click_rows)
 
 
 def lists(frame: pd.DataFrame, user="userID", item="itemID", score="prediction") -> dict:
@@ -63,15 +45,15 @@ def pyfunc_lists(out: pd.DataFrame, user="userID") -> dict:
     }
 
 
-def test_recommender_lists_equal_recommend_k_items(als, ml100k):
-    info = rk_mlflow.log_model(als, "als")
+def test_recommender_lists_equal_recommend_k_items(small_als, ml100k):
+    info = rk_mlflow.log_model(small_als, "als")
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     users = pd.DataFrame({"userID": ml100k["userID"].drop_duplicates().to_numpy()})
     for params in (None, {"k": 5}, {"k": 20, "remove_seen": False}):
         k = (params or {}).get("k", 10)
         remove_seen = (params or {}).get("remove_seen", True)
         got = pyfunc_lists(loaded.predict(users, params=params))
-        want = lists(als.recommend_k_items(users, k=k, remove_seen=remove_seen))
+        want = lists(small_als.recommend_k_items(users, k=k, remove_seen=remove_seen))
         assert got == want
     assert loaded.metadata.get_params_schema().to_dict() == [
         {"name": "k", "type": "long", "default": 10, "shape": None},
@@ -79,14 +61,14 @@ def test_recommender_lists_equal_recommend_k_items(als, ml100k):
     ]
 
 
-def test_unknown_and_repeated_users_keep_their_rows(als):
-    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(als, "als").model_uri)
+def test_unknown_and_repeated_users_keep_their_rows(small_als):
+    loaded = mlflow.pyfunc.load_model(rk_mlflow.log_model(small_als, "als").model_uri)
     out = loaded.predict(pd.DataFrame({"userID": [5, 10**9, 5]}), params={"k": 3})
     assert out["userID"].tolist() == [5, 10**9, 5]
     assert len(out["items"][0]) == 3
     assert list(out["items"][0]) == list(out["items"][2])
     # recommend_k_items gives an unknown user no rows: the pyfunc gives it empty lists
-    assert als.recommend_k_items([10**9]).empty
+    assert small_als.recommend_k_items([10**9]).empty
     assert (len(out["items"][1]), len(out["scores"][1])) == (0, 0)
 
 
@@ -105,8 +87,8 @@ def test_ties_go_by_item_id_as_in_recommend_k_items(tmp_path):
     assert pyfunc_lists(loaded.predict(pd.DataFrame({"userID": [1, 2]}), params={"k": 2})) == want
 
 
-def test_click_probabilities_equal_predict_proba(click, click_rows):
-    info = rk_mlflow.log_model(click, "click")
+def test_click_probabilities_equal_predict_proba(small_click, click_rows):
+    info = rk_mlflow.log_model(small_click, "click")
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     rows = rk_mlflow.click_input(click_rows.head(300))
     rows.loc[0, "cat00"] = None  # missing
@@ -114,7 +96,9 @@ def test_click_probabilities_equal_predict_proba(click, click_rows):
     rows.loc[2, "int00"] = np.nan
     got = loaded.predict(rows)
     assert list(got.columns) == ["probability"]
-    np.testing.assert_allclose(got["probability"], click.predict_proba(rows), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        got["probability"], small_click.predict_proba(rows), rtol=0, atol=1e-12
+    )
     schema = loaded.metadata.get_input_schema()
     types = {spec.name: spec.type.name for spec in schema.inputs}
     assert types["int00"] == "double"
@@ -122,8 +106,8 @@ def test_click_probabilities_equal_predict_proba(click, click_rows):
     assert len(types) == 39
 
 
-def test_signatures_examples_and_requirements(als, click, tmp_path):
-    for model, extra in ((als, set()), (click, {"lightgbm", "scikit-learn"})):
+def test_signatures_examples_and_requirements(small_als, small_click, tmp_path):
+    for model, extra in ((small_als, set()), (small_click, {"lightgbm", "scikit-learn"})):
         info = rk_mlflow.log_model(model, "m")
         folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path))
         assert info.signature.inputs
@@ -142,8 +126,8 @@ def test_signatures_examples_and_requirements(als, click, tmp_path):
         assert "loader_module: recommenders_kit.deploy.mlflow" in mlmodel
 
 
-def test_bad_requests_name_the_field(als, click, click_rows):
-    recs = mlflow.pyfunc.load_model(rk_mlflow.log_model(als, "als").model_uri)
+def test_bad_requests_name_the_field(small_als, small_click, click_rows):
+    recs = mlflow.pyfunc.load_model(rk_mlflow.log_model(small_als, "als").model_uri)
     users = pd.DataFrame({"userID": [1]})
     with pytest.raises(MlflowException, match="'k'"):
         recs.predict(users, params={"k": "x"})
@@ -151,7 +135,7 @@ def test_bad_requests_name_the_field(als, click, click_rows):
         recs.predict(users, params={"k": 0})
     with pytest.raises(MlflowException, match=r"missing inputs \['userID'\]"):
         recs.predict(pd.DataFrame({"user": [1]}))
-    probs = mlflow.pyfunc.load_model(rk_mlflow.log_model(click, "click").model_uri)
+    probs = mlflow.pyfunc.load_model(rk_mlflow.log_model(small_click, "click").model_uri)
     rows = rk_mlflow.click_input(click_rows.head(3))
     with pytest.raises(MlflowException, match="cat07"):
         probs.predict(rows.drop(columns="cat07"))
@@ -159,18 +143,18 @@ def test_bad_requests_name_the_field(als, click, click_rows):
         probs.predict(rows.assign(int03="many"))
 
 
-def test_bad_models_and_names_fail_before_anything_is_logged(als, tmp_path):
+def test_bad_models_and_names_fail_before_anything_is_logged(small_als, tmp_path):
     runs_before = len(mlflow.search_logged_models(output_format="list"))
     with pytest.raises(RuntimeError, match="not fitted"):
         rk_mlflow.log_model(als_pandas.ALSRecommender(), "m")
     with pytest.raises(TypeError, match="got dict"):
         rk_mlflow.log_model({}, "m")
-    no_pairs = als_pandas.ALSRecommender.load(als.save(tmp_path / "als"))
+    no_pairs = als_pandas.ALSRecommender.load(small_als.save(tmp_path / "als"))
     no_pairs.seen = None
     with pytest.raises(InputError, match="set_seen"):
         rk_mlflow.log_model(no_pairs, "m")
     with pytest.raises(InputError, match="not a model name"):
-        rk_mlflow.log_model(als, "m", registered_model_name="a/b")
+        rk_mlflow.log_model(small_als, "m", registered_model_name="a/b")
     assert len(mlflow.search_logged_models(output_format="list")) == runs_before
 
 
@@ -197,8 +181,8 @@ def test_unity_catalog_names(name, message):
             rk_mlflow.check_registered_name(name, registry_uri="databricks-uc")
 
 
-def test_a_tracking_server_that_is_down_is_one_line_at_once(als):
-    from tests.support.local_servers import free_port
+def test_a_tracking_server_that_is_down_is_one_line_at_once(small_als):
+    from recommenders_kit.serving.launch import free_port
 
     port = free_port()  # nobody listens there
     before = mlflow.get_tracking_uri()
@@ -206,14 +190,14 @@ def test_a_tracking_server_that_is_down_is_one_line_at_once(als):
     try:
         start = time.monotonic()
         with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{port} does not answer"):
-            rk_mlflow.log_model(als, "m")
+            rk_mlflow.log_model(small_als, "m")
         assert time.monotonic() - start < 10  # no retries for minutes
     finally:
         mlflow.set_tracking_uri(before)
 
 
-def test_a_folder_of_a_newer_format_is_refused(als, tmp_path):
-    info = rk_mlflow.log_model(als, "als")
+def test_a_folder_of_a_newer_format_is_refused(small_als, tmp_path):
+    info = rk_mlflow.log_model(small_als, "als")
     folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path))
     spec = folder / "data" / "recommenders_kit" / "spec.json"
     spec.write_text(json.dumps({**json.loads(spec.read_text()), "format": rk_mlflow.FORMAT + 1}))
@@ -267,7 +251,7 @@ print(out.to_json(orient="split", index=False, double_precision=15))
 
 @pytest.mark.slow
 def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
-    als, click, click_rows, tmp_path
+    small_als, small_click, click_rows, tmp_path
 ):
     """Both models logged with the built wheel, installed from their own requirements.txt into
     a new virtual environment outside the repository, give the predictions made here."""
@@ -286,8 +270,8 @@ def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
     users = pd.DataFrame({"userID": [1, 2, 10**9]})
     rows = rk_mlflow.click_input(click_rows.head(30))
     cases = (
-        (als, users, {"k": 4}, "recommender"),
-        (click, rows, None, "click"),
+        (small_als, users, {"k": 4}, "recommender"),
+        (small_click, rows, None, "click"),
     )
     for model, frame, params, name in cases:
         info = rk_mlflow.log_model(model, name, wheel=wheel)
@@ -333,9 +317,12 @@ def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
             )
 
 
-def test_load_saved_finds_the_kind_of_a_folder(als, click, tmp_path):
-    assert rk_mlflow.model_kind(rk_mlflow.load_saved(als.save(tmp_path / "als"))) == "recommender"
-    loaded = rk_mlflow.load_saved(click.save(tmp_path / "click"))
+def test_load_saved_finds_the_kind_of_a_folder(small_als, small_click, tmp_path):
+    assert (
+        rk_mlflow.model_kind(rk_mlflow.load_saved(small_als.save(tmp_path / "als")))
+        == "recommender"
+    )
+    loaded = rk_mlflow.load_saved(small_click.save(tmp_path / "click"))
     assert rk_mlflow.model_kind(loaded) == "click_model"
     spark_als = tmp_path / "spark-als"
     (spark_als / "metadata").mkdir(parents=True)
