@@ -86,7 +86,6 @@ def model_entity(
 ) -> Any:
     """A ``custom_model`` asset for a saved model folder (checked to hold a model)."""
     from azure.ai.ml.constants import AssetTypes
-    from azure.ai.ml.entities import Model
 
     from recommenders_kit.serving.scorers import model_folder
 
@@ -95,13 +94,7 @@ def model_entity(
         raise MissingResourceError(f"{folder} is not a folder: save the model first")
     if not (folder / "metadata").exists():  # a Spark ML model folder needs no further check
         model_folder(folder)  # raises with a clear message if it holds no servable model
-    return Model(
-        path=str(folder.resolve()),
-        name=name,
-        type=AssetTypes.CUSTOM_MODEL,
-        description=description,
-        tags=dict(tags or {}),
-    )
+    return _asset(folder, name, AssetTypes.CUSTOM_MODEL, description, tags)
 
 
 def mlflow_model_entity(
@@ -112,7 +105,6 @@ def mlflow_model_entity(
     ``mlflow.artifacts.download_artifacts``): Azure ML serves it without a scoring script or
     an environment (:func:`deployment_entity` with neither)."""
     from azure.ai.ml.constants import AssetTypes
-    from azure.ai.ml.entities import Model
 
     folder = Path(path)
     mlmodel = folder / "MLmodel"
@@ -120,10 +112,18 @@ def mlflow_model_entity(
         raise MissingResourceError(f"{mlmodel} is missing: not an MLflow model folder")
     if "python_function:" not in mlmodel.read_text():
         raise InputError(f"{mlmodel} has no python_function flavor: Azure ML cannot serve it")
+    return _asset(folder, name, AssetTypes.MLFLOW_MODEL, description, tags)
+
+
+def _asset(
+    folder: Path, name: str, kind: str, description: str, tags: dict[str, str] | None
+) -> Any:
+    from azure.ai.ml.entities import Model
+
     return Model(
         path=str(folder.resolve()),
         name=name,
-        type=AssetTypes.MLFLOW_MODEL,
+        type=kind,
         description=description,
         tags=dict(tags or {}),
     )
