@@ -18,6 +18,8 @@
 ``AZUREML_MODEL_DIR``                  the model folder of the scoring service (Azure ML
                                        sets it; ``recommenders-kit serve`` too)
 ``GUNICORN_CMD_ARGS``                  extra gunicorn options for ``recommenders-kit serve``
+``PATH``                               where ``deploy.mlflow.local_server``'s child finds
+                                       uvicorn (this Python's scripts are put first)
 =====================================  ======================================================
 
 Every read goes through :func:`env_value` or :func:`env_flag` (a test checks that no other
@@ -42,6 +44,7 @@ MLFLOW_TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 AZURE_STORAGE_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 MODEL_DIR_ENV = "AZUREML_MODEL_DIR"
 GUNICORN_ARGS_ENV = "GUNICORN_CMD_ARGS"
+PATH_ENV = "PATH"
 
 _YES = {"1", "true", "yes", "on"}
 _NO = {"0", "false", "no", "off"}

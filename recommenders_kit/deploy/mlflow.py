@@ -65,6 +65,7 @@ from recommenders_kit.errors import (
     StoreUnavailableError,
 )
 from recommenders_kit.models.base import require_fitted
+from recommenders_kit.settings import PATH_ENV, env_value
 
 #: The version of the folder a logged model holds (``data/recommenders_kit``); a folder of
 #: a newer format is refused at load with an error saying to upgrade.
@@ -114,7 +115,8 @@ def log_model(
     Raises:
         NotFittedError: an unfitted model. InputError: a model of the wrong shape (a
         recommender without its training pairs), a bad registered name.
-        StoreUnavailableError: the tracking server does not answer (nothing is logged).
+        StoreUnavailableError: the tracking server (or with a registered name, the
+        registry) does not answer: nothing is logged.
     """
     import mlflow
 
@@ -124,6 +126,8 @@ def log_model(
         check_registered_name(registered_model_name)
     package = _package_requirement(wheel)
     require_reachable(mlflow.get_tracking_uri())
+    if registered_model_name is not None:
+        require_reachable(mlflow.get_registry_uri())
     with tempfile.TemporaryDirectory(prefix="rk-mlflow-") as tmp:
         data = Path(tmp) / "recommenders_kit"  # MLflow copies it to data/recommenders_kit
         if kind == "recommender":
@@ -421,7 +425,7 @@ def local_server(model_uri: str, *, port: int = 0, timeout: float = 180.0) -> It
     scripts = Path(sys.executable).parent  # mlflow runs uvicorn from this environment
     env = {
         **os.environ,
-        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{scripts}{os.pathsep}{env_value(PATH_ENV) or ''}",
         "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
         "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(),
     }

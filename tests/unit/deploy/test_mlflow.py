@@ -199,6 +199,20 @@ def test_a_tracking_server_that_is_down_is_one_line_at_once(small_als):
         mlflow.set_tracking_uri(before)
 
 
+def test_a_registry_that_is_down_logs_nothing(small_als, monkeypatch):
+    from recommenders_kit.serving.launch import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    logged = len(mlflow.search_logged_models(output_format="list"))
+    # MLflow keeps a registry URI in a module variable and the environment: undone afterwards
+    monkeypatch.setattr("mlflow.tracking._model_registry.utils._registry_uri", None)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", down)
+    assert mlflow.get_registry_uri() == down
+    with pytest.raises(StoreUnavailableError, match=f"{down} does not answer"):
+        rk_mlflow.log_model(small_als, "m", registered_model_name="movielens_als")
+    assert len(mlflow.search_logged_models(output_format="list")) == logged
+
+
 def test_a_folder_of_a_newer_format_is_refused(small_als, tmp_path):
     info = rk_mlflow.log_model(small_als, "als")
     folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path))
