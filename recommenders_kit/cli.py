@@ -391,14 +391,14 @@ def mlflow_log(
 
     mlflow.set_tracking_uri(tracking_uri or default_tracking_uri())
     model = rk_mlflow.load_saved(model_dir)
-    if register:
-        rk_mlflow.check_registered_name(register)
-    info = rk_mlflow.log_model(model, name, wheel=wheel)
+    info = rk_mlflow.log_model(
+        model, name, registered_model_name=register, alias=alias or None, wheel=wheel
+    )
     click.echo(f"logged {rk_mlflow.model_kind(model)} as {info.model_uri}")
     if register:
-        version = rk_mlflow.register(info.model_uri, register, alias=alias or None)
-        where = f"models:/{register}@{alias}" if alias else f"models:/{register}/{version.version}"
-        click.echo(f"registered {register} version {version.version}: {where}")
+        version = info.registered_model_version
+        where = f"models:/{register}@{alias}" if alias else f"models:/{register}/{version}"
+        click.echo(f"registered {register} version {version}: {where}")
 
 
 @main.group()

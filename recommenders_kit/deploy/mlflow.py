@@ -93,6 +93,7 @@ def log_model(
     name: str,
     *,
     registered_model_name: str | None = None,
+    alias: str | None = None,
     input_example: Any = None,
     wheel: str | Path | None = None,
 ) -> Any:
@@ -103,7 +104,9 @@ def log_model(
         model: a fitted ``ALSRecommender`` or ``LightGBMClickModel`` of either engine.
         name: the logged model's name (MLflow 3's ``name=``).
         registered_model_name: also register it under this name (checked first: three parts
-            on Unity Catalog); see :func:`register` to set an alias.
+            on Unity Catalog).
+        alias: with ``registered_model_name``, point this alias (e.g. ``"champion"``) at
+            the new version.
         input_example: a few input rows (a pandas frame, or for a Spark model a Spark one);
             by default two of the model's users, or one row of each categorical column's most
             frequent value.
@@ -137,7 +140,7 @@ def log_model(
         (data / _SPEC).write_text(
             json.dumps({"format": FORMAT, "kind": kind, "recommenders_kit": __version__})
         )
-        return mlflow.pyfunc.log_model(
+        info = mlflow.pyfunc.log_model(
             name=name,
             loader_module=__name__,
             data_path=str(data),
@@ -147,6 +150,9 @@ def log_model(
             code_paths=[str(wheel)] if wheel else None,
             registered_model_name=registered_model_name,
         )
+    if registered_model_name is not None and alias:
+        _set_alias(registered_model_name, alias, info.registered_model_version)
+    return info
 
 
 def load_saved(path: str | Path) -> Any:
@@ -385,7 +391,6 @@ def register(
     Catalog (see :func:`recommenders_kit.deploy.databricks.register_in_unity_catalog`).
     """
     import mlflow
-    from mlflow import MlflowClient
 
     uri = registry_uri or mlflow.get_registry_uri()
     check_registered_name(name, uri)
@@ -394,8 +399,15 @@ def register(
         mlflow.set_registry_uri(registry_uri)
     version = mlflow.register_model(model_uri, name)
     if alias:
-        MlflowClient(registry_uri=uri).set_registered_model_alias(name, alias, version.version)
+        _set_alias(name, alias, version.version)
     return version
+
+
+def _set_alias(name: str, alias: str, version: str | int) -> None:
+    """Point ``alias`` of the registered model ``name`` at ``version`` (MLflow's registry)."""
+    from mlflow import MlflowClient
+
+    MlflowClient().set_registered_model_alias(name, alias, str(version))
 
 
 # ------------------------------------------------------------------ serving

@@ -81,17 +81,18 @@ class SweepResult:
         (``mlflow.search_logged_models`` finds it by the run)."""
         import mlflow
 
-        from recommenders_kit.deploy.mlflow import check_registered_name, log_model, register
+        from recommenders_kit.deploy.mlflow import DEFAULT_ALIAS, log_model
 
         before = mlflow.get_tracking_uri()
         mlflow.set_tracking_uri(self.tracking_uri)
         try:
-            if registered_model_name is not None:
-                check_registered_name(registered_model_name)
             with mlflow.start_run(run_id=self.run_id):
-                info = log_model(self.best_model, name)
-            if registered_model_name is not None:
-                register(info.model_uri, registered_model_name)
+                info = log_model(
+                    self.best_model,
+                    name,
+                    registered_model_name=registered_model_name,
+                    alias=DEFAULT_ALIAS,
+                )
         finally:
             mlflow.set_tracking_uri(before)
         return info

@@ -59,8 +59,9 @@ def to_pandas(model: Any) -> Any:
     als = require_fitted(model.model, model)
     users = _factor_frame(als.userFactors)
     items = _factor_frame(als.itemFactors)
-    shared = als_pandas.ALSRecommender().get_params().keys() & model.get_params().keys()
-    out = als_pandas.ALSRecommender(**{k: model.get_params()[k] for k in shared})
+    params = model.get_params()
+    shared = als_pandas.ALSRecommender().get_params().keys() & params.keys()
+    out = als_pandas.ALSRecommender(**{k: params[k] for k in shared})
     out.model = Factors(users[0], items[0], users[1], items[1])
     out.fingerprint = model.fingerprint
     if model.seen is not None:
