@@ -81,6 +81,8 @@ RECORD_ROWS = 100
 #: The alias :func:`register` sets unless told otherwise.
 DEFAULT_ALIAS = "champion"
 _SPEC, _MODEL = "spec.json", "model"
+#: The package extras a logged model of each kind needs beside the core requirements.
+_EXTRAS: dict[str, tuple[str, ...]] = {"recommender": (), "click_model": ("lightgbm",)}
 _UC_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _HEALTH_TIMEOUT_S = 5.0
 
@@ -127,16 +129,16 @@ def log_model(
     require_fitted(model.model, model)
     if registered_model_name is not None:
         check_registered_name(registered_model_name)
-    package = _package_requirement(wheel)
+    pip_requirements = pinned_requirements(_EXTRAS[kind], wheel)
     require_reachable(mlflow.get_tracking_uri())
     if registered_model_name is not None:
         require_reachable(mlflow.get_registry_uri())
     with tempfile.TemporaryDirectory(prefix="rk-mlflow-") as tmp:
         data = Path(tmp) / "recommenders_kit"  # MLflow copies it to data/recommenders_kit
         if kind == "recommender":
-            signature, example, extras = _recommender_files(model, data, input_example)
+            signature, example = _recommender_files(model, data, input_example)
         else:
-            signature, example, extras = _click_model_files(model, data, input_example)
+            signature, example = _click_model_files(model, data, input_example)
         (data / _SPEC).write_text(
             json.dumps({"format": FORMAT, "kind": kind, "recommenders_kit": __version__})
         )
@@ -146,7 +148,7 @@ def log_model(
             data_path=str(data),
             signature=signature,
             input_example=example,
-            pip_requirements=[package, *pinned_requirements(extras)[1:]],
+            pip_requirements=pip_requirements,
             code_paths=[str(wheel)] if wheel else None,
             registered_model_name=registered_model_name,
         )
@@ -196,13 +198,13 @@ def model_kind(model: Any) -> str:
     )
 
 
-def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
-    """This package at its installed version and the requirements of ``extras``, each pinned
-    to the version installed here (what a logged model's ``requirements.txt`` holds; MLflow
-    adds itself)."""
+def pinned_requirements(extras: tuple[str, ...] = (), wheel: str | Path | None = None) -> list[str]:
+    """This package at its installed version (or the ``code/`` path of a ``wheel`` logged
+    with the model) and the requirements of ``extras``, each pinned to the version installed
+    here (what a logged model's ``requirements.txt`` holds; MLflow adds itself)."""
     from packaging.requirements import Requirement
 
-    pinned = [f"recommenders-kit=={__version__}"]
+    pinned = [_package_requirement(wheel)]
     for text in requirements(extras):
         req = Requirement(text)
         pinned.append(f"{req.name}=={metadata.version(req.name)}")
@@ -219,8 +221,8 @@ def _package_requirement(wheel: str | Path | None) -> str:
     return f"code/{path.name}"
 
 
-def _recommender_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.DataFrame, tuple]:
-    """Save the recommender's factors under ``data``; (signature, input example, extras)."""
+def _recommender_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.DataFrame]:
+    """Save the recommender's factors under ``data``; (signature, input example)."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
     from mlflow.types.schema import Array
@@ -254,11 +256,11 @@ def _recommender_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.Da
             ]
         ),
     )
-    return signature, example[[user]], ()
+    return signature, example[[user]]
 
 
-def _click_model_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.DataFrame, tuple]:
-    """Save the click model's folder under ``data``; (signature, input example, extras)."""
+def _click_model_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.DataFrame]:
+    """Save the click model's folder under ``data``; (signature, input example)."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
@@ -282,7 +284,7 @@ def _click_model_files(model: Any, data: Path, example: Any) -> tuple[Any, pd.Da
         outputs=Schema([ColSpec("double", PROBABILITY_COL)]),
     )
     example = click_input(example, encoder.numeric_cols, encoder.categorical_cols)
-    return signature, example, ("lightgbm",)
+    return signature, example
 
 
 def click_input(
