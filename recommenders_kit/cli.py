@@ -297,9 +297,10 @@ def quickstart_als(
 @click.option(
     "--mode",
     type=click.Choice(SPARK_MODES),
-    default="micro-batch",
+    default="auto",
     show_default=True,
-    help="Spark Serving's streaming mode. Engine spark.",
+    help="Spark Serving's streaming mode (auto: continuous for a click model, micro-batch for "
+    "top-k lists). Engine spark.",
 )
 @click.option(
     "--checkpoint",

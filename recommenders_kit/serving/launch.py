@@ -34,7 +34,7 @@ from recommenders_kit.serving import server
 #: The servers, by the name ``serve(engine=...)`` and ``recommenders-kit serve`` take.
 ENGINES = ("azureml", "spark")
 #: Spark Serving's streaming modes (see :mod:`recommenders_kit.serving.spark_serving`).
-SPARK_MODES = ("micro-batch", "continuous")
+SPARK_MODES = ("auto", "micro-batch", "continuous")
 
 
 def serve(
@@ -44,7 +44,7 @@ def serve(
     host: str = "127.0.0.1",
     workers: int = 1,
     threads: int = server.DEFAULT_THREADS,
-    mode: str = "micro-batch",
+    mode: str = "auto",
     checkpoint: str | Path | None = None,
 ) -> None:
     """Serve the model in ``model_dir`` on ``engine`` until the process is stopped.
@@ -70,7 +70,7 @@ def background(
     env: dict[str, str] | None = None,
     timeout: float = 300,
     engine: Literal["azureml", "spark"] = "azureml",
-    mode: str = "micro-batch",
+    mode: str = "auto",
 ) -> Iterator[str]:
     """Run :func:`serve` in a child process on 127.0.0.1; yield its base URL (requests go to
     ``URL + "/score"``) once it answers, and stop it (its port released, the JVM of Spark

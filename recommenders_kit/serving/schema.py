@@ -59,6 +59,17 @@ MAX_NUMBER_DIGITS = 40
 MAX_CATEGORY_LENGTH = 256
 
 # strict: an integer is a number, "3" is not; NaN and infinities are refused
+#: The error messages both servers write (the Spark one in SQL).
+EMPTY_BODY = "empty request body: send JSON with Content-Type: application/json"
+SCHEMA_MISMATCH = "the request does not match the schema"
+TOO_MANY_ROWS = f"too many rows: at most {MAX_ROWS:,} per request, split the batch"
+
+
+def body_too_large() -> str:
+    """The message of a body over :data:`MAX_BODY_BYTES`."""
+    return f"request body over {MAX_BODY_BYTES:,} bytes: split the batch"
+
+
 _Number = Annotated[StrictFloat, AllowInfNan(False)] | None
 _Category = Annotated[StrictStr, StringConstraints(max_length=MAX_CATEGORY_LENGTH)] | None
 
@@ -90,7 +101,7 @@ def parse_body(raw: str | bytes) -> Any:
     recommenders_kit.serving.schema.RequestError: JSON nested too deeply
     """
     if not raw or not raw.strip():
-        raise RequestError(400, "empty request body: send JSON with Content-Type: application/json")
+        raise RequestError(400, EMPTY_BODY)
     check_body_size(len(raw))
     try:
         value = json.loads(raw, parse_int=_integer)
@@ -104,7 +115,7 @@ def parse_body(raw: str | bytes) -> Any:
 def check_body_size(size: int) -> None:
     """A body of ``size`` bytes over :data:`MAX_BODY_BYTES` is a :class:`RequestError` (413)."""
     if size > MAX_BODY_BYTES:
-        raise RequestError(413, f"request body over {MAX_BODY_BYTES:,} bytes: split the batch")
+        raise RequestError(413, body_too_large())
 
 
 def _integer(text: str) -> int:

@@ -33,7 +33,8 @@ from pydantic import BaseModel, ValidationError
 from recommenders_kit.errors import InputError, MissingResourceError, StoreUnavailableError
 from recommenders_kit.serving.bundle import TOPK_KIND
 from recommenders_kit.serving.schema import (
-    MAX_ROWS,
+    SCHEMA_MISMATCH,
+    TOO_MANY_ROWS,
     ClickResponse,
     RequestError,
     Source,
@@ -68,10 +69,8 @@ def validate(model: type[M], payload: Any) -> M:
     except ValidationError as e:
         errors = e.errors(include_url=False, include_input=False)
         if any(err["type"] == "too_long" and err["loc"] == ("rows",) for err in errors):
-            raise RequestError(
-                413, f"too many rows: at most {MAX_ROWS:,} per request, split the batch"
-            ) from None
-        raise RequestError(422, "the request does not match the schema", _details(errors)) from None
+            raise RequestError(413, TOO_MANY_ROWS) from None
+        raise RequestError(422, SCHEMA_MISMATCH, _details(errors)) from None
 
 
 def _details(errors: list[Any], limit: int = 20) -> list[dict[str, str]]:

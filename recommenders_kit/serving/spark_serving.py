@@ -7,28 +7,30 @@ This is how the personalization scenario runs the model developed on Databricks 
 production: one local-mode Spark per container, a Kubernetes Deployment of such containers
 behind a Service (``deploy/spark-serving`` in the repository: Dockerfile and manifests).
 
-How a request is answered: the stream hands each request's method and body bytes to a pandas
-UDF running the library's own scorer (:func:`~recommenders_kit.serving.scorers.respond`, the
-code of the Azure ML entry script), so validation, encoders and LightGBM are exactly those of
-the Azure ML service, and a bad request is a row answered 4xx: it never fails the query.
-(SynapseML's ``LightGBMClassificationModel`` in the JVM was the alternative: it needs the
-saved encoders and every request check rewritten in Spark SQL, and SynapseML 1.1.0 bundles
-LightGBM 3.3.5 while the model is written by 4.x.)
+How a request is answered depends on the model:
+
+* a **click model** is answered by Spark SQL alone
+  (:mod:`recommenders_kit.serving.spark_click`): the request checks, the saved encoders and
+  LightGBM's trees as expressions (:class:`~recommenders_kit.models.lightgbm.sql.ClickSQL`),
+  so no Python runs per request and the continuous mode answers as requests arrive;
+* a **top-k bundle** is answered by the library's own scorer in a pandas UDF
+  (:func:`~recommenders_kit.serving.scorers.respond`, the code of the Azure ML entry
+  script): its lists may live in Cosmos DB, which Spark SQL cannot read per request.
+
+Either way a bad request is a row answered 4xx: it never fails the query.
 
 Modes (``mode``; their latency and throughput: ``python -m benchmarks.serving`` and the
 README):
 
-* ``"micro-batch"`` (default): ``distributedServer()``; the requests waiting when a batch
-  starts are answered by one Spark job, so latency is that of a Spark job whatever the
-  batch's size, and throughput grows with concurrent clients. (``server()``, the other
-  micro-batch source, reads request bodies inside the batch: a client that left mid-body
-  failed the whole query.)
-* ``"continuous"``: ``continuousServer()`` with :data:`EPOCH_MS` epochs. Python UDFs in
-  continuous mode receive rows only at the end of an epoch, so each answer waits about one
-  epoch.
-
-The Python step, which makes the answers identical to Azure ML's, is what costs the time: a
-continuous query without Python answers in milliseconds.
+* ``"auto"`` (default): continuous for a click model, micro-batch for a top-k bundle;
+* ``"micro-batch"``: ``distributedServer()``; the requests waiting when a batch starts are
+  answered by one Spark job, so latency is that of a Spark job whatever the batch's size,
+  and throughput grows with concurrent clients. (``server()``, the other micro-batch
+  source, reads request bodies inside the batch: a client that left mid-body failed the
+  whole query.)
+* ``"continuous"``: ``continuousServer()`` with :data:`EPOCH_MS` epochs: rows flow through the
+  query as they arrive (milliseconds), but a Python UDF receives its rows only at the end of
+  an epoch, so the top-k bundle's answers wait about one epoch.
 
 Both sources read request bodies one at a time: a client that stops mid-request holds the
 others up to :data:`REQUEST_READ_TIMEOUT_S` seconds, then its connection is closed (with those
@@ -53,14 +55,16 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from recommenders_kit._validate import require_choice
 from recommenders_kit.errors import InputError
+from recommenders_kit.models.lightgbm.sql import ClickSQL
+from recommenders_kit.serving import spark_click
 from recommenders_kit.serving.launch import SPARK_MODES
-from recommenders_kit.serving.scorers import NOT_A_POST, load_scorer, respond
+from recommenders_kit.serving.scorers import NOT_A_POST, ClickScorer, load_scorer, respond
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -119,6 +123,14 @@ def _answer(model_dir: str, method: Column, content: Column) -> Column:
         return answer_rows(model_dir, methods, bodies)
 
     return answer(method, content)
+
+
+def _reason(status: Column) -> Column:
+    """The reason phrase of each status the service answers."""
+    from pyspark.sql import functions as F
+
+    phrases = {s: http.HTTPStatus(s).phrase for s in (200, 400, 405, 413, 422, 500)}
+    return F.create_map(*[F.lit(x) for kv in phrases.items() for x in kv])[status]
 
 
 def _reply(answer: Column, response_type: DataType) -> Column:
@@ -187,20 +199,31 @@ def start(
     ``checkpoint``: the query's checkpoint folder (required: :func:`run` makes a temporary one).
     The model is loaded once before the stream starts, so a bad folder fails here.
     """
+    from pyspark.sql import functions as F
+
     require_choice(mode, SPARK_MODES, "mode")
     if checkpoint is None:
         raise InputError("checkpoint: give a folder for the query's checkpoint")
     folder = str(Path(model_dir).resolve())
-    load_scorer(folder)  # fail now, in the caller's process, on a folder without a model
+    scorer = load_scorer(folder)  # fail now, in the caller's process, on a bad folder
+    jvm = isinstance(scorer, ClickScorer)
+    if mode == "auto":
+        mode = "continuous" if jvm else "micro-batch"
     source, sink = _formats(mode)
     reader = spark.readStream.format(source).option("host", host).option("port", port)
     if mode == "continuous":
         reader = reader.option("numPartitions", 1)
     requests = reader.option("path", API).option("name", API).load()
-    answer = _answer(
-        folder, requests["request.requestLine.method"], requests["request.entity.content"]
-    )
-    replies = requests.select("id", _reply(answer, _response_type(requests)).alias("reply"))
+    if jvm:
+        sql = ClickSQL(cast(ClickScorer, scorer).model, spark)
+        answered = spark_click.answers(requests, sql, scorer.model_version)
+        answer = F.struct("status", _reason(F.col("status")).alias("reason"), "body")
+        replies = answered.select("id", _reply(answer, _response_type(requests)).alias("reply"))
+    else:
+        answer = _answer(
+            folder, requests["request.requestLine.method"], requests["request.entity.content"]
+        )
+        replies = requests.select("id", _reply(answer, _response_type(requests)).alias("reply"))
     writer = replies.writeStream.format(sink).option("name", API).queryName(API)
     writer = writer.option("checkpointLocation", str(checkpoint))
     if mode == "micro-batch":

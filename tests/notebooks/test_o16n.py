@@ -78,6 +78,7 @@ def test_click_model_behind_spark_serving_answers_as_azure_ml(offline_cache, tmp
     assert record["rows_scored"] == 200
     assert record["max_difference"] < 1e-9
     assert record["same_error_bodies"] is True
+    assert record["same_statuses"] is True
     assert record["bad_statuses"] == {
         "malformed JSON": 400,
         "wrong type": 422,

@@ -404,10 +404,16 @@ class LightGBMClickModel(Params):
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
         """Write ``model.txt``, ``encoder.json`` and ``meta.json`` into the folder ``path``
         (atomically; an existing folder is replaced only with ``overwrite``); returns it."""
+        return write_folder(
+            path, self.model_text(), self.encoder.to_json(), self._saved_meta(), overwrite
+        )
+
+    def model_text(self) -> str:
+        """LightGBM's text model of the trees scoring uses (up to the best iteration): what
+        ``save`` writes to ``model.txt``."""
         booster = require_fitted(self.model, self)
         best = self.meta.best_iteration if self.meta else None
-        text = booster.model_to_string(num_iteration=best)
-        return write_folder(path, text, self.encoder.to_json(), self._saved_meta(), overwrite)
+        return booster.model_to_string(num_iteration=best)
 
     def _saved_meta(self) -> ModelMeta:
         if self.meta is None:

@@ -411,9 +411,13 @@ class LightGBMClickModel(Params):
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> str:
         """Write the pandas twin's folder (``model.txt``, ``encoder.json``, ``meta.json``) to
         the local (driver) folder ``path`` (replaced only with ``overwrite``); returns it."""
-        model = require_fitted(self.model, self)
         meta = require_fitted(self.meta, self)
-        return write_folder(path, model.getNativeModel(), self.encoder.to_json(), meta, overwrite)
+        return write_folder(path, self.model_text(), self.encoder.to_json(), meta, overwrite)
+
+    def model_text(self) -> str:
+        """LightGBM's text model (SynapseML keeps the trees up to the best iteration): what
+        ``save`` writes to ``model.txt``."""
+        return str(require_fitted(self.model, self).getNativeModel())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LightGBMClickModel:

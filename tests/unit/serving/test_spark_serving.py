@@ -37,7 +37,9 @@ def test_get_answers_health_and_other_methods_405(click_model_dir):
 
 @pytest.mark.spark
 def test_start_refuses_a_bad_mode_or_no_checkpoint_before_any_stream(spark, click_model_dir):
-    with pytest.raises(ValueError, match=r"mode must be one of \['micro-batch', 'continuous'\]"):
+    with pytest.raises(
+        ValueError, match=r"mode must be one of \['auto', 'micro-batch', 'continuous'\]"
+    ):
         start(spark, click_model_dir, mode="batch", checkpoint="ignored")
     with pytest.raises(ValueError, match="checkpoint: give a folder"):
         start(spark, click_model_dir)

@@ -16,6 +16,7 @@ from recommenders_kit.models.lightgbm._executor import arrow_positions
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.spark import FeatureEncoder as SparkEncoder
 from recommenders_kit.models.lightgbm.spark import LightGBMClickModel as SparkModel
+from recommenders_kit.models.lightgbm.sql import click_probability, spark_pipeline
 from tests.unit.models.lightgbm.test_pandas import TRAIN
 from tests.unit.models.lightgbm.test_pandas import encoder as pandas_encoder
 
@@ -153,6 +154,10 @@ def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_pa
     p_spark = syn.predict_proba(stest).toPandas()["probability"].to_numpy()
     np.testing.assert_allclose(p_served, p_spark, atol=1e-9)
     assert syn.feature_importance().index[0] in syn.encoder.feature_names
+    # the SynapseML-trained model as a pipeline of JVM stages scores the same
+    piped = spark_pipeline(syn, spark).transform(stest).select(click_probability())
+    p_piped = piped.toPandas()["probability"].to_numpy()
+    np.testing.assert_allclose(p_piped, p_served, atol=1e-9)
 
 
 def test_rejects_parameters_without_a_synapse_name():
