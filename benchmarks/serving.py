@@ -6,7 +6,8 @@ A LightGBM click model (trained on 100k generated Criteo rows) is served by
 from real Criteo rows, sequentially and from 8 concurrent clients (keep-alive connections:
 the "connections" column counts the sockets the clients opened, one per client when the
 server keeps them alive), and from 8 clients while 2 idle sockets are held open (clients that
-connected and send nothing). Reported: requests/s, rows/s, p50/p99 latency, failed
+connected and send nothing), and from 8 clients while 2 clients have sent half a request and
+stall. Reported: requests/s, rows/s, p50/p99 latency, failed
 requests. The baseline is the same requests scored in-process by the same scorer
 (``scorer.score(payload)``, no HTTP), so "x baseline" is the cost of the web service around
 the model. Spark Serving (``serve --engine spark``, each mode) gets the same workloads, fewer
@@ -14,7 +15,7 @@ requests (``--spark-requests``: each of its answers takes a Spark job); "p99 x A
 its p99 over the 1-worker Azure ML service's for the same rows and clients, in this run.
 
 Run:  .venv/bin/python -m benchmarks.serving [--requests 3000] [--workers 1 2]
-          [--spark-requests 160] [--modes micro-batch continuous]
+          [--spark-requests 160] [--modes auto micro-batch]
 """
 
 from __future__ import annotations
@@ -81,9 +82,14 @@ def client(
     headers = {"Content-Type": "application/json"}
     for body in bodies:
         start = time.perf_counter()
-        conn.request("POST", path, body, headers)
-        response = conn.getresponse()
-        response.read()
+        try:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):  # reset or closed: a failed request
+            failures.append(0)
+            conn.close()
+            continue
         latencies.append(time.perf_counter() - start)
         if response.status != 200:
             failures.append(response.status)
@@ -92,10 +98,16 @@ def client(
 
 
 def over_http(
-    port: int, bodies: list[bytes], clients: int, idle: int = 0, path: str = "/score"
+    port: int,
+    bodies: list[bytes],
+    clients: int,
+    idle: int = 0,
+    path: str = "/score",
+    stalled: int = 0,
 ) -> Result:
     """``clients`` threads share ``bodies`` (POSTed to ``path``); ``idle`` sockets are
-    connected and stay silent."""
+    connected and stay silent; ``stalled`` clients send a request's headers and half its
+    body, then nothing."""
     latencies: list[float] = []
     failures: list[int] = []
     opened: list[int] = []
@@ -104,7 +116,11 @@ def over_http(
         threading.Thread(target=client, args=(port, s, latencies, failures, opened, path))
         for s in share
     ]
-    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle)]
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle + stalled)]
+    body = bodies[0]
+    head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (path.encode(), len(body))
+    for s in silent[idle:]:
+        s.sendall(head + body[: len(body) // 2])
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -134,7 +150,12 @@ def row(
     name: str, rows: int, clients, result: Result, base_rps: float | None, ref: Result | None = None
 ) -> list:
     rps = len(result.latencies) / result.wall
-    q = statistics.quantiles(result.latencies, n=100)
+    # (every request failed: no latencies to report)
+    q = (
+        statistics.quantiles(result.latencies, n=100)
+        if len(result.latencies) > 1
+        else [np.nan] * 99
+    )
     return [
         name,
         rows,
@@ -147,8 +168,35 @@ def row(
         q[98] * 1e3,
         result.failed,
         "" if base_rps is None else f"{base_rps / rps:.1f}",
-        "" if ref is None else f"{q[98] / p99(ref):.0f}",
+        "" if ref is None else f"{q[98] / p99(ref):.1f}",
     ]
+
+
+def spark_rows(
+    folder: str,
+    mode: str,
+    workloads: dict[int, list[bytes]],
+    requests: int,
+    baseline: dict[int, float],
+    azureml: dict[tuple, Result],
+) -> list[list]:
+    """The table rows of Spark Serving in ``mode``: each workload from 1 and 8 clients, then
+    single rows from 8 clients while 2 stall mid-body."""
+    table = []
+    with background(folder, engine="spark", mode=mode) as url:
+        port = int(url.rsplit(":", 1)[1])
+        name = f"Spark Serving, {mode}"
+        for n_rows, bodies in workloads.items():
+            count = requests // (1 if n_rows == 1 else 5)
+            over_http(port, bodies[:5], 1)  # warm up
+            for clients in (1, 8):
+                result = over_http(port, bodies[:count], clients)
+                ref = azureml.get((n_rows, clients))
+                table.append(row(name, n_rows, clients, result, baseline[n_rows], ref))
+        result = over_http(port, workloads[1][:requests], 8, stalled=2)
+        ref = azureml.get((1, "8 + 2 stalled"))
+        table.append(row(name + ", 2 clients stalled mid-body", 1, 8, result, baseline[1], ref))
+    return table
 
 
 def main() -> None:
@@ -156,7 +204,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--spark-requests", type=int, default=160)
-    parser.add_argument("--modes", nargs="*", default=["micro-batch", "continuous"])
+    parser.add_argument("--modes", nargs="*", default=["auto", "micro-batch"])
     args = parser.parse_args()
     frame, _ = generate(100_000, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,17 +233,12 @@ def main() -> None:
                 result = over_http(port, workloads[1], 8, idle=2)
                 name = f"Azure ML, {workers} worker(s), 2 idle sockets open"
                 table.append(row(name, 1, 8, result, baseline[1]))
+                result = over_http(port, workloads[1], 8, stalled=2)
+                azureml.setdefault((1, "8 + 2 stalled"), result)
+                name = f"Azure ML, {workers} worker(s), 2 clients stalled mid-body"
+                table.append(row(name, 1, 8, result, baseline[1]))
         for mode in args.modes:
-            with background(folder, engine="spark", mode=mode) as url:
-                port = int(url.rsplit(":", 1)[1])
-                for n_rows, bodies in workloads.items():
-                    count = args.spark_requests // (1 if n_rows == 1 else 5)
-                    over_http(port, bodies[:5], 1)  # warm up the Python worker
-                    for clients in (1, 8):
-                        result = over_http(port, bodies[:count], clients)
-                        ref = azureml.get((n_rows, clients))
-                        name = f"Spark Serving, {mode}"
-                        table.append(row(name, n_rows, clients, result, baseline[n_rows], ref))
+            table += spark_rows(folder, mode, workloads, args.spark_requests, baseline, azureml)
     print_table(
         [
             "path",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from recommenders_kit.models.lightgbm.sql import ClickSQL, string
+from recommenders_kit.models.lightgbm.sql import ClickSQL, quoted, string
 from recommenders_kit.serving.schema import (
     EMPTY_BODY,
     MAX_BODY_BYTES,
@@ -58,6 +58,7 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
     numeric, categorical = list(sql.stats.numeric_cols), list(sql.stats.columns)
     features = numeric + categorical
     names = "array(" + ", ".join(map(string, features)) + ")"
+    fields = ", ".join(f"{quoted(k)}: string" for k in features)
     parsed = requests.selectExpr(
         "id",
         "request.requestLine.method AS method",
@@ -75,6 +76,7 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
         " OR trim(text) = 'null' AS is_json",
         f"from_json(text, 'struct<rows:array<string>>', {_JSON}).rows AS texts",
         f"from_json(text, 'struct<rows:array<map<string,string>>>', {_JSON}).rows AS objects",
+        f"from_json(text, 'struct<rows:array<struct<{fields}>>>', {_JSON}).rows AS records",
     )
     digits = MAX_NUMBER_DIGITS + 1  # + 1: a minus sign
     rows = parsed.selectExpr(
@@ -87,9 +89,21 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
         + string(rf"[\[{{,:](-?[0-9]{{{digits},}})(?=[,}}\]]|$)")
         + ", 1) AS long_number",
     )
-    checked = rows.selectExpr(
-        "*",
-        f"""CASE WHEN NOT map_contains_key(top, 'rows') THEN
+    checked = (
+        rows.selectExpr(
+            "*",
+            """transform(tokens, t -> sort_array(zip_with(t.keys, t.heads,
+            (k, h) -> named_struct('k', k, 'h', h)))) AS sorted""",
+        )
+        .selectExpr(
+            "*",
+            f"""objects IS NOT NULL AND size(texts) BETWEEN 1 AND {MAX_ROWS}
+            AND size(map_keys(top)) = 1 AND NOT array_contains(zip_with(sorted, records,
+            (z, r) -> {_well_formed(numeric, categorical)}), false) AS fast""",
+        )
+        .selectExpr(
+            "*",
+            f"""CASE WHEN fast THEN array() WHEN NOT map_contains_key(top, 'rows') THEN
                 array(named_struct('field', 'rows', 'problem', 'Field required'))
             WHEN texts IS NULL THEN
                 array(named_struct('field', 'rows', 'problem', 'Input should be a valid list'))
@@ -97,19 +111,21 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
                 'List should have at least 1 item after validation, not 0'))
             ELSE flatten(transform(maps, (r, i) -> {_row_errors(numeric, categorical, names)}))
             END AS row_errors""",
-        """transform(filter(map_keys(top), k -> k != 'rows'), k -> named_struct('field', k,
-            'problem', 'Extra inputs are not permitted')) AS top_errors""",
-        f"""filter(transform(maps, (r, i) -> IF(r IS NULL OR
+            """IF(fast, array(), transform(filter(map_keys(top), k -> k != 'rows'),
+            k -> named_struct('field', k, 'problem', 'Extra inputs are not permitted')))
+            AS top_errors""",
+            f"""IF(fast, array(), filter(transform(maps, (r, i) -> IF(r IS NULL OR
                 size(filter({names}, k -> NOT map_contains_key(r, k))) = 0, NULL,
                 named_struct('field', concat('rows[', i, ']'), 'problem', concat('missing: ',
                 array_join(filter({names}, k -> NOT map_contains_key(r, k)), ', '),
-                ' (send null for a missing value)')))), e -> e IS NOT NULL) AS missing""",
+                ' (send null for a missing value)')))), e -> e IS NOT NULL)) AS missing""",
+        )
     )
     details = checked.selectExpr(
         "*",
         "slice(concat(row_errors, top_errors, coalesce(missing, array())), 1, 20) AS details",
     )
-    valid = f"size(details) = 0 AND objects IS NOT NULL AND size(texts) <= {MAX_ROWS}"
+    valid = f"fast OR (size(details) = 0 AND objects IS NOT NULL AND size(texts) <= {MAX_ROWS})"
     scored = _scored(details, sql, categorical, valid)
     error = "to_json(named_struct('error', {}))"
     health = json.dumps({"status": "Healthy", "model_version": model_version})
@@ -120,7 +136,7 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
             WHEN size > {MAX_BODY_BYTES} THEN 413
             WHEN not_utf8 OR NOT is_json OR long_number != '' THEN 400
             WHEN top IS NULL THEN 422 WHEN size(texts) > {MAX_ROWS} THEN 413
-            WHEN size(details) > 0 THEN 422 ELSE 200 END AS status""",
+            WHEN size(details) > 0 OR objects IS NULL THEN 422 ELSE 200 END AS status""",
         f"""CASE WHEN method = 'GET' THEN {string(health)}
             WHEN method != 'POST' THEN {string(json.dumps(NOT_A_POST))}
             WHEN trim(text) = '' OR text IS NULL THEN {error.format(string(EMPTY_BODY))}
@@ -144,6 +160,27 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
                 'Input should be a valid dictionary or instance of Row'))))
             ELSE to_json(named_struct('probabilities', probabilities,
                 'model_version', {string(model_version)})) END AS body""",
+    )
+
+
+def _well_formed(numeric: list[str], categorical: list[str]) -> str:
+    """SQL of the quick check that a row (lambda variables ``z``: its keys and the heads of
+    their values, sorted by key; ``r``: the row as a struct of raw values) is one the model
+    scores: exactly the model's keys, numbers (or null) for the numeric ones, strings (or
+    null) of at most :data:`MAX_CATEGORY_LENGTH` characters for the others. A row that fails
+    it is checked again field by field (:func:`_row_errors`), which is slower but names each
+    problem (a string whose text is ``"NaN"`` with its quotes fails here and passes there)."""
+    number, text = "(?:[-0-9].|nu)", '(?:".|nu)'
+    keys = sorted(numeric + categorical)
+    pattern = "^" + "".join(number if k in numeric else text for k in keys) + "$"
+    strings = " AND ".join(
+        f"(r.{quoted(c)} IS NULL OR (length(r.{quoted(c)}) <= {MAX_CATEGORY_LENGTH} AND "
+        f"r.{quoted(c)} NOT IN ('\"NaN\"', '\"Infinity\"', '\"-Infinity\"')))"
+        for c in categorical
+    )
+    return (
+        f"transform(z, e -> e.k) = array({', '.join(map(string, keys))}) AND "
+        f"concat_ws('', transform(z, e -> e.h)) rlike {string(pattern)} AND {strings}"
     )
 
 
@@ -211,20 +248,24 @@ def _row_errors(numeric: list[str], categorical: list[str], names: str) -> str:
 
 
 def _scored(frame: DataFrame, sql: ClickSQL, categorical: list[str], valid: str) -> DataFrame:
-    """``frame`` with ``probabilities``: the click probability of each row of ``objects``
+    """``frame`` with ``probabilities``: the click probability of each row of ``records``
     when ``valid``; each row's positions, then its features, then the trees, one projection
     each (so that each is computed once per row)."""
-    lookups = ", ".join(sql.position(c, f"r[{string(c)}]") for c in categorical)
+    lookups = ", ".join(sql.position(c, f"r.{quoted(c)}") for c in categorical)
     slot = {c: j + 1 for j, c in enumerate(categorical)}
     features = sql.features(
-        lambda c: f"coalesce(CAST(r[{string(c)}] AS DOUBLE), double('NaN'))",
+        lambda c: f"coalesce(CAST(r.{quoted(c)} AS DOUBLE), double('NaN'))",
         lambda c: f"element_at(element_at(positions, i + 1), {slot[c]})",
     )
     probability = sql.probability(lambda j: f"x[{j}]")
     return (
         frame.selectExpr(
-            "*", f"IF({valid}, transform(objects, r -> array({lookups})), NULL) AS positions"
+            "*", f"IF({valid}, transform(records, r -> array({lookups})), NULL) AS positions"
         )
-        .selectExpr("*", f"transform(objects, (r, i) -> array({', '.join(features)})) AS encoded")
+        .selectExpr(
+            "*",
+            "IF(positions IS NULL, NULL, transform(records, (r, i) -> "
+            f"array({', '.join(features)}))) AS encoded",
+        )
         .selectExpr("*", f"transform(encoded, x -> {probability}) AS probabilities")
     )
