@@ -89,21 +89,14 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
         + string(rf"[\[{{,:](-?[0-9]{{{digits},}})(?=[,}}\]]|$)")
         + ", 1) AS long_number",
     )
-    checked = (
-        rows.selectExpr(
-            "*",
-            """transform(tokens, t -> sort_array(zip_with(t.keys, t.heads,
-            (k, h) -> named_struct('k', k, 'h', h)))) AS sorted""",
-        )
-        .selectExpr(
-            "*",
-            f"""objects IS NOT NULL AND size(texts) BETWEEN 1 AND {MAX_ROWS}
-            AND size(map_keys(top)) = 1 AND NOT array_contains(zip_with(sorted, records,
-            (z, r) -> {_well_formed(numeric, categorical)}), false) AS fast""",
-        )
-        .selectExpr(
-            "*",
-            f"""CASE WHEN fast THEN array() WHEN NOT map_contains_key(top, 'rows') THEN
+    checked = rows.selectExpr(
+        "*",
+        f"""objects IS NOT NULL AND size(texts) BETWEEN 1 AND {MAX_ROWS}
+            AND size(map_keys(top)) = 1 AND NOT array_contains(zip_with(tokens, records,
+            (t, r) -> {_well_formed(numeric, categorical)}), false) AS fast""",
+    ).selectExpr(
+        "*",
+        f"""CASE WHEN fast THEN array() WHEN NOT map_contains_key(top, 'rows') THEN
                 array(named_struct('field', 'rows', 'problem', 'Field required'))
             WHEN texts IS NULL THEN
                 array(named_struct('field', 'rows', 'problem', 'Input should be a valid list'))
@@ -111,15 +104,14 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
                 'List should have at least 1 item after validation, not 0'))
             ELSE flatten(transform(maps, (r, i) -> {_row_errors(numeric, categorical, names)}))
             END AS row_errors""",
-            """IF(fast, array(), transform(filter(map_keys(top), k -> k != 'rows'),
+        """IF(fast, array(), transform(filter(map_keys(top), k -> k != 'rows'),
             k -> named_struct('field', k, 'problem', 'Extra inputs are not permitted')))
             AS top_errors""",
-            f"""IF(fast, array(), filter(transform(maps, (r, i) -> IF(r IS NULL OR
+        f"""IF(fast, array(), filter(transform(maps, (r, i) -> IF(r IS NULL OR
                 size(filter({names}, k -> NOT map_contains_key(r, k))) = 0, NULL,
                 named_struct('field', concat('rows[', i, ']'), 'problem', concat('missing: ',
                 array_join(filter({names}, k -> NOT map_contains_key(r, k)), ', '),
                 ' (send null for a missing value)')))), e -> e IS NOT NULL)) AS missing""",
-        )
     )
     details = checked.selectExpr(
         "*",
@@ -164,23 +156,34 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
 
 
 def _well_formed(numeric: list[str], categorical: list[str]) -> str:
-    """SQL of the quick check that a row (lambda variables ``z``: its keys and the heads of
-    their values, sorted by key; ``r``: the row as a struct of raw values) is one the model
-    scores: exactly the model's keys, numbers (or null) for the numeric ones, strings (or
-    null) of at most :data:`MAX_CATEGORY_LENGTH` characters for the others. A row that fails
-    it is checked again field by field (:func:`_row_errors`), which is slower but names each
-    problem (a string whose text is ``"NaN"`` with its quotes fails here and passes there)."""
-    number, text = "(?:[-0-9].|nu)", '(?:".|nu)'
-    keys = sorted(numeric + categorical)
-    pattern = "^" + "".join(number if k in numeric else text for k in keys) + "$"
-    strings = " AND ".join(
-        f"(r.{quoted(c)} IS NULL OR (length(r.{quoted(c)}) <= {MAX_CATEGORY_LENGTH} AND "
-        f"r.{quoted(c)} NOT IN ('\"NaN\"', '\"Infinity\"', '\"-Infinity\"')))"
-        for c in categorical
+    """SQL of the quick check that a row (lambda variables ``t``: its keys and the heads of
+    their values, in the row's order; ``r``: the row as a struct of raw values) is one the
+    model scores: exactly the model's keys, numbers (or null) for the numeric ones, strings
+    (or null) of at most :data:`MAX_CATEGORY_LENGTH` characters for the others. Keys in the
+    model's order are checked as they are, others once sorted. A row that fails it is checked
+    again field by field (:func:`_row_errors`), slower but naming each problem (a string whose
+    text is ``"NaN"`` with its quotes fails here and passes there)."""
+
+    def kinds(keys: list[str]) -> str:
+        number, text = "(?:[-0-9].|nu)", '(?:".|nu)'
+        return string("^" + "".join(number if k in numeric else text for k in keys) + "$")
+
+    model, ordered = numeric + categorical, sorted(numeric + categorical)
+    by_key = "sort_array(zip_with(t.keys, t.heads, (k, h) -> named_struct('k', k, 'h', h)))"
+    values = ", ".join(f"r.{quoted(c)}" for c in categorical)
+    lengths = ", ".join(f"length(r.{quoted(c)})" for c in categorical)
+    keys = (
+        f"((t.keys = array({', '.join(map(string, model))}) AND "
+        f"concat_ws('', t.heads) rlike {kinds(model)}) OR "
+        f"(transform({by_key}, e -> e.k) = array({', '.join(map(string, ordered))}) AND "
+        f"concat_ws('', transform({by_key}, e -> e.h)) rlike {kinds(ordered)}))"
     )
+    if not categorical:
+        return keys
     return (
-        f"transform(z, e -> e.k) = array({', '.join(map(string, keys))}) AND "
-        f"concat_ws('', transform(z, e -> e.h)) rlike {string(pattern)} AND {strings}"
+        f"{keys} AND coalesce(greatest({lengths}, 0), 0) <= {MAX_CATEGORY_LENGTH} AND "
+        f"arrays_overlap(array({values}), "
+        """array('"NaN"', '"Infinity"', '"-Infinity"')) IS NOT TRUE"""
     )
 
 

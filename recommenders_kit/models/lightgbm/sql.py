@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 FEATURE_PREFIX, POSITION_PREFIX, FEATURES_COL = "_rk_f_", "_rk_pos_", "_rk_features"
 #: Values per hash bucket of a lookup, on average.
 BUCKET_SIZE = 4
+#: Trees added in one chain of ``+`` (see :meth:`ClickSQL.probability`).
+TREES_PER_CHAIN = 100
 _ZERO_THRESHOLD = 1.0000000180025095e-35  # LightGBM's kZeroThreshold (1e-35f)
 _CATEGORICAL, _DEFAULT_LEFT = 1, 2
 _MISSING_ZERO, _MISSING_NAN = 1, 2
@@ -92,31 +94,35 @@ class _Tree:
         left = self.node(self.left_child[i], feature)
         right = self.node(self.right_child[i], feature)
         value = feature(self.split_feature[i])
-        return f"CASE WHEN {self._goes_left(i, value)} THEN {left} ELSE {right} END"
+        return f"IF({self._goes_left(i, value)}, {left}, {right})"
 
     def _goes_left(self, i: int, value: str) -> str:
-        """SQL of LightGBM's decision at node ``i`` for the feature ``value``."""
-        kind = self.decision_type[i]
+        """SQL of LightGBM's decision at node ``i`` for the feature ``value``, written with as
+        few operations as Spark's semantics allow (the trees run interpreted inside a lambda:
+        each operation counts). Spark orders NaN above every number, so ``NaN <= t`` is false:
+        a NaN that goes right needs no test of its own."""
+        kind, threshold = self.decision_type[i], self.threshold[i]
         if kind & _CATEGORICAL:  # NaN and negative codes go right
-            k = int(self.threshold[i])
+            k = int(threshold)
             words = self.cat_threshold[self.cat_boundaries[k] : self.cat_boundaries[k + 1]]
             codes = [32 * w + b for w, word in enumerate(words) for b in range(32) if word >> b & 1]
             if not codes:
                 return "false"
-            return f"NOT isnan({value}) AND CAST({value} AS INT) IN ({', '.join(map(str, codes))})"
+            member = f"CAST({value} AS INT) IN ({', '.join(map(str, codes))})"
+            # Spark casts NaN to 0 (and -0.5 to 0, as LightGBM's int() does)
+            return f"(NOT isnan({value}) AND {member})" if 0 in codes else member
         missing, default_left = kind >> 2 & 3, bool(kind & _DEFAULT_LEFT)
-        if missing == _MISSING_NAN:  # (Spark orders NaN above every number)
-            is_default = f"isnan({value})"
-        else:  # LightGBM reads NaN as 0 unless NaN is the missing value
-            value = f"IF(isnan({value}), 0D, {value})"
+        below = f"{value} <= {double(threshold)}"
+        if missing == _MISSING_NAN:
+            return f"({below} OR isnan({value}))" if default_left else below
+        if missing == _MISSING_ZERO:  # LightGBM reads NaN as 0 here: a zero, so missing
             zero = double(_ZERO_THRESHOLD)
-            is_default = f"{value} BETWEEN -{zero} AND {zero}" if missing == _MISSING_ZERO else ""
-        below = f"{value} <= {double(self.threshold[i])}"
-        if not is_default:
-            return below
-        if default_left:
-            return f"({is_default} OR {below})"
-        return f"(NOT ({is_default}) AND {below})"
+            is_missing = f"(isnan({value}) OR {value} BETWEEN -{zero} AND {zero})"
+            if default_left:
+                return f"({is_missing} OR {below})"
+            return f"(NOT {is_missing} AND {below})"
+        # no missing value: LightGBM reads NaN as 0, which goes left when 0 <= threshold
+        return f"({below} OR isnan({value}))" if threshold >= 0 else below
 
 
 def _trees(model_text: str) -> tuple[float, list[_Tree]]:
@@ -156,10 +162,10 @@ class ClickSQL:
     """A fitted click model (either engine) as Spark SQL text; see the module docstring.
 
     ``spark``: a session, used once to place each kept value in its hash bucket with Spark's
-    ``hash`` (the function the lookups evaluate).
+    ``hash`` (the function the lookups evaluate). Example (the pipeline's own use)::
 
-    >>> sql = ClickSQL(model, spark)                                        # doctest: +SKIP
-    >>> frame.selectExpr("*", sql.probability(...))                         # doctest: +SKIP
+        sql = ClickSQL(LightGBMClickModel.load("models/criteo"), spark)
+        positions = {c: sql.position(c, f"`{c}`") for c in sql.stats.columns}
     """
 
     def __init__(self, model: Any, spark: SparkSession):
@@ -202,13 +208,23 @@ class ClickSQL:
 
     def probability(self, feature: Callable[[int], str]) -> str:
         """SQL of the click probability, from the SQL of feature ``j`` (by position in
-        ``feature_names``): the trees' outputs added in order, then the sigmoid."""
-        outputs = ", ".join(
+        ``feature_names``): the trees' outputs added one by one in tree order, from 0 (as
+        LightGBM adds them: the same rounding), then the sigmoid. The sum is written as
+        chains of :data:`TREES_PER_CHAIN` additions (a longer chain is a deeper expression
+        than Spark's parser and optimizer recurse through comfortably)."""
+        outputs = [
             tree.node(0, feature) if tree.split_feature else double(tree.leaf_value[0])
             for tree in self.trees
-        )
-        raw = f"aggregate(array({outputs}), 0D, (total, tree) -> total + tree)"
-        return f"1D / (1D + exp({double(-self.scale)} * {raw}))"
+        ]
+        chains = [outputs[i : i + TREES_PER_CHAIN] for i in range(0, len(outputs), TREES_PER_CHAIN)]
+        if len(chains) == 1:
+            raw = " + ".join(["0D", *outputs])
+        else:
+            steps = " ".join(
+                f"WHEN {i} THEN {' + '.join(['total', *chain])}" for i, chain in enumerate(chains)
+            )
+            raw = f"aggregate(sequence(0, {len(chains) - 1}), 0D, (total, g) -> CASE g {steps} END)"
+        return f"1D / (1D + exp({double(-self.scale)} * ({raw})))"
 
 
 def _hash_tables(spark: SparkSession, stats: EncoderStats) -> dict[str, tuple[str, str, int]]:
@@ -249,8 +265,11 @@ def spark_pipeline(model: Any, spark: SparkSession) -> PipelineModel:
     (``pipeline.write().save(path)``, ``PipelineModel.load(path)`` from Python, Scala or
     Java; the session needs the SynapseML jars), and needs no Python when it runs.
 
-    >>> pipeline = spark_pipeline(LightGBMClickModel.load("models/criteo"), spark)  # doctest: +SKIP
-    >>> scored = pipeline.transform(frame).select(click_probability())      # doctest: +SKIP
+    Example::
+
+        pipeline = spark_pipeline(LightGBMClickModel.load("models/criteo"), spark)
+        scored = pipeline.transform(frame).select(click_probability())
+        pipeline.write().save("dbfs:/models/criteo-pipeline")
     """
     from pyspark.ml import PipelineModel
     from pyspark.ml.feature import SQLTransformer, VectorAssembler

@@ -12,6 +12,7 @@ from pyspark.ml import PipelineModel
 
 from recommenders_kit.datasets import criteo
 from recommenders_kit.datasets.criteo_synthetic import generate
+from recommenders_kit.models.lightgbm import sql as sql_module
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
 from recommenders_kit.models.lightgbm.sql import (
     ClickSQL,
@@ -69,6 +70,18 @@ def test_the_pipeline_scores_as_the_native_model_and_survives_mllib_persistence(
     np.testing.assert_allclose(again.sort_values("_row")["probability"], native, atol=1e-9)
 
 
+def test_the_pipeline_is_an_mlflow_spark_model(spark, rows, model, tmp_path):
+    import mlflow.spark
+
+    folder = str(tmp_path / "mlflow")
+    mlflow.spark.save_model(spark_pipeline(model, spark), folder, pip_requirements=["pyspark"])
+    loaded = mlflow.spark.load_model(folder)
+    sample = rows[1].iloc[:500]
+    got = loaded.transform(_spark_rows(spark, sample)).select("_row", click_probability())
+    scored = got.toPandas().sort_values("_row")["probability"]
+    np.testing.assert_allclose(scored, model.predict_proba(sample), atol=1e-9)
+
+
 def test_sql_features_and_trees_equal_the_encoder_and_lightgbm(spark, rows, model):
     sql = ClickSQL(model, spark)
     frame = _spark_rows(spark, rows[1])
@@ -109,6 +122,27 @@ def test_trees_on_values_at_every_branch(spark, model):
     ).toPandas()
     expected = model.model.predict(x, num_iteration=model.meta.best_iteration)
     np.testing.assert_allclose(got.sort_values("i")["p"], expected, atol=1e-12)
+
+
+def test_long_sums_are_chained_in_the_same_order(spark, model, monkeypatch):
+    """Trees added in chains of 7 (one step of ``aggregate`` each) give the very same doubles
+    as one chain of all of them: the order of the additions is LightGBM's either way."""
+    sql = ClickSQL(model, spark)
+    x = model.encoder.transform(generate(300, seed=8)[0]).to_numpy()
+    rows = ", ".join("array(" + ", ".join(map(double, r)) + ")" for r in x)
+
+    def scores() -> np.ndarray:
+        probability = sql.probability(lambda j: f"x[{j}]")
+        query = f"SELECT i, {probability} AS p FROM (SELECT posexplode(array({rows})) AS (i, x))"
+        return spark.sql(query).toPandas().sort_values("i")["p"].to_numpy()
+
+    single = scores()
+    monkeypatch.setattr(sql_module, "TREES_PER_CHAIN", 7)
+    chains = -(-len(sql.trees) // 7)
+    assert chains > 1
+    assert f"aggregate(sequence(0, {chains - 1})" in sql.probability(lambda j: f"x[{j}]")
+    np.testing.assert_array_equal(scores(), single)
+    np.testing.assert_allclose(single, model.predict_proba(generate(300, seed=8)[0]), atol=1e-12)
 
 
 def test_literals_are_exact_and_quoted(spark):
