@@ -10,12 +10,13 @@ connected and send nothing), and from 8 clients while 2 clients have sent half a
 stall. Reported: requests/s, rows/s, p50/p99 latency, failed
 requests. The baseline is the same requests scored in-process by the same scorer
 (``scorer.score(payload)``, no HTTP), so "x baseline" is the cost of the web service around
-the model. Spark Serving (``serve --engine spark``, each mode) gets the same workloads, fewer
-requests (``--spark-requests``: each of its answers takes a Spark job); "p99 x Azure ML" is
-its p99 over the 1-worker Azure ML service's for the same rows and clients, in this run.
+the model. Spark Serving (``serve --engine spark``, each mode) gets the same workloads
+(``--spark-requests`` of them: fewer for micro-batch, where each answer is a Spark job);
+"p99 x Azure ML" is its p99 over the 1-worker Azure ML service's for the same rows and
+clients, in this run.
 
 Run:  .venv/bin/python -m benchmarks.serving [--requests 3000] [--workers 1 2]
-          [--spark-requests 160] [--modes auto micro-batch]
+          [--spark-requests 1000] [--modes auto micro-batch]
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--spark-requests", type=int, default=160)
+    parser.add_argument("--spark-requests", type=int, default=1000)
     parser.add_argument("--modes", nargs="*", default=["auto", "micro-batch"])
     args = parser.parse_args()
     frame, _ = generate(100_000, seed=1)

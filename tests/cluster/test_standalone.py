@@ -205,6 +205,9 @@ def test_a_killed_executor_is_replaced_and_the_fit_gives_the_same_model(spark, c
     assert thread.is_alive(), "the executor must die while the fit runs"
     thread.join(timeout=600)
     assert "model" in result, "the fit did not finish after the executor was killed"
+    deadline = time.monotonic() + 120  # the worker relaunches it on its own time
+    while not set(cluster.executor_pids(0)) - before and time.monotonic() < deadline:
+        time.sleep(1)
     assert set(cluster.executor_pids(0)) - before, "the worker started a new executor"
     got = result["model"].model.userFactors.toPandas()
     merged = want.merge(got, on="id", suffixes=("_want", "_got"))
