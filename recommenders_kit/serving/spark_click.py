@@ -119,40 +119,63 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
     )
     valid = f"fast OR (size(details) = 0 AND objects IS NOT NULL AND size(texts) <= {MAX_ROWS})"
     scored = _scored(details, sql, categorical, valid)
-    error = "to_json(named_struct('error', {}))"
     health = json.dumps({"status": "Healthy", "model_version": model_version})
-    return scored.selectExpr(
-        "id",
-        f"""CASE WHEN method = 'GET' THEN 200 WHEN method != 'POST' THEN 405
-            WHEN trim(text) = '' OR text IS NULL THEN 400
-            WHEN size > {MAX_BODY_BYTES} THEN 413
-            WHEN not_utf8 OR NOT is_json OR long_number != '' THEN 400
-            WHEN top IS NULL THEN 422 WHEN size(texts) > {MAX_ROWS} THEN 413
-            WHEN size(details) > 0 OR objects IS NULL THEN 422 ELSE 200 END AS status""",
-        f"""CASE WHEN method = 'GET' THEN {string(health)}
-            WHEN method != 'POST' THEN {string(json.dumps(NOT_A_POST))}
-            WHEN trim(text) = '' OR text IS NULL THEN {error.format(string(EMPTY_BODY))}
-            WHEN size > {MAX_BODY_BYTES} THEN {error.format(string(body_too_large()))}
-            WHEN not_utf8 THEN {error.format(string("malformed JSON: not UTF-8 text"))}
-            WHEN NOT is_json THEN {error.format(string("malformed JSON"))}
-            WHEN long_number != '' THEN {
-            error.format(
+    invalid_row = "Input should be a valid dictionary or instance of Row"
+    # one decision, its status and body side by side: (condition, status, body SQL)
+    cases = [
+        ("method = 'GET'", 200, string(health)),
+        ("method != 'POST'", 405, string(json.dumps(NOT_A_POST))),
+        ("trim(text) = '' OR text IS NULL", 400, _error(string(EMPTY_BODY))),
+        (f"size > {MAX_BODY_BYTES}", 413, _error(string(body_too_large()))),
+        ("not_utf8", 400, _error(string("malformed JSON: not UTF-8 text"))),
+        ("NOT is_json", 400, _error(string("malformed JSON"))),
+        (
+            "long_number != ''",
+            400,
+            _error(
                 "concat('malformed JSON: an integer of ', format_number(length(long_number), 0),"
                 f" ' characters (at most {MAX_NUMBER_DIGITS})')"
-            )
-        }
-            WHEN top IS NULL THEN to_json(named_struct('error', {string(SCHEMA_MISMATCH)},
-                'details', array(named_struct('field', '', 'problem',
-                'Input should be a valid dictionary or instance of ClickRequest'))))
-            WHEN size(texts) > {MAX_ROWS} THEN {error.format(string(TOO_MANY_ROWS))}
-            WHEN size(details) > 0 THEN to_json(named_struct('error',
-                {string(SCHEMA_MISMATCH)}, 'details', details))
-            WHEN objects IS NULL THEN to_json(named_struct('error', {string(SCHEMA_MISMATCH)},
-                'details', array(named_struct('field', 'rows', 'problem',
-                'Input should be a valid dictionary or instance of Row'))))
-            ELSE to_json(named_struct('probabilities', probabilities,
-                'model_version', {string(model_version)})) END AS body""",
+            ),
+        ),
+        (
+            "top IS NULL",
+            422,
+            _error(
+                string(SCHEMA_MISMATCH),
+                "array(named_struct('field', '', 'problem', "
+                "'Input should be a valid dictionary or instance of ClickRequest'))",
+            ),
+        ),
+        (f"size(texts) > {MAX_ROWS}", 413, _error(string(TOO_MANY_ROWS))),
+        ("size(details) > 0", 422, _error(string(SCHEMA_MISMATCH), "details")),
+        (
+            "objects IS NULL",
+            422,
+            _error(
+                string(SCHEMA_MISMATCH),
+                f"array(named_struct('field', 'rows', 'problem', {string(invalid_row)}))",
+            ),
+        ),
+    ]
+    scores = (
+        "to_json(named_struct('probabilities', probabilities, "
+        f"'model_version', {string(model_version)}))"
     )
+    answer = (
+        "CASE "
+        + " ".join(
+            f"WHEN {condition} THEN named_struct('status', {status}, 'body', {body})"
+            for condition, status, body in cases
+        )
+        + f" ELSE named_struct('status', 200, 'body', {scores}) END AS answer"
+    )
+    return scored.selectExpr("id", answer).selectExpr("id", "answer.status", "answer.body")
+
+
+def _error(message: str, details: str | None = None) -> str:
+    """SQL of the JSON error body with the SQL ``message`` (and ``details``)."""
+    more = f", 'details', {details}" if details else ""
+    return f"to_json(named_struct('error', {message}{more}))"
 
 
 def _well_formed(numeric: list[str], categorical: list[str]) -> str:
@@ -207,8 +230,10 @@ def _row_errors(numeric: list[str], categorical: list[str], names: str) -> str:
     checks = []
     for key in numeric + categorical:
         value, head = f"r[{string(key)}]", _head(key)
-        non_finite = f"{value} IN ('\"NaN\"', '\"Infinity\"', '\"-Infinity\"')"
-        non_finite = f"{head} IN ('\"N', '\"I', '\"-') AND {non_finite}"
+        non_finite = (
+            f"{head} IN ('\"N', '\"I', '\"-') AND "
+            f"{value} IN ('\"NaN\"', '\"Infinity\"', '\"-Infinity\"')"
+        )
         first = f"ascii({head})"
         given = f"map_contains_key(r, {string(key)}) AND {value} IS NOT NULL"
         if key in numeric:
