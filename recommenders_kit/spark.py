@@ -15,6 +15,8 @@ import logging
 import os
 import re
 import sys
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +151,10 @@ def detach_local_rows(frame: SparkDataFrame, min_rows: int = LOCAL_ROWS_LIMIT) -
     over the frame (its cache lookup among others), which at a million rows costs more than
     the query's own work (``benchmarks/evaluation.py``). Re-rooted, the plan is small, and the
     rows pass once more through the executors (from the cache when the frame is cached).
-    Frames read from files and streaming frames are returned as they are.
+    Frames read from files and streaming frames are returned as they are. The re-rooted frame
+    is remembered for as long as ``frame`` lives: passing the same frame again returns the same
+    re-rooted one, without planning over the local rows again (that planning is what a first
+    metric call of a session paid for, ``benchmarks/evaluation.py``).
 
     Example::
 
@@ -157,11 +162,51 @@ def detach_local_rows(frame: SparkDataFrame, min_rows: int = LOCAL_ROWS_LIMIT) -
     """
     from pyspark.sql import DataFrame
 
-    if frame.isStreaming or _local_rows(frame) < min_rows:
-        return frame
-    session = frame.sparkSession
-    rerooted = session._jsparkSession.createDataFrame(frame._jdf.toJavaRDD(), frame._jdf.schema())
-    return DataFrame(rerooted, session)
+    with _detached_lock:
+        known = _detached.get(frame)
+        if known is not None:
+            return known
+        if frame.isStreaming or _local_rows(frame) < min_rows:
+            return frame
+        session = frame.sparkSession
+        jframe = session._jsparkSession.createDataFrame(frame._jdf.toJavaRDD(), frame._jdf.schema())
+        rerooted = DataFrame(jframe, session)
+        _detached[frame] = rerooted
+        return rerooted
+
+
+#: re-rooted frames by the frame they came from (weak keys: an entry lives as long as its frame)
+_detached: weakref.WeakKeyDictionary[SparkDataFrame, SparkDataFrame] = weakref.WeakKeyDictionary()
+_detached_lock = threading.Lock()
+
+
+def source_files(frame: SparkDataFrame) -> tuple[str, ...] | None:
+    """The files ``frame`` reads, as Spark lists them now (Spark refreshes the listing when it
+    writes to them), or None when its data could change unseen: a leaf of its plan that is
+    neither rows held by Spark (local data, an RDD, a range) nor files (a JDBC source, a
+    streaming or V2 table). A result computed from ``frame`` may be reused while this stays
+    the same and not None.
+
+    Example::
+
+        source_files(spark.read.parquet("ratings.parquet"))
+        # ('file:///data/ratings.parquet/part-00000-....parquet',)
+    """
+    leaves = frame._jdf.queryExecution().analyzed().collectLeaves()
+    files: list[str] = []
+    for leaf in (leaves.apply(i) for i in range(leaves.size())):
+        name = leaf.nodeName()
+        if name == "LogicalRelation" and leaf.relation().getClass().getSimpleName() == (
+            "HadoopFsRelation"
+        ):
+            files += list(leaf.relation().location().inputFiles())
+        elif name not in _FIXED_LEAVES:
+            return None
+    return tuple(files)
+
+
+#: plan leaves whose rows cannot change under a frame
+_FIXED_LEAVES = frozenset({"LocalRelation", "LogicalRDD", "Range", "OneRowRelation"})
 
 
 def _local_rows(frame: SparkDataFrame) -> int:

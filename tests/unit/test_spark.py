@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from recommenders_kit.spark import (
     _local_rows,
     detach_local_rows,
     is_local,
+    source_files,
     start_or_get_spark,
 )
 
@@ -73,6 +76,7 @@ def test_local_rows_are_detached_in_order(spark):
     got = detached.withColumn("o", ids).toPandas()
     want = frame.withColumn("o", ids).toPandas()
     pd.testing.assert_frame_equal(got, want)  # same rows, same partitions and order
+    assert detach_local_rows(frame) is detached  # remembered while the frame lives
 
 
 def test_small_and_file_frames_stay_as_they_are(spark, tmp_path):
@@ -83,3 +87,27 @@ def test_small_and_file_frames_stay_as_they_are(spark, tmp_path):
     pd.DataFrame({"a": np.arange(20_000)}).to_parquet(path)
     from_file = spark.read.parquet(path)
     assert detach_local_rows(from_file) is from_file
+
+
+def test_source_files_tell_what_a_frame_reads(spark, tmp_path):
+    """Rows Spark holds: no files; parquet: its files, a new listing after Spark rewrites them;
+    a source whose data Spark cannot list (here parquet read as a V2 table): None."""
+    assert source_files(spark.createDataFrame(pd.DataFrame({"a": range(5)}))) == ()
+    assert source_files(spark.range(3).select("id")) == ()
+    path = tmp_path / "rows.parquet"
+    spark.range(10).write.parquet(str(path))
+    frame = spark.read.parquet(str(path)).cache()
+    before = source_files(frame.where("id > 2"))
+    assert before
+    assert all(f.endswith(".parquet") and "rows.parquet" in f for f in before)
+    assert {Path(f.removeprefix("file:")).name for f in before} == {
+        p.name for p in path.glob("part-*.parquet")
+    }
+    spark.range(20).write.mode("overwrite").parquet(str(path))
+    assert source_files(frame) not in (before, None)
+    previous = spark.conf.get("spark.sql.sources.useV1SourceList")
+    spark.conf.set("spark.sql.sources.useV1SourceList", "")
+    try:
+        assert source_files(spark.read.parquet(str(path))) is None
+    finally:
+        spark.conf.set("spark.sql.sources.useV1SourceList", previous)

@@ -20,7 +20,6 @@ from recommenders_kit.evaluation._common import (
     check_metric_names,
 )
 from recommenders_kit.evaluation.spark import ranking, rating
-from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -44,7 +43,9 @@ def evaluate(
     :func:`recommenders_kit.evaluation.pandas.evaluate`.
 
     All the ranking metrics asked for come from one grouping of each input and one
-    aggregation (one job), the rating metrics from one join and one aggregation.
+    aggregation (one job), the rating metrics from one join and one aggregation. The ranking
+    metrics' result is the one the single-metric functions keep and reuse for the same two
+    frames (:mod:`recommenders_kit.evaluation.spark.ranking`, "Reuse").
 
     Args:
         metrics: ranking and rating metric names, e.g. ``["ndcg_at_k", "rmse"]``.
@@ -62,12 +63,10 @@ def evaluate(
     names = check_metric_names(metrics)
     require_spark_frame(rating_true, [col_user, col_item], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    # once here, not once per family of metrics (see detach_local_rows)
-    rating_true, rating_pred = detach_local_rows(rating_true), detach_local_rows(rating_pred)
     values: dict[str, float] = {}
     wanted = [m for m in names if m in RANKING_METRICS]
     if wanted:
-        per_user = ranking.rank_hits(
+        means = ranking.ranking_means(
             rating_true,
             rating_pred,
             col_user,
@@ -77,7 +76,7 @@ def evaluate(
             k,
             threshold,
         )
-        values.update(ranking.metric_means(per_user, wanted, k, col_prediction))
+        values.update({m: means[m] for m in wanted})
     if len(wanted) < len(names):
         values.update(
             rating.rating_values(

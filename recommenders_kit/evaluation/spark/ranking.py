@@ -13,7 +13,18 @@ whose ``row_number <= k`` Spark cuts to a top k per partition before the shuffle
 about k rows per user and partition move), and collected into one array per user; the truth
 is collected into one array of items per user; the two per-user frames, partitioned alike,
 are joined without a further shuffle. Hits, DCG, average precision and the first hit's rank
-are array expressions over each user's k entries; one aggregation sums them.
+are array expressions over each user's k entries; one aggregation sums every metric.
+
+Reuse: the first ranking metric asked of two frames computes all of them in that one job and
+keeps their sums (a few numbers); a later metric on the same two DataFrame *objects* with the
+same arguments (``k``, columns, relevancy method, threshold, nDCG's gain) runs no Spark job.
+So calling the metrics one by one costs one pass over the data, as the reference toolkit's
+``SparkRankingEvaluation`` costs one constructor. The sums are reused only while the data
+under both frames is known unchanged (:func:`recommenders_kit.spark.source_files`): rows
+Spark holds (local data, RDDs) or files whose listing is the same (Spark refreshes it when it
+overwrites them). A frame over any other source (JDBC, a V2 table) computes every time, as
+does a different frame object (new predictions, a re-read file). The sums go when either
+frame is garbage-collected.
 
 Differences that follow from Spark:
 
@@ -33,7 +44,10 @@ Example (needs a Spark session)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
@@ -45,8 +59,13 @@ from recommenders_kit.constants import (
     DEFAULT_USER_COL,
 )
 from recommenders_kit.errors import InputError
-from recommenders_kit.evaluation._common import check_ndcg_args, check_ranking_args, ideal_dcg
-from recommenders_kit.spark import detach_local_rows
+from recommenders_kit.evaluation._common import (
+    RANKING_METRICS,
+    check_ndcg_args,
+    check_ranking_args,
+    ideal_dcg,
+)
+from recommenders_kit.spark import detach_local_rows, source_files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -63,7 +82,7 @@ __all__ = [
 ]
 
 
-def rank_hits(
+def ranking_means(
     rating_true: SparkDataFrame,
     rating_pred: SparkDataFrame,
     col_user: str,
@@ -73,20 +92,94 @@ def rank_hits(
     k: int,
     threshold: float,
     gain: str | None = None,
+) -> dict[str, float]:
+    """Every ranking metric (``RANKING_METRICS``) of the two frames, averaged over the users in
+    both; with ``gain`` (a SQL expression of a ``rating_true`` row's gain) nDCG is graded.
+
+    The first call for two frame objects and these arguments computes them all in one job;
+    later calls reuse the result (see "Reuse" in the module docstring). Raises
+    ``InputError`` for NaN predictions and duplicate pairs."""
+    check_ranking_args(k, relevancy_method)
+    require_spark_frame(rating_true, [col_user, col_item], "rating_true")
+    require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
+    args = (col_user, col_item, col_prediction, relevancy_method, k, threshold, gain)
+    key = (id(rating_true), id(rating_pred), *args)
+    sources = (source_files(rating_true), source_files(rating_pred))
+    with _reused_lock:
+        for gone in [known for known, kept in _reused.items() if not kept.alive()]:
+            del _reused[gone]
+        entry = _reused.get(key)
+    if entry is not None and entry.serves(rating_true, rating_pred, sources):
+        row = entry.sums
+    else:
+        row = _sums(_per_user_frame(rating_true, rating_pred, *args), k).collect()[0].asDict()
+        if None not in sources:
+            with _reused_lock:
+                _reused[key] = _Reused(
+                    weakref.ref(rating_true), weakref.ref(rating_pred), sources, row
+                )
+    if row["_nan"]:
+        raise InputError(
+            f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "
+            "drop or fill them before ranking"
+        )
+    if row["_dup_true"]:
+        raise InputError("rating_true has duplicate (user, item) pairs")
+    if row["_dup_pred"]:
+        raise InputError("rating_pred has duplicate (user, item) pairs among the recommendations")
+    n = row["_n"]
+    return {m: (float(row[m]) / n if n else 0.0) for m in RANKING_METRICS}
+
+
+@dataclass(frozen=True)
+class _Reused:
+    """The metric sums of two input frames, and what they were computed from."""
+
+    rating_true: weakref.ref[SparkDataFrame]
+    rating_pred: weakref.ref[SparkDataFrame]
+    sources: tuple[tuple[str, ...] | None, ...]  # their source_files then
+    sums: dict[str, Any]
+
+    def alive(self) -> bool:
+        """Whether both input frames still exist."""
+        return None not in (self.rating_true(), self.rating_pred())
+
+    def serves(
+        self,
+        rating_true: SparkDataFrame,
+        rating_pred: SparkDataFrame,
+        sources: tuple[tuple[str, ...] | None, ...],
+    ) -> bool:
+        """Whether the sums are of exactly these frames over the same data."""
+        same = self.rating_true() is rating_true and self.rating_pred() is rating_pred
+        return same and sources == self.sources
+
+
+#: sums by (input frame ids, arguments); an entry goes when either frame does
+_reused: dict[tuple[Any, ...], _Reused] = {}
+_reused_lock = threading.Lock()
+
+
+def _per_user_frame(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str,
+    col_item: str,
+    col_prediction: str,
+    relevancy_method: str,
+    k: int,
+    threshold: float,
+    gain: str | None,
 ) -> SparkDataFrame:
     """One row per user present in both frames with what every ranking metric needs:
     ``n_rel`` (relevant items), ``ranks`` (the ranks of the hits, ascending), and the problem
     counts ``nan`` (NaN or null predictions), ``dup_true`` and ``dup_pred`` (duplicates).
-    With ``gain`` (a SQL expression of a ``rating_true`` row's gain) also ``dcg`` and
-    ``idcg``, what graded nDCG needs."""
+    With ``gain`` also ``dcg`` and ``idcg``, what graded nDCG needs."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    check_ranking_args(k, relevancy_method)
-    require_spark_frame(rating_true, [col_user, col_item], "rating_true")
-    require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
     rating_true = detach_local_rows(rating_true)
-    rating_pred = detach_local_rows(rating_pred.select(col_user, col_item, col_prediction))
+    rating_pred = detach_local_rows(rating_pred).select(col_user, col_item, col_prediction)
     item = F.col(col_item).cast(_common_type(rating_true, rating_pred, col_item)).alias("_i")
     score = F.col(col_prediction).cast("double")
     # by_threshold: the items under it rank last and are not recommended, so a user with none
@@ -142,7 +235,7 @@ def _common_type(rating_true: SparkDataFrame, rating_pred: SparkDataFrame, col_i
 
 
 def _per_user(k: int, graded: bool = False) -> dict[str, str]:
-    """Each ranking metric's per-user value as a SQL expression over a :func:`rank_hits`
+    """Each ranking metric's per-user value as a SQL expression over a :func:`_per_user_frame`
     frame (``ranks``: the hits' ranks, ascending; ``n_rel``: relevant items; ``graded``:
     nDCG from its ``dcg`` and ``idcg`` columns)."""
     ideal = ", ".join(f"{v!r}D" for v in ideal_dcg(k))
@@ -162,31 +255,19 @@ def _per_user(k: int, graded: bool = False) -> dict[str, str]:
     }
 
 
-def metric_means(
-    per_user: SparkDataFrame, names: list[str], k: int, col_prediction: str
-) -> dict[str, float]:
-    """The ranking metrics ``names`` averaged over a :func:`rank_hits` frame (one job)."""
+def _sums(per_user: SparkDataFrame, k: int) -> SparkDataFrame:
+    """One row: the users (``_n``), the problem counts and each ranking metric's sum over a
+    :func:`_per_user_frame`."""
     from pyspark.sql import functions as F
 
     columns = _per_user(k, graded="dcg" in per_user.columns)
-    row = per_user.agg(
+    return per_user.agg(
         F.count(F.lit(1)).alias("_n"),
         F.sum("nan").alias("_nan"),
         F.sum("dup_true").alias("_dup_true"),
         F.sum("dup_pred").alias("_dup_pred"),
-        *[F.sum(F.expr(columns[m])).alias(m) for m in names],
-    ).collect()[0]
-    if row["_nan"]:
-        raise InputError(
-            f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "
-            "drop or fill them before ranking"
-        )
-    if row["_dup_true"]:
-        raise InputError("rating_true has duplicate (user, item) pairs")
-    if row["_dup_pred"]:
-        raise InputError("rating_pred has duplicate (user, item) pairs among the recommendations")
-    n = row["_n"]
-    return {m: (float(row[m]) / n if n else 0.0) for m in names}
+        *[F.sum(F.expr(columns[m])).alias(m) for m in RANKING_METRICS],
+    )
 
 
 def precision_at_k(
@@ -221,10 +302,9 @@ def precision_at_k(
 
         precision_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["precision_at_k"], k, col_prediction)["precision_at_k"]
+    )["precision_at_k"]
 
 
 def recall_at_k(
@@ -259,10 +339,9 @@ def recall_at_k(
 
         recall_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["recall_at_k"], k, col_prediction)["recall_at_k"]
+    )["recall_at_k"]
 
 
 def ndcg_at_k(
@@ -312,7 +391,7 @@ def ndcg_at_k(
         require_spark_frame(rating_true, [col_rating], "rating_true")
         rating = f"CAST(`{col_rating}` AS DOUBLE)"
         gain = rating if score_type == "raw" else f"pow(2D, {rating}) - 1D"
-    per_user = rank_hits(
+    return ranking_means(
         rating_true,
         rating_pred,
         col_user,
@@ -322,8 +401,7 @@ def ndcg_at_k(
         k,
         threshold,
         gain,
-    )
-    return metric_means(per_user, ["ndcg_at_k"], k, col_prediction)["ndcg_at_k"]
+    )["ndcg_at_k"]
 
 
 def map_at_k(
@@ -359,10 +437,9 @@ def map_at_k(
 
         map_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["map_at_k"], k, col_prediction)["map_at_k"]
+    )["map_at_k"]
 
 
 def map(  # noqa: A001 - the metric's established name
@@ -398,10 +475,9 @@ def map(  # noqa: A001 - the metric's established name
 
         map(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["map"], k, col_prediction)["map"]
+    )["map"]
 
 
 def r_precision_at_k(
@@ -436,10 +512,9 @@ def r_precision_at_k(
 
         r_precision_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["r_precision_at_k"], k, col_prediction)["r_precision_at_k"]
+    )["r_precision_at_k"]
 
 
 def hit_ratio_at_k(
@@ -472,10 +547,9 @@ def hit_ratio_at_k(
 
         hit_ratio_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["hit_ratio_at_k"], k, col_prediction)["hit_ratio_at_k"]
+    )["hit_ratio_at_k"]
 
 
 def mrr_at_k(
@@ -510,7 +584,6 @@ def mrr_at_k(
 
         mrr_at_k(test_sdf, top_k_sdf, k=10)
     """
-    per_user = rank_hits(
+    return ranking_means(
         rating_true, rating_pred, col_user, col_item, col_prediction, relevancy_method, k, threshold
-    )
-    return metric_means(per_user, ["mrr_at_k"], k, col_prediction)["mrr_at_k"]
+    )["mrr_at_k"]

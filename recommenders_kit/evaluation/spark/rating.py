@@ -46,8 +46,8 @@ def rating_values(
 
     require_spark_frame(rating_true, [col_user, col_item, col_rating], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    rating_true = detach_local_rows(rating_true.select(col_user, col_item, col_rating))
-    rating_pred = detach_local_rows(rating_pred.select(col_user, col_item, col_prediction))
+    rating_true = detach_local_rows(rating_true).select(col_user, col_item, col_rating)
+    rating_pred = detach_local_rows(rating_pred).select(col_user, col_item, col_prediction)
     y, p = F.col("_y"), F.col("_p")
     pairs = rating_true.select(
         col_user, col_item, F.col(col_rating).cast("double").alias("_y")
