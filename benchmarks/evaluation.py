@@ -203,7 +203,7 @@ def spark_table(true, pred, values, masters: list[str]) -> None:
                 label = f"{master}, {source}"
                 runs = {run: spark_run(master, source, run, folder) for run in RUNS}
                 rows += spark_rows(label, runs, values)
-                print_table(headers, rows[-7:])
+                print_table(headers, rows[-6:])
                 print(flush=True)
     print("Spark, all runs (each column a fresh process; values equal to pandas' within 1e-9):\n")
     print_table(headers, rows)

@@ -15,16 +15,12 @@ is collected into one array of items per user; the two per-user frames, partitio
 are joined without a further shuffle. Hits, DCG, average precision and the first hit's rank
 are array expressions over each user's k entries; one aggregation sums every metric.
 
-Reuse: the first ranking metric asked of two frames computes all of them in that one job and
-keeps their sums (a few numbers); a later metric on the same two DataFrame *objects* with the
-same arguments (``k``, columns, relevancy method, threshold, nDCG's gain) runs no Spark job.
-So calling the metrics one by one costs one pass over the data, as the reference toolkit's
-``SparkRankingEvaluation`` costs one constructor. The sums are reused only while the data
-under both frames is known unchanged (:func:`recommenders_kit.spark.source_files`): rows
-Spark holds (local data, RDDs) or files whose listing is the same (Spark refreshes it when it
-overwrites them). A frame over any other source (JDBC, a V2 table) computes every time, as
-does a different frame object (new predictions, a re-read file). The sums go when either
-frame is garbage-collected.
+Reuse: the first ranking metric asked of two frames computes all of them in that one job; a
+later metric on the same two DataFrame *objects* with the same arguments (``k``, columns,
+relevancy method, threshold, nDCG's gain) runs no Spark job while the data under both is
+known unchanged (:mod:`recommenders_kit.evaluation.spark._reuse`). So calling the metrics one
+by one costs one pass over the data, as the reference toolkit's ``SparkRankingEvaluation``
+costs one constructor.
 
 Differences that follow from Spark:
 
@@ -44,10 +40,7 @@ Example (needs a Spark session)::
 
 from __future__ import annotations
 
-import threading
-import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
@@ -65,7 +58,8 @@ from recommenders_kit.evaluation._common import (
     check_ranking_args,
     ideal_dcg,
 )
-from recommenders_kit.spark import detach_local_rows, source_files
+from recommenders_kit.evaluation.spark import _reuse
+from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -103,21 +97,12 @@ def ranking_means(
     require_spark_frame(rating_true, [col_user, col_item], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
     args = (col_user, col_item, col_prediction, relevancy_method, k, threshold, gain)
-    key = (id(rating_true), id(rating_pred), *args)
-    sources = (source_files(rating_true), source_files(rating_pred))
-    with _reused_lock:
-        for gone in [known for known, kept in _reused.items() if not kept.alive()]:
-            del _reused[gone]
-        entry = _reused.get(key)
-    if entry is not None and entry.serves(rating_true, rating_pred, sources):
-        row = entry.sums
-    else:
-        row = _sums(_per_user_frame(rating_true, rating_pred, *args), k).collect()[0].asDict()
-        if None not in sources:
-            with _reused_lock:
-                _reused[key] = _Reused(
-                    weakref.ref(rating_true), weakref.ref(rating_pred), sources, row
-                )
+    row = _reuse.reused(
+        rating_true,
+        rating_pred,
+        ("ranking", *args),
+        lambda: _sums(_per_user_frame(rating_true, rating_pred, *args), k).collect()[0].asDict(),
+    )
     if row["_nan"]:
         raise InputError(
             f"rating_pred has {row['_nan']} NaN (or null) values in column {col_prediction!r}; "
@@ -129,35 +114,6 @@ def ranking_means(
         raise InputError("rating_pred has duplicate (user, item) pairs among the recommendations")
     n = row["_n"]
     return {m: (float(row[m]) / n if n else 0.0) for m in RANKING_METRICS}
-
-
-@dataclass(frozen=True)
-class _Reused:
-    """The metric sums of two input frames, and what they were computed from."""
-
-    rating_true: weakref.ref[SparkDataFrame]
-    rating_pred: weakref.ref[SparkDataFrame]
-    sources: tuple[tuple[str, ...] | None, ...]  # their source_files then
-    sums: dict[str, Any]
-
-    def alive(self) -> bool:
-        """Whether both input frames still exist."""
-        return None not in (self.rating_true(), self.rating_pred())
-
-    def serves(
-        self,
-        rating_true: SparkDataFrame,
-        rating_pred: SparkDataFrame,
-        sources: tuple[tuple[str, ...] | None, ...],
-    ) -> bool:
-        """Whether the sums are of exactly these frames over the same data."""
-        same = self.rating_true() is rating_true and self.rating_pred() is rating_pred
-        return same and sources == self.sources
-
-
-#: sums by (input frame ids, arguments); an entry goes when either frame does
-_reused: dict[tuple[Any, ...], _Reused] = {}
-_reused_lock = threading.Lock()
 
 
 def _per_user_frame(

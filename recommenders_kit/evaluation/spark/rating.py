@@ -1,8 +1,9 @@
 """Rating metrics on Spark DataFrames: the twins of
 :mod:`recommenders_kit.evaluation.pandas.rating`.
 
-One join of the two frames on (user, item) and one aggregation per call; only the aggregated
-row reaches the driver. ``rating_true`` and ``rating_pred`` must hold one row per (user,
+One join of the two frames on (user, item) and one aggregation gives all four; the next call
+on the same two frames reuses them (as the ranking metrics do); only the aggregated row
+reaches the driver. ``rating_true`` and ``rating_pred`` must hold one row per (user,
 item): Spark does not check it (a duplicate would count twice), the pandas twins raise.
 
 Example (needs a Spark session)::
@@ -15,7 +16,7 @@ Example (needs a Spark session)::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
@@ -25,6 +26,7 @@ from recommenders_kit.constants import (
     DEFAULT_USER_COL,
 )
 from recommenders_kit.errors import InputError
+from recommenders_kit.evaluation.spark import _reuse
 from recommenders_kit.spark import detach_local_rows
 
 if TYPE_CHECKING:
@@ -41,28 +43,16 @@ def rating_values(
     col_rating: str,
     col_prediction: str,
 ) -> dict[str, float]:
-    """All four rating metrics from one join and one aggregation."""
-    from pyspark.sql import functions as F
-
+    """All four rating metrics from one join and one aggregation; the next call on the same two
+    frames reuses them (:mod:`recommenders_kit.evaluation.spark._reuse`)."""
     require_spark_frame(rating_true, [col_user, col_item, col_rating], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    rating_true = detach_local_rows(rating_true).select(col_user, col_item, col_rating)
-    rating_pred = detach_local_rows(rating_pred).select(col_user, col_item, col_prediction)
-    y, p = F.col("_y"), F.col("_p")
-    pairs = rating_true.select(
-        col_user, col_item, F.col(col_rating).cast("double").alias("_y")
-    ).join(
-        rating_pred.select(col_user, col_item, F.col(col_prediction).cast("double").alias("_p")),
-        on=[col_user, col_item],
+    row = _reuse.reused(
+        rating_true,
+        rating_pred,
+        ("rating", col_user, col_item, col_rating, col_prediction),
+        lambda: _sums(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction),
     )
-    row = pairs.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.isnan(p).cast("int")).alias("nan"),
-        F.avg((y - p) ** 2).alias("mse"),
-        F.avg(F.abs(y - p)).alias("mae"),
-        F.var_pop(y).alias("var_y"),
-        F.var_pop(y - p).alias("var_res"),
-    ).collect()[0]
     if not row["n"]:
         raise InputError("rating_true and rating_pred share no (user, item) pair")
     if row["nan"]:
@@ -76,6 +66,39 @@ def rating_values(
         "rsquared": 1.0 - row["mse"] / row["var_y"],
         "exp_var": 1.0 - row["var_res"] / row["var_y"],
     }
+
+
+def _sums(
+    rating_true: SparkDataFrame,
+    rating_pred: SparkDataFrame,
+    col_user: str,
+    col_item: str,
+    col_rating: str,
+    col_prediction: str,
+) -> dict[str, Any]:
+    """The joined pairs' count, NaN count, mean squared and absolute errors and variances."""
+    from pyspark.sql import functions as F
+
+    y, p = F.col("_y"), F.col("_p")
+    truth = detach_local_rows(rating_true).select(
+        col_user, col_item, F.col(col_rating).cast("double").alias("_y")
+    )
+    scores = detach_local_rows(rating_pred).select(
+        col_user, col_item, F.col(col_prediction).cast("double").alias("_p")
+    )
+    pairs = truth.join(scores, on=[col_user, col_item])
+    return (
+        pairs.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.isnan(p).cast("int")).alias("nan"),
+            F.avg((y - p) ** 2).alias("mse"),
+            F.avg(F.abs(y - p)).alias("mae"),
+            F.var_pop(y).alias("var_y"),
+            F.var_pop(y - p).alias("var_res"),
+        )
+        .collect()[0]
+        .asDict()
+    )
 
 
 def rmse(
