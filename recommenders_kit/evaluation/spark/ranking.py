@@ -2,17 +2,18 @@
 :mod:`recommenders_kit.evaluation.pandas.ranking`.
 
 Same names, arguments and definitions (see that module's table); values agree with pandas to
-1e-9 on the same data. Only one aggregated row per call reaches the driver.
+1e-9 on the same data. Only one aggregated row reaches the driver.
 
 Inputs made from local data (``spark.createDataFrame(pandas_df)``) are first re-rooted on an
 RDD (:func:`recommenders_kit.spark.detach_local_rows`): planning a query over a million rows
 held in the plan itself costs Spark seconds.
 
-The plan, per call, one shuffle per input: the predictions are ranked per user with a window
+The plan, one shuffle per input: the predictions are ranked per user with a window
 whose ``row_number <= k`` Spark cuts to a top k per partition before the shuffle (so only
 about k rows per user and partition move), and collected into one array per user; the truth
 is collected into one array of items per user; the two per-user frames, partitioned alike,
-are joined without a further shuffle. Hits, DCG, average precision and the first hit's rank
+are joined without a further shuffle (or the smaller broadcast, as Spark's adaptive plan
+finds). Hits, DCG, average precision and the first hit's rank
 are array expressions over each user's k entries; one aggregation sums every metric.
 
 Reuse: the first ranking metric asked of two frames computes all of them in that one job; a
