@@ -236,6 +236,7 @@ def _check_ratings(fmt: MovieLensFormat, path: Path) -> None:
         dtypes=dict(zip(DEFAULT_HEADER, _RATING_DTYPES, strict=True)),
         header=fmt.header,
         encoding=fmt.encoding,
+        finite=[DEFAULT_HEADER[2]],
     )
     with contextlib.suppress(OSError):  # a read-only cache: check again next time
         marker.write_text(stamp)
@@ -273,6 +274,7 @@ def load_pandas_df(
         header=fmt.header,
         encoding=fmt.encoding,
         usecols=list(DEFAULT_HEADER[: len(names)]),
+        finite=[DEFAULT_HEADER[2]],
     )
     ratings.columns = names
     if col_title or col_genres or col_year:

@@ -110,15 +110,17 @@ def test_tune_rejects_a_bad_budget():
     assert "--trials" in result.stderr
 
 
-def _corrupt_ml100k_cache(cache: Path) -> Path:
-    """A cache holding ml-100k as extracted files, with line 5000's rating spelt out."""
+def _corrupt_ml100k_cache(cache: Path, field: int = 2, value: str = "three") -> Path:
+    """A cache holding ml-100k as extracted files, with line 5000's ``field`` (0: user, 2:
+    rating) replaced by ``value`` (by default the rating spelt out)."""
     folder = cache / "ml-100k"
     folder.mkdir(parents=True)
     for name in ("u.item", "u.genre"):
         (folder / name).write_bytes(read_shared(f"movielens/ml-100k/{name}"))
     lines = read_shared("movielens/ml-100k/u.data").decode().splitlines(keepends=True)
-    user, item, _, stamp = lines[4999].split("\t")
-    lines[4999] = f"{user}\t{item}\tthree\t{stamp}"
+    fields = lines[4999].split("\t")
+    fields[field] = value if field < 3 else f"{value}\n"
+    lines[4999] = "\t".join(fields)
     (folder / "u.data").write_text("".join(lines))
     return folder / "u.data"
 
@@ -143,6 +145,32 @@ def test_a_corrupt_rating_file_is_one_error_line(tmp_path, command):
     ]
     assert "Traceback" not in result.stderr
     assert "Spark" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("engine", "field", "value", "problem"),
+    [
+        ("spark", 2, "nan", "field 'rating' = 'nan' is not a finite number"),
+        ("pandas", 2, "inf", "field 'rating' = 'inf' is not a finite number"),
+        ("spark", 0, "1" * 22, f"field 'userID' = '{'1' * 22}' is out of the int32 range"),
+        ("pandas", 0, "3000000000", "field 'userID' = '3000000000' is out of the int32 range"),
+    ],
+)
+def test_corrupt_values_are_one_error_line_on_both_engines(tmp_path, engine, field, value, problem):
+    """NaN and infinite ratings, ids beyond their type (beyond 64 bits, or ones the parser
+    would wrap): the file, line and field, before any Spark job runs."""
+    path = _corrupt_ml100k_cache(tmp_path / "cache", field, value)
+    result = _cli(
+        "quickstart",
+        "als",
+        "--engine",
+        engine,
+        env_extra={"RECOMMENDERS_KIT_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}, line 5000: {problem} (separator '\\t'): {read_line(path, 5000)!r}"
+    ]
 
 
 def read_line(path: Path, number: int) -> str:
