@@ -35,11 +35,18 @@ DEFAULT_THREADS = 8
 KEEP_ALIVE_S = 5
 
 
+#: the module of gunicorn settings the service runs with (gunicorn imports it by name)
+GUNICORN_CONFIG = "recommenders_kit.serving.gunicorn_config"
+
+
 def gunicorn_args(threads: int = DEFAULT_THREADS) -> str:
     """The gunicorn settings the service runs with, as ``$GUNICORN_CMD_ARGS`` holds them
     (here and in the Azure ML deployments the library writes): threaded workers with a
-    keep-alive timeout."""
-    return f"--worker-class gthread --threads {threads} --keep-alive {KEEP_ALIVE_S}"
+    keep-alive timeout, answering every error in JSON (:data:`GUNICORN_CONFIG`)."""
+    return (
+        f"--config python:{GUNICORN_CONFIG} --worker-class {GUNICORN_CONFIG}.JSONErrorWorker "
+        f"--threads {threads} --keep-alive {KEEP_ALIVE_S}"
+    )
 
 
 def run(

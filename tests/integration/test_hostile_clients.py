@@ -20,7 +20,13 @@ from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH
 from recommenders_kit.serving.server import KEEP_ALIVE_S
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 from tests.support.local_servers import COSMOS_KEY, cosmos
-from tests.support.scoring_clients import BROKEN_CHUNKED, connect, post, refused_or_closed
+from tests.support.scoring_clients import (
+    BROKEN_CHUNKED,
+    connect,
+    post,
+    raw_answer,
+    refused_or_closed,
+)
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +189,43 @@ def test_a_missing_container_fails_the_start(tmp_path, cosmos_endpoint):
         scoring_server(folder, env=_cosmos_env(settings), timeout=60),
     ):
         pass
+
+
+def _request(method: str, target: bytes, *headers: bytes, body: bytes = b"") -> bytes:
+    lines = [method.encode() + b" " + target + b" HTTP/1.1", b"Host: x", b"Connection: close"]
+    lines += [*headers, *([b"Content-Length: %d" % len(body)] if method == "POST" else [])]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+ROW = json.dumps({"rows": [{}]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "text"),
+    [
+        (
+            _request("POST", b"/score?\xff", b"Content-Type: application/json", body=ROW),
+            400,
+            "query string is not UTF-8",
+        ),
+        (_request("GET", b"/\xc3\x28"), 404, ""),
+        *[(_request(m, b"/score"), 405, "") for m in ("PUT", "DELETE", "PATCH", "TRACE")],
+        (_request("PUT", b"/"), 405, ""),
+        (_request("GET", b"/nowhere"), 404, ""),
+        (_request("GET", b"/", b"X-Big: " + b"a" * 9000), 431, ""),
+        (_request("GET", b"/", *[b"X-%d: 1" % i for i in range(200)]), 431, ""),
+        (_request("POST", b"/score", b"Expect: 200-ok", body=ROW), 417, ""),
+        (_request("GET", b"/", b"Transfer-Encoding: zip"), 400, "zip"),
+        (b"GARBAGE\r\n\r\n", 400, ""),
+        (b"GET / HTTP/9.9\r\n\r\n", 400, ""),
+    ],
+)
+def test_every_error_answer_is_the_json_error_body(click_url, request_bytes, status, text):
+    """Whatever a client sends, from the request line on: a 4xx (never 5xx) whose body is
+    ``{"error": ...}``, from the app, the inference server or gunicorn itself."""
+    got, headers, body = raw_answer(click_url, request_bytes)
+    assert (got, headers.get("content-type")) == (status, "application/json")
+    error = json.loads(body)["error"]
+    assert isinstance(error, str)
+    assert error
+    assert text in error

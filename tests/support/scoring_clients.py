@@ -33,3 +33,16 @@ def connect(url: str, data: bytes = b"", timeout: float = 30) -> socket.socket:
 def refused_or_closed(answer: bytes) -> bool:
     """Whether a raw answer is a closed connection or a 4xx status line."""
     return answer == b"" or answer.split(b" ")[1].startswith(b"4")
+
+
+def raw_answer(url: str, data: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """Send ``data`` as it is and read the whole answer (the request closes the connection):
+    its status, headers (lower-case names) and body."""
+    with connect(url, data, timeout) as s:
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
