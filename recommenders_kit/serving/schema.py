@@ -24,7 +24,9 @@ Limits, each answered with a 4xx and the error body ``{"error": ..., "details": 
   3), or an integer literal longer than :data:`MAX_NUMBER_DIGITS` digits: 400;
 * a field of the wrong type, a missing or unknown field, a non-finite number (``NaN``,
   ``Infinity``, ``1e400``) in a numeric feature, a categorical value longer than
-  :data:`MAX_CATEGORY_LENGTH` characters: 422, with the field named in ``details``.
+  :data:`MAX_CATEGORY_LENGTH` characters, a user id longer than :data:`MAX_USER_ID_LENGTH`:
+  422, with the field named in ``details`` (a name the client sent cut to
+  :data:`MAX_ECHO_CHARS` characters; at most 20 details).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     create_model,
+    field_validator,
 )
 
 from recommenders_kit.errors import InputError, RecommendersKitError
@@ -57,6 +60,21 @@ MAX_BODY_BYTES = 16 * 2**20
 MAX_NUMBER_DIGITS = 40
 #: Longest categorical value, in characters (Criteo's are 8 hexadecimal digits).
 MAX_CATEGORY_LENGTH = 256
+#: Longest user id of a top-k request, in characters (the answer repeats it).
+MAX_USER_ID_LENGTH = 256
+#: Most characters of a client's field name an error body repeats (then "...").
+MAX_ECHO_CHARS = 100
+
+
+def echoed(name: str) -> str:
+    """A client's field name as an error body repeats it: at most :data:`MAX_ECHO_CHARS`
+    characters, so that no answer grows with what the client sent.
+
+    >>> echoed("cat00"), len(echoed("x" * 10_000))
+    ('cat00', 103)
+    """
+    return name if len(name) <= MAX_ECHO_CHARS else name[:MAX_ECHO_CHARS] + "..."
+
 
 # strict: an integer is a number, "3" is not; NaN and infinities are refused
 #: The error messages both servers write (the Spark one in SQL).
@@ -162,6 +180,13 @@ class TopKRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: StrictStr | StrictInt
     k: Annotated[StrictInt, Field(ge=1, le=MAX_K)] = 10
+
+    @field_validator("user_id")
+    @classmethod
+    def _not_too_long(cls, user_id: str | int) -> str | int:
+        if isinstance(user_id, str) and len(user_id) > MAX_USER_ID_LENGTH:
+            raise ValueError(f"a user id has at most {MAX_USER_ID_LENGTH} characters")
+        return user_id
 
 
 class Item(BaseModel):

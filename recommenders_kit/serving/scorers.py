@@ -41,6 +41,7 @@ from recommenders_kit.serving.schema import (
     TopKRequest,
     TopKResponse,
     click_request_model,
+    echoed,
     parse_body,
 )
 from recommenders_kit.settings import COSMOS_ENV, env_value
@@ -55,7 +56,8 @@ logger = logging.getLogger(__name__)
 def _location(loc: tuple) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        name = echoed(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{name}" if out else name)
     return out
 
 

@@ -34,6 +34,7 @@ from recommenders_kit.serving.schema import (
     EMPTY_BODY,
     MAX_BODY_BYTES,
     MAX_CATEGORY_LENGTH,
+    MAX_ECHO_CHARS,
     MAX_NUMBER_DIGITS,
     MAX_ROWS,
     SCHEMA_MISMATCH,
@@ -45,11 +46,16 @@ from recommenders_kit.serving.scorers import NOT_A_POST
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+#: a client's key ``k`` cut as :func:`recommenders_kit.serving.schema.echoed` cuts it
+_ECHOED = f"IF(length(k) > {MAX_ECHO_CHARS}, concat(substring(k, 1, {MAX_ECHO_CHARS}), '...'), k)"
+
 # Spark's JSON reader as Python's json: single quotes are not JSON
 _JSON = "map('allowSingleQuotes', 'false')"
 #: A key of a row's compact JSON (Spark writes objects back without spaces) and the first two
 #: characters of its value, read ahead (the value is followed by "," or "}": there are always two).
-_KEYS = r'[{,]"((?:[^"\\]|\\.)*)":(?=(..))'
+#: Possessive: Java's regex recurses once per repetition of a group, and a key of a few thousand
+#: characters matched one character per repetition overflowed the stack of the JVM, ending it.
+_KEYS = r'[{,]"((?:[^"\\]++|\\.)*+)":(?=(..))'
 
 
 def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame:
@@ -104,8 +110,8 @@ def answers(requests: DataFrame, sql: ClickSQL, model_version: str) -> DataFrame
                 'List should have at least 1 item after validation, not 0'))
             ELSE flatten(transform(maps, (r, i) -> {_row_errors(numeric, categorical, names)}))
             END AS row_errors""",
-        """IF(fast, array(), transform(filter(map_keys(top), k -> k != 'rows'),
-            k -> named_struct('field', k, 'problem', 'Extra inputs are not permitted')))
+        f"""IF(fast, array(), transform(filter(map_keys(top), k -> k != 'rows'),
+            k -> named_struct('field', {_ECHOED}, 'problem', 'Extra inputs are not permitted')))
             AS top_errors""",
         f"""IF(fast, array(), filter(transform(maps, (r, i) -> IF(r IS NULL OR
                 size(filter({names}, k -> NOT map_contains_key(r, k))) = 0, NULL,
@@ -265,7 +271,7 @@ def _row_errors(numeric: list[str], categorical: list[str], names: str) -> str:
         )
     unknown = (
         f"transform(filter(map_keys(r), k -> NOT array_contains({names}, k)), "
-        "k -> named_struct('field', concat('rows[', i, '].', k), "
+        f"k -> named_struct('field', concat('rows[', i, '].', {_ECHOED}), "
         "'problem', 'Extra inputs are not permitted'))"
     )
     return (

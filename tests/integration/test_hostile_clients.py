@@ -16,7 +16,12 @@ import requests
 
 from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.launch import background as scoring_server
-from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_CATEGORY_LENGTH
+from recommenders_kit.serving.schema import (
+    MAX_BODY_BYTES,
+    MAX_CATEGORY_LENGTH,
+    MAX_ECHO_CHARS,
+    MAX_USER_ID_LENGTH,
+)
 from recommenders_kit.serving.server import KEEP_ALIVE_S
 from recommenders_kit.storage.cosmos import CosmosSettings, RecommendationStore
 from tests.support.local_servers import COSMOS_KEY, cosmos
@@ -229,3 +234,24 @@ def test_every_error_answer_is_the_json_error_body(click_url, request_bytes, sta
     assert isinstance(error, str)
     assert error
     assert text in error
+
+
+def test_answers_do_not_grow_with_what_the_client_sent(click_url, topk_url, criteo_rows):
+    """Unknown field names are repeated cut to MAX_ECHO_CHARS characters, at most 20 of them;
+    a user id over MAX_USER_ID_LENGTH is refused, not echoed."""
+    names = {f"{i:02d}" + "n" * 180_000: 1 for i in range(25)}
+    answer = post(click_url, json.dumps({"rows": [_row(criteo_rows, **names)]}))
+    assert answer.status_code == 422
+    assert len(answer.content) < 10_000
+    fields = [d["field"] for d in answer.json()["details"]]
+    assert len(fields) == 20
+    assert all(f.startswith("rows[0].") and f.endswith("...") for f in fields)
+    assert {len(f) for f in fields} == {len("rows[0].") + MAX_ECHO_CHARS + 3}
+    long_id = "u" * 1_000_000
+    answer = post(topk_url, json.dumps({"user_id": long_id, "k": 3}))
+    assert answer.status_code == 422
+    assert len(answer.content) < 1_000
+    assert answer.json()["details"][0]["field"] == "user_id"
+    fits = post(topk_url, json.dumps({"user_id": "u" * MAX_USER_ID_LENGTH, "k": 3}))
+    assert fits.status_code == 200
+    assert fits.json()["user_id"] == "u" * MAX_USER_ID_LENGTH

@@ -91,6 +91,11 @@ def _bad_bodies(rows: list[dict]) -> dict[str, str | bytes]:
         "the string NaN for a number": _json([{**row, "int01": "NaN"}]),
         "an overflowing number": _json([row]).replace(str(row["int01"]), "1e400", 1),
         "errors in many rows": _json([{**row, "int00": "a", "cat01": 1, "x": 0}, without] * 9),
+        "long unknown keys": _json([{**row, **{f"k{i}" + "x" * 5000: 1 for i in range(3)}}])[:-1]
+        + ', "'
+        + "y" * 5000
+        + '": 1}',
+        "a key of escaped quotes": _json([{**row, '"' * 50_000: 1}]),
     }
 
 
