@@ -41,7 +41,7 @@ Example (needs a Spark session)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recommenders_kit._validate import require_spark_frame
 from recommenders_kit.constants import (
@@ -97,12 +97,12 @@ def ranking_means(
     check_ranking_args(k, relevancy_method)
     require_spark_frame(rating_true, [col_user, col_item], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    args = (col_user, col_item, col_prediction, relevancy_method, k, threshold, gain)
+    args = _Args(col_user, col_item, col_prediction, relevancy_method, k, threshold, gain)
     row = _reuse.reused(
         rating_true,
         rating_pred,
         ("ranking", *args),
-        lambda: _sums(_per_user_frame(rating_true, rating_pred, *args), k).collect()[0].asDict(),
+        lambda: _sums(_per_user_frame(rating_true, rating_pred, args), k).collect()[0].asDict(),
     )
     if row["_nan"]:
         raise InputError(
@@ -117,16 +117,20 @@ def ranking_means(
     return {m: (float(row[m]) / n if n else 0.0) for m in RANKING_METRICS}
 
 
+class _Args(NamedTuple):
+    """What a ranking result depends on besides the two frames (:func:`ranking_means`)."""
+
+    col_user: str
+    col_item: str
+    col_prediction: str
+    relevancy_method: str
+    k: int
+    threshold: float
+    gain: str | None
+
+
 def _per_user_frame(
-    rating_true: SparkDataFrame,
-    rating_pred: SparkDataFrame,
-    col_user: str,
-    col_item: str,
-    col_prediction: str,
-    relevancy_method: str,
-    k: int,
-    threshold: float,
-    gain: str | None,
+    rating_true: SparkDataFrame, rating_pred: SparkDataFrame, args: _Args
 ) -> SparkDataFrame:
     """One row per user present in both frames with what every ranking metric needs:
     ``n_rel`` (relevant items), ``ranks`` (the ranks of the hits, ascending), and the problem
@@ -134,6 +138,8 @@ def _per_user_frame(
     With ``gain`` also ``dcg`` and ``idcg``, what graded nDCG needs."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+
+    col_user, col_item, col_prediction, relevancy_method, k, threshold, gain = args
 
     rating_true = detach_local_rows(rating_true)
     rating_pred = detach_local_rows(rating_pred).select(col_user, col_item, col_prediction)

@@ -47,12 +47,33 @@ def rating_values(
     frames reuses them (:mod:`recommenders_kit.evaluation.spark._reuse`)."""
     require_spark_frame(rating_true, [col_user, col_item, col_rating], "rating_true")
     require_spark_frame(rating_pred, [col_user, col_item, col_prediction], "rating_pred")
-    row = _reuse.reused(
-        rating_true,
-        rating_pred,
-        ("rating", col_user, col_item, col_rating, col_prediction),
-        lambda: _sums(rating_true, rating_pred, col_user, col_item, col_rating, col_prediction),
-    )
+    from pyspark.sql import functions as F
+
+    def sums() -> dict[str, Any]:
+        """The joined pairs' count, NaN count, mean squared and absolute errors, variances."""
+        y, p = F.col("_y"), F.col("_p")
+        truth = detach_local_rows(rating_true).select(
+            col_user, col_item, F.col(col_rating).cast("double").alias("_y")
+        )
+        scores = detach_local_rows(rating_pred).select(
+            col_user, col_item, F.col(col_prediction).cast("double").alias("_p")
+        )
+        return (
+            truth.join(scores, on=[col_user, col_item])
+            .agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.isnan(p).cast("int")).alias("nan"),
+                F.avg((y - p) ** 2).alias("mse"),
+                F.avg(F.abs(y - p)).alias("mae"),
+                F.var_pop(y).alias("var_y"),
+                F.var_pop(y - p).alias("var_res"),
+            )
+            .collect()[0]
+            .asDict()
+        )
+
+    key = ("rating", col_user, col_item, col_rating, col_prediction)
+    row = _reuse.reused(rating_true, rating_pred, key, sums)
     if not row["n"]:
         raise InputError("rating_true and rating_pred share no (user, item) pair")
     if row["nan"]:
@@ -66,39 +87,6 @@ def rating_values(
         "rsquared": 1.0 - row["mse"] / row["var_y"],
         "exp_var": 1.0 - row["var_res"] / row["var_y"],
     }
-
-
-def _sums(
-    rating_true: SparkDataFrame,
-    rating_pred: SparkDataFrame,
-    col_user: str,
-    col_item: str,
-    col_rating: str,
-    col_prediction: str,
-) -> dict[str, Any]:
-    """The joined pairs' count, NaN count, mean squared and absolute errors and variances."""
-    from pyspark.sql import functions as F
-
-    y, p = F.col("_y"), F.col("_p")
-    truth = detach_local_rows(rating_true).select(
-        col_user, col_item, F.col(col_rating).cast("double").alias("_y")
-    )
-    scores = detach_local_rows(rating_pred).select(
-        col_user, col_item, F.col(col_prediction).cast("double").alias("_p")
-    )
-    pairs = truth.join(scores, on=[col_user, col_item])
-    return (
-        pairs.agg(
-            F.count(F.lit(1)).alias("n"),
-            F.sum(F.isnan(p).cast("int")).alias("nan"),
-            F.avg((y - p) ** 2).alias("mse"),
-            F.avg(F.abs(y - p)).alias("mae"),
-            F.var_pop(y).alias("var_y"),
-            F.var_pop(y - p).alias("var_res"),
-        )
-        .collect()[0]
-        .asDict()
-    )
 
 
 def rmse(
