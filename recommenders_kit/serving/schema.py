@@ -185,7 +185,7 @@ class TopKRequest(BaseModel):
     @classmethod
     def _not_too_long(cls, user_id: str | int) -> str | int:
         if isinstance(user_id, str) and len(user_id) > MAX_USER_ID_LENGTH:
-            raise ValueError(f"a user id has at most {MAX_USER_ID_LENGTH} characters")
+            raise InputError(f"a user id has at most {MAX_USER_ID_LENGTH} characters")
         return user_id
 
 

@@ -199,7 +199,9 @@ def test_a_killed_executor_is_replaced_and_the_fit_gives_the_same_model(spark, c
         target=lambda: result.update(model=ALSRecommender(**params).fit(train))
     )
     thread.start()
-    time.sleep(3)  # the fit's jobs are running on both executors
+    tracker, deadline = spark.sparkContext.statusTracker(), time.monotonic() + 60
+    while not tracker.getActiveStageIds() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the fit's first stage runs (a warm fit takes seconds)
     for pid in before:
         os.kill(pid, signal.SIGKILL)
     assert thread.is_alive(), "the executor must die while the fit runs"
