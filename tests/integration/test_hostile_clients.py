@@ -13,6 +13,8 @@ import uuid
 import pandas as pd
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.launch import background as scoring_server
@@ -255,3 +257,78 @@ def test_answers_do_not_grow_with_what_the_client_sent(click_url, topk_url, crit
     fits = post(topk_url, json.dumps({"user_id": "u" * MAX_USER_ID_LENGTH, "k": 3}))
     assert fits.status_code == 200
     assert fits.json()["user_id"] == "u" * MAX_USER_ID_LENGTH
+
+
+def _fuzzed_requests() -> st.SearchStrategy[bytes]:
+    """Raw requests: a method, a target with arbitrary bytes, a few headers and a body that is
+    JSON-like text, a valid request's body mutated, or arbitrary bytes."""
+    methods = st.sampled_from([b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD", b"OPTIONS"])
+    targets = st.one_of(
+        st.sampled_from([b"/", b"/score", b"/swagger.json", b"/score/"]),
+        st.binary(min_size=1, max_size=40).map(lambda b: b"/score?" + b.replace(b" ", b"")),
+        st.binary(min_size=1, max_size=40).map(lambda b: b"/" + b.replace(b" ", b"")),
+    )
+    json_like = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=20,
+    ).map(lambda v: json.dumps({"rows": [v]} if isinstance(v, dict) else v).encode())
+    bodies = st.one_of(json_like, st.binary(max_size=200))
+    headers = st.lists(
+        st.sampled_from(
+            [
+                b"Content-Type: application/json",
+                b"Content-Type: text/plain",
+                b"Expect: x",
+                b"Accept: */*",
+                b"X-Odd: \xff\xfe",
+                b"Transfer-Encoding: chunked",
+            ]
+        ),
+        max_size=3,
+    )
+    return st.builds(
+        lambda m, t, hs, b: (
+            b"\r\n".join(
+                [
+                    m + b" " + t + b" HTTP/1.1",
+                    b"Host: x",
+                    b"Connection: close",
+                    *hs,
+                    b"Content-Length: %d" % len(b),
+                ]
+            )
+            + b"\r\n\r\n"
+            + b
+        ),
+        methods,
+        targets,
+        headers,
+        bodies,
+    )
+
+
+def _no_5xx_and_json_errors(url: str, request_bytes: bytes) -> None:
+    status, headers, body = raw_answer(url, request_bytes, timeout=10)
+    assert status < 500, request_bytes[:200]
+    if status >= 400:
+        assert headers.get("content-type") == "application/json", request_bytes[:200]
+        if not request_bytes.startswith(b"HEAD "):  # a HEAD answer has no body
+            assert isinstance(json.loads(body)["error"], str), request_bytes[:200]
+
+
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None)
+
+
+@FUZZ
+@given(request_bytes=_fuzzed_requests())
+def test_fuzzed_requests_to_the_click_service(click_url, request_bytes):
+    """Seeded (derandomized) and bounded: whatever the request, an answer below 500, and
+    every error answer the JSON error body."""
+    _no_5xx_and_json_errors(click_url, request_bytes)
+
+
+@FUZZ
+@given(request_bytes=_fuzzed_requests())
+def test_fuzzed_requests_to_the_topk_service(topk_url, request_bytes):
+    _no_5xx_and_json_errors(topk_url, request_bytes)
