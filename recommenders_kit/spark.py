@@ -192,9 +192,8 @@ def source_files(frame: SparkDataFrame) -> tuple[str, ...] | None:
         source_files(spark.read.parquet("ratings.parquet"))
         # ('file:///data/ratings.parquet/part-00000-....parquet',)
     """
-    leaves = frame._jdf.queryExecution().analyzed().collectLeaves()
     files: list[str] = []
-    for leaf in (leaves.apply(i) for i in range(leaves.size())):
+    for leaf in _leaves(frame):
         name = leaf.nodeName()
         if name == "LogicalRelation" and leaf.relation().getClass().getSimpleName() == (
             "HadoopFsRelation"
@@ -211,9 +210,10 @@ _FIXED_LEAVES = frozenset({"LocalRelation", "LogicalRDD", "Range", "OneRowRelati
 
 def _local_rows(frame: SparkDataFrame) -> int:
     """Rows held by the ``LocalRelation`` leaves of ``frame``'s analysed plan."""
+    return sum(leaf.data().size() for leaf in _leaves(frame) if leaf.nodeName() == "LocalRelation")
+
+
+def _leaves(frame: SparkDataFrame) -> list[Any]:
+    """The leaves of ``frame``'s analysed plan (JVM plan nodes)."""
     leaves = frame._jdf.queryExecution().analyzed().collectLeaves()
-    return sum(
-        leaf.data().size()
-        for leaf in (leaves.apply(i) for i in range(leaves.size()))
-        if leaf.nodeName() == "LocalRelation"
-    )
+    return [leaves.apply(i) for i in range(leaves.size())]

@@ -89,7 +89,7 @@ class JSONErrorWorker(ThreadWorker):
         message = html.unescape(text.decode("latin-1")).strip() or reason
         if code == 501:  # an unsupported transfer coding: the client's request to change
             code, reason = 400, "Bad Request"
-        body = json.dumps({"error": message}).encode()
+        body = _error_body(message)
         head = (
             f"HTTP/1.1 {code} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -137,10 +137,15 @@ def _error_message(data: bytes, reason: str) -> str | None:
     return message if isinstance(message, str) and message else reason
 
 
+def _error_body(message: str) -> bytes:
+    """The documented error body with only ``"error"``."""
+    return json.dumps({"error": message}).encode()
+
+
 def _json(
     start_response: StartResponse, status: str, headers: list[tuple[str, str]], message: str
 ) -> list[bytes]:
-    body = json.dumps({"error": message}).encode()
+    body = _error_body(message)
     start_response(
         status,
         [*headers, ("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
