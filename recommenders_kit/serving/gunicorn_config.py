@@ -1,37 +1,48 @@
-"""gunicorn settings that make every answer of the scoring service the documented JSON.
+"""gunicorn settings of the scoring service: every answer the documented JSON, no client able
+to hold a request thread, workers forked with the model already loaded.
 
 Azure ML's inference server runs gunicorn on its own Flask app; ``$GUNICORN_CMD_ARGS`` is the
 one setting a deployment controls, and :func:`recommenders_kit.serving.server.gunicorn_args`
 names this module there (``--config python:recommenders_kit.serving.gunicorn_config``) and
-its worker class; gunicorn imports it by that name (nothing else in the package does). Two
-layers, because two parts of the stack answer clients:
+its worker class; gunicorn imports it by that name (nothing else in the package does).
 
 * :func:`post_worker_init` wraps the app of each worker in :func:`json_errors`: a request
   line whose path or query string is not UTF-8 is refused with 400 before the app sees it
   (the server's after-request hook decoded the query string *after* scoring and failed,
   answering 500), and every 4xx / 5xx the app answers in another shape (Flask's 404 and 405,
   the server's ``{"message": ...}``) becomes ``{"error": ...}``;
-* :class:`JSONErrorWorker` answers what gunicorn refuses before any app runs (a malformed
-  request line, headers too large: 431, an ``Expect`` it cannot meet: 417) with the same JSON
-  instead of gunicorn's HTML page. A transfer coding gunicorn does not implement is the
-  client's to change: 400, not 501.
+* :class:`ServiceWorker` reads each request whole (headers and body) in the worker's poller
+  before a request thread takes it, so a client that stalls mid-request holds a socket, not a
+  thread: it is answered 408 :data:`REQUEST_READ_TIMEOUT_S` seconds after its first byte
+  (gunicorn's own threaded worker blocked a thread on the body for as long as the client
+  wished: 8 such clients froze a worker). It also answers what gunicorn refuses before any app
+  runs (a malformed request line, headers too large: 431, an ``Expect`` it cannot meet: 417)
+  with the JSON body instead of gunicorn's HTML page; a transfer coding gunicorn does not
+  implement is the client's to change: 400, not 501.
 
 Example (what the service's processes get)::
 
     GUNICORN_CMD_ARGS="--config python:recommenders_kit.serving.gunicorn_config \\
-      --worker-class recommenders_kit.serving.gunicorn_config.JSONErrorWorker ..."
+      --worker-class recommenders_kit.serving.gunicorn_config.ServiceWorker --preload ..."
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+import selectors
+import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
-from gunicorn import util
+from gunicorn import http, util
+from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker
+
+from recommenders_kit.serving.schema import MAX_BODY_BYTES
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -75,8 +86,83 @@ def json_errors(app: App) -> App:
     return wrapped
 
 
-class JSONErrorWorker(ThreadWorker):
-    """gunicorn's threaded worker, answering the requests it refuses itself in JSON."""
+class ServiceWorker(ThreadWorker):
+    """gunicorn's threaded worker, handing a request to a thread only once it has arrived
+    whole, and answering the requests it refuses itself in JSON."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arriving: dict[Any, _Arriving] = {}
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Read ``conn``'s next request in the poller first (plain HTTP/1.x; TLS and HTTP/2
+        connections go to a thread at once, as gunicorn does)."""
+        if (
+            self.cfg.is_ssl
+            or conn.is_http2
+            or negotiation.prior_knowledge_allowed(self.cfg, conn.client)
+        ):
+            super().enqueue_req(conn)
+            return
+        held = conn.parser.unreader.take_buffered() if conn.parser else b""
+        arriving = _Arriving(conn, bytearray(held), time.monotonic() + self.cfg.keepalive)
+        if held:
+            arriving.started()
+        if arriving.whole():
+            self._hand_over(arriving)
+            return
+        self._arriving[conn] = arriving
+        conn.sock.setblocking(False)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read, arriving))
+
+    def _read(self, arriving: _Arriving, sock: Any) -> None:
+        try:
+            chunk = sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not arriving.data:
+            if not chunk:  # the client left without a word
+                self._forget(arriving)
+                self._close(arriving.conn)
+                return
+            arriving.started()
+        arriving.data += chunk
+        # a client that stopped sending gets gunicorn's answer to what came
+        if not chunk or arriving.whole():
+            self._forget(arriving)
+            self._hand_over(arriving)
+
+    def _hand_over(self, arriving: _Arriving) -> None:
+        """Give the connection, its request read, to a request thread."""
+        conn = arriving.conn
+        if conn.parser is None:
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        conn.parser.unreader.unread(bytes(arriving.data))
+        conn.data_ready = True
+        super().enqueue_req(conn)
+
+    def _forget(self, arriving: _Arriving) -> None:
+        if self._arriving.pop(arriving.conn, None) is not None:
+            self.poller.unregister(arriving.conn.sock)
+
+    def _close(self, conn: Any) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """gunicorn's periodic check, and: a connection that sent nothing in the keep-alive
+        time is closed; one whose request is not whole :data:`REQUEST_READ_TIMEOUT_S` seconds
+        after its first byte is answered 408 and closed."""
+        super().murder_pending()
+        now = time.monotonic()
+        for arriving in [a for a in self._arriving.values() if a.deadline <= now]:
+            self._forget(arriving)
+            if arriving.data:
+                message = f"the request did not arrive whole within {REQUEST_READ_TIMEOUT_S} s"
+                _send(arriving.conn.sock, _raw_answer(408, "Request Timeout", message))
+            self._close(arriving.conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         page = _Page(client)
@@ -89,15 +175,105 @@ class JSONErrorWorker(ThreadWorker):
         message = html.unescape(text.decode("latin-1")).strip() or reason
         if code == 501:  # an unsupported transfer coding: the client's request to change
             code, reason = 400, "Bad Request"
-        body = _error_body(message)
-        head = (
-            f"HTTP/1.1 {code} {reason}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
         try:
-            util.write_nonblock(client, head.encode("latin-1") + body)
+            util.write_nonblock(client, _raw_answer(code, reason, message))
         except OSError:
             self.log.debug("Failed to send error message.")
+
+
+class _Arriving:
+    """A connection whose request is being read by the poller: the bytes so far and the
+    time it has left."""
+
+    def __init__(self, conn: Any, data: bytearray, deadline: float) -> None:
+        self.conn, self.data, self.deadline = conn, data, deadline
+        self._continued = False
+
+    def started(self) -> None:
+        """The request's first byte arrived: the whole request is due in
+        :data:`REQUEST_READ_TIMEOUT_S` seconds."""
+        self.deadline = time.monotonic() + REQUEST_READ_TIMEOUT_S
+
+    def whole(self) -> bool:
+        """Whether the request has arrived whole (or far enough for gunicorn or the app to
+        refuse it); a client that waits for ``100 Continue`` before its body is sent it once
+        (gunicorn sends its own too later, which clients skip as a 1xx answer)."""
+        data = bytes(self.data)
+        if _ready(data):
+            return True
+        if not self._continued:
+            head = _head(data)
+            if head is not None and _EXPECT_CONTINUE.search(head):
+                _send(self.conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
+                self._continued = True
+        return False
+
+
+#: Seconds a client has, from its request's first byte, to send the whole request (headers
+#: and body) before it is answered 408: a 16 MB body needs 1.6 MB/s.
+REQUEST_READ_TIMEOUT_S = 10
+_RECV_BYTES = 2**16
+#: a head not ended within this many bytes goes to gunicorn, which refuses it (its limits:
+#: request line 4,094 bytes, 100 header fields of 8,190)
+_MAX_HEAD_BYTES = 2**20
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_EXPECT_CONTINUE = re.compile(rb"(?im)^expect:[ \t]*100-continue[ \t]*\r?$")
+_CHUNKED = re.compile(rb"(?im)^transfer-encoding:.*chunked")
+_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([^\r\n]*)")
+
+
+def _head(data: bytes) -> bytes | None:
+    """The request head in ``data`` (up to its blank line), None while it is not whole."""
+    end = _HEAD_END.search(data)
+    return None if end is None else data[: end.end()]
+
+
+def _ready(data: bytes) -> bool:
+    """Whether ``data`` holds a whole request, or enough for gunicorn or the app to refuse
+    it: a head over the limits, both framings or a malformed or oversized length, a chunked
+    body whose framing is broken."""
+    head = _head(data)
+    if head is None:
+        return len(data) > _MAX_HEAD_BYTES
+    body = data[len(head) :]
+    lengths = _LENGTH.findall(head)
+    if _CHUNKED.search(head):
+        return bool(lengths) or len(body) > MAX_BODY_BYTES or _chunks_whole(body)
+    if len(lengths) != 1 or not lengths[0].strip().isdigit():
+        return True
+    size = int(lengths[0])
+    return size > MAX_BODY_BYTES or len(body) >= size
+
+
+def _chunks_whole(body: bytes) -> bool:
+    """Whether a chunked body has arrived up to its last chunk and trailers (or is
+    malformed)."""
+    at = 0
+    while (line_end := body.find(b"\r\n", at)) >= 0:
+        try:
+            size = int(body[at:line_end].split(b";")[0], 16)
+        except ValueError:
+            return True
+        if size == 0:
+            return body.find(b"\r\n\r\n", line_end) >= 0
+        at = line_end + 2 + size + 2
+    return False
+
+
+def _send(sock: Any, data: bytes) -> None:
+    """Write a short answer to a non-blocking socket, if the client still reads."""
+    with contextlib.suppress(OSError):
+        sock.send(data)
+
+
+def _raw_answer(code: int, reason: str, message: str) -> bytes:
+    """An HTTP answer that closes the connection, with the documented error body."""
+    body = _error_body(message)
+    head = (
+        f"HTTP/1.1 {code} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
 
 
 class _Page:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -131,42 +132,56 @@ class RecommendationStore:
     """
 
     def __init__(self, settings: CosmosSettings, create: bool = False, **client_kwargs: Any):
-        from azure.cosmos import CosmosClient, PartitionKey, exceptions
+        from azure.cosmos import PartitionKey, exceptions
 
         self.settings = settings
+        self._client_kwargs = client_kwargs
         self._checked = (-CONTAINER_CHECK_S, True)  # (when, whether) the container existed
         s = settings
         if not s.connection_verify:
             _quiet_unverified_tls(s.endpoint)
-        credential: Any = s.key
-        if credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            credential = DefaultAzureCredential()
-        self._client = CosmosClient(
-            s.endpoint,
-            credential=credential,
-            connection_verify=s.connection_verify,
-            retry_throttle_total=s.throttle_retries,
-            retry_throttle_backoff_max=s.throttle_wait_s,
-            **client_kwargs,
-        )
+        self._opened = (os.getpid(), *self._connect())
         try:
             if create:
-                db = self._client.create_database_if_not_exists(s.database)
-                self._container = db.create_container_if_not_exists(
+                db = self._opened[1].create_database_if_not_exists(s.database)
+                db.create_container_if_not_exists(
                     s.container, partition_key=PartitionKey(path="/userId")
                 )
             else:
-                self._container = self._client.get_database_client(s.database).get_container_client(
-                    s.container
-                )
                 self._container.read()
         except exceptions.CosmosResourceNotFoundError:
             raise MissingResourceError(
                 f"Cosmos DB container {s.database}/{s.container} does not exist at {s.endpoint}; "
                 "create it (partition key /userId) or pass create=True"
             ) from None
+
+    def _connect(self) -> tuple[Any, Any]:
+        """A Cosmos DB client and its proxy of the container (no request sent)."""
+        from azure.cosmos import CosmosClient
+
+        s = self.settings
+        credential: Any = s.key
+        if credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential()
+        client = CosmosClient(
+            s.endpoint,
+            credential=credential,
+            connection_verify=s.connection_verify,
+            retry_throttle_total=s.throttle_retries,
+            retry_throttle_backoff_max=s.throttle_wait_s,
+            **self._client_kwargs,
+        )
+        return client, client.get_database_client(s.database).get_container_client(s.container)
+
+    @property
+    def _container(self) -> Any:
+        """The container's proxy of this process: a forked process (a web server's worker,
+        forked once the model loaded) opens its own connections, never shares its parent's."""
+        if self._opened[0] != os.getpid():
+            self._opened = (os.getpid(), *self._connect())
+        return self._opened[2]
 
     def __repr__(self) -> str:
         return f"RecommendationStore({self.settings!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 
@@ -169,3 +170,31 @@ def test_settings_from_environment(monkeypatch, cosmos_endpoint):
     monkeypatch.delenv("RECOMMENDERS_KIT_COSMOS_ENDPOINT")
     with pytest.raises(ValueError, match="RECOMMENDERS_KIT_COSMOS_ENDPOINT"):
         CosmosSettings.from_env()
+
+
+def test_a_forked_process_reads_over_its_own_connections(settings):
+    """A web server that opens the store, then forks its workers (gunicorn ``--preload``):
+    parent and child read at the same time, each gets the documents it asked for."""
+    store = RecommendationStore(settings, create=True)
+    frame = _recommendations(100, K, seed=3)
+    store.write(frame, "v1", k=K)
+    expected = _expected(frame, K)
+    users = list(range(1, 101)) * 2
+    assert store.get(1, "v1")["items"] == expected["1"]  # a connection is open in the pool
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports whether every answer was its own, then leaves
+        answer = b"0"
+        try:
+            answer = (
+                b"1"
+                if all(store.get(u, "v1")["items"] == expected[str(u)] for u in users)
+                else answer
+            )
+        finally:
+            os.write(write_end, answer)
+            os._exit(0)
+    parents = all(store.get(u, "v1")["items"] == expected[str(u)] for u in reversed(users))
+    os.waitpid(child, 0)
+    assert parents
+    assert os.read(read_end, 1) == b"1"

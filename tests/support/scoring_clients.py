@@ -1,11 +1,13 @@
 """Clients of a scoring service (either engine) as the serving tests need them: a JSON body
-posted as-is, a raw socket that sends what it is given, and a malformed chunked request."""
+posted as-is, a raw socket that sends what it is given, a malformed chunked request, and the
+service's worker processes."""
 
 from __future__ import annotations
 
 import socket
 from urllib.parse import urlparse
 
+import psutil
 import requests
 
 #: A chunked request whose first chunk size is not hexadecimal.
@@ -46,3 +48,19 @@ def raw_answer(url: str, data: bytes, timeout: float = 30) -> tuple[int, dict[st
     status_line, *lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines)
     return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def server_workers(url: str) -> list[psutil.Process]:
+    """The worker processes of the gunicorn service at ``url``, started by this process
+    (:func:`~recommenders_kit.serving.launch.background`): the descendants that listen on its
+    port, less the master (the one whose parent does not)."""
+    port = urlparse(url).port
+    listening = {
+        p.pid: p
+        for p in psutil.Process().children(recursive=True)
+        if any(
+            c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
+            for c in p.net_connections("tcp")
+        )
+    }
+    return [p for p in listening.values() if p.ppid() in listening]

@@ -103,8 +103,8 @@ def test_managed_endpoint_and_deployment(parts, tmp_path):
     assert as_yaml["environment_variables"] == {
         "OMP_NUM_THREADS": "1",
         "GUNICORN_CMD_ARGS": "--config python:recommenders_kit.serving.gunicorn_config "
-        "--worker-class recommenders_kit.serving.gunicorn_config.JSONErrorWorker "
-        "--threads 8 --keep-alive 5",
+        "--worker-class recommenders_kit.serving.gunicorn_config.ServiceWorker "
+        "--threads 8 --keep-alive 5 --preload",
     }
 
 
