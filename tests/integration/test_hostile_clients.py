@@ -193,7 +193,7 @@ def test_a_killed_worker_is_replaced_under_load(click_model_dir, criteo_rows):
     """kill -9 of the only worker while 4 clients send requests: the next answer comes from
     its replacement, forked with the model already loaded (the goal is 2 s, measured by
     ``benchmarks/serving.py``; a fresh worker that imports the server and loads the model took
-    ~9 s)."""
+    6-9 s under load)."""
     answered: list[tuple[float, float]] = []  # (sent, answered) of each 200
     stop = threading.Event()
 
@@ -227,7 +227,7 @@ def test_a_killed_worker_is_replaced_under_load(click_model_dir, criteo_rows):
             for c in clients:
                 c.join()
     assert replacement.pid != worker.pid
-    assert min(after) - killed_at < 5.0
+    assert min(after) - killed_at < 2.0
 
 
 def test_a_broken_chunked_body_is_refused_or_closed(click_url):
