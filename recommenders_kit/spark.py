@@ -18,12 +18,13 @@ import sys
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from recommenders_kit.errors import SetupError
 from recommenders_kit.settings import SPARK_MASTER_ENV, SPARK_UI_ENV, env_flag, env_value
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import SparkSession
 
@@ -124,6 +125,22 @@ def _warn_missing_packages(spark: SparkSession, packages: Sequence[str] | None) 
             "(Databricks: Libraries > Maven) or restart the session",
             missing,
         )
+
+
+def active_spark() -> SparkSession:
+    """The active Spark session; :class:`~recommenders_kit.errors.SetupError` if none."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        raise SetupError("no active Spark session: start one with start_or_get_spark()")
+    return spark
+
+
+def small_to_pandas(frame: SparkDataFrame) -> pd.DataFrame:
+    """A small Spark frame (a model's aggregates: one row per item or item pair, never the
+    interactions) as pandas on the driver."""
+    return cast("pd.DataFrame", frame.toPandas())
 
 
 def is_local(spark: SparkSession) -> bool:

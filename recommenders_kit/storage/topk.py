@@ -121,18 +121,23 @@ def topk_documents(
     return docs
 
 
-def popular_items(
-    interactions: pd.DataFrame, k: int, *, col_item: str = DEFAULT_ITEM_COL
-) -> list[dict[str, Any]]:
-    """The ``k`` most frequent items of ``interactions`` as list entries (score = share)."""
-    require_pandas_frame(interactions, [col_item], "interactions")
-    require_positive_int(k, "k")
-    counts = interactions[col_item].value_counts()
-    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")[:k]
-    total = max(len(interactions), 1)
+def popular_items(model: Any, k: int) -> list[dict[str, Any]]:
+    """The ``k`` most popular items of a fitted
+    :class:`~recommenders_kit.models.popularity.pandas.PopularityRecommender` (either engine)
+    as list entries: what the serving bundle answers users without a list of their own.
+
+    >>> from recommenders_kit.models.popularity.pandas import PopularityRecommender
+    >>> ratings = pd.DataFrame({"userID": [1, 2, 3, 1], "itemID": [5, 5, 5, 3]})
+    >>> popular_items(PopularityRecommender().fit(ratings), 2)
+    [{'itemId': 5, 'score': 0.75, 'rank': 1}, {'itemId': 3, 'score': 0.25, 'rank': 2}]
+    """
+    popular = model.popular(k)
+    if not isinstance(popular, pd.DataFrame):  # the Spark twin's
+        popular = popular.toPandas()
+    items, scores = popular[model.col_item], popular[model.col_prediction]
     return [
-        {"itemId": _json_scalar(item), "score": n / total, "rank": rank}
-        for rank, (item, n) in enumerate(counts.items(), start=1)
+        {"itemId": _json_scalar(item), "score": float(score), "rank": rank}
+        for rank, (item, score) in enumerate(zip(items, scores, strict=True), start=1)
     ]
 
 

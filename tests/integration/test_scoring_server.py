@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.models.popularity.pandas import PopularityRecommender
 from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.launch import background as scoring_server
 from recommenders_kit.serving.schema import MAX_ROWS
@@ -75,7 +76,10 @@ def topk_bundle(tmp_path_factory, ml100k):
     recs = ml100k.rename(columns={"rating": "prediction"}).head(20_000)
     folder = tmp_path_factory.mktemp("als") / "bundle"
     return save_topk_bundle(
-        folder, topk_documents(recs, "v1", k=10), popular_items(ml100k, 10), "v1"
+        folder,
+        topk_documents(recs, "v1", k=10),
+        popular_items(PopularityRecommender().fit(ml100k), 10),
+        "v1",
     ), recs
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_choice, require_positive_int
 from recommenders_kit.errors import InputError
+from recommenders_kit.models._topk import top_k_scores
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -45,16 +46,6 @@ def check_params(
     if not alpha >= 0:
         raise InputError(f"alpha must be >= 0, got {alpha}")
     require_choice(cold_start_strategy, COLD_START_STRATEGIES, "cold_start_strategy")
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """Size and an order-independent hash of the training data, stored with a model."""
-
-    rows: int
-    users: int
-    items: int
-    hash: int
 
 
 @dataclass(frozen=True)
@@ -117,36 +108,6 @@ def top_k_block(
     """The k best items of each user of a block: (user positions, item positions, scores).
 
     Scores are ``user_factors @ item_factors.T`` (float32); ``seen`` (a users x items sparse
-    matrix) marks items to leave out. Rows come per user, best first, ties by item position
-    (item positions follow sorted item ids, so ties go by item id).
+    matrix) marks items to leave out (see :func:`~recommenders_kit.models._topk.top_k_scores`).
     """
-    scores = user_factors @ item_factors.T
-    if seen is not None:
-        r, c = seen.nonzero()
-        scores[r, c] = -np.inf
-    k = min(k, scores.shape[1])
-    if k == 0:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype=np.float32)
-    # k candidates per user, then the users where an item left out ties the k-th score: for
-    # those every tied item competes, so that ties go by item id
-    candidates = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
-    values = np.take_along_axis(scores, candidates, axis=1)
-    kth = values.min(axis=1)
-    tied = np.flatnonzero(np.count_nonzero(scores >= kth[:, None], axis=1) > k)
-    users = np.repeat(np.arange(len(scores)), k)
-    items, values = candidates.ravel(), values.ravel()
-    if len(tied):
-        rest = ~np.isin(users, tied)
-        tied_users, tied_items = np.nonzero(scores[tied] >= kth[tied, None])
-        tied_users = tied[tied_users]
-        users = np.concatenate([users[rest], tied_users])
-        items = np.concatenate([items[rest], tied_items])
-        values = np.concatenate([values[rest], scores[tied_users, tied_items]])
-    finite = np.isfinite(values)  # seen items are -inf
-    users, items, values = users[finite], items[finite], values[finite]
-    order = np.lexsort((items, -values, users))
-    users, items, values = users[order], items[order], values[order]
-    first = np.searchsorted(users, users)  # each row's first position in its user's run
-    keep = np.arange(len(users)) - first < k
-    return users[keep], items[keep], values[keep]
+    return top_k_scores(user_factors @ item_factors.T, seen, k)

@@ -50,8 +50,9 @@ from recommenders_kit.constants import (
     DEFAULT_USER_COL,
 )
 from recommenders_kit.errors import InputError, ModelFormatError
-from recommenders_kit.models.als._common import Factors, Fingerprint, check_params, require_seen
+from recommenders_kit.models.als._common import Factors, check_params, require_seen
 from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.fingerprint import Fingerprint, pandas_fingerprint
 from recommenders_kit.models.persistence import replacing_folder
 
 if TYPE_CHECKING:
@@ -158,7 +159,9 @@ class ALSRecommender(Params):
             solver.fit(matrix, show_progress=self.progress)
         self.model = Factors(user_ids, item_ids, solver.user_factors, solver.item_factors)
         self.seen = _csr(np.ones(len(users), bool), user_rows, item_cols, shape).astype(bool)
-        self.fingerprint = _fingerprint(train[[self.col_user, self.col_item, self.col_rating]])
+        self.fingerprint = pandas_fingerprint(
+            train[[self.col_user, self.col_item, self.col_rating]]
+        )
         return self
 
     def set_seen(self, train: pd.DataFrame) -> ALSRecommender:
@@ -302,17 +305,6 @@ def _csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[in
     from scipy import sparse
 
     return sparse.csr_matrix((values, (rows, cols)), shape=shape)
-
-
-def _fingerprint(frame: pd.DataFrame) -> Fingerprint:
-    """Rows, users, items and an order-independent hash of the training frame."""
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return Fingerprint(
-        rows=len(frame),
-        users=int(frame.iloc[:, 0].nunique()),
-        items=int(frame.iloc[:, 1].nunique()),
-        hash=int(hashes.sum(dtype=np.uint64) % (1 << 31)),
-    )
 
 
 def _load_factors(path: Path) -> tuple[Factors, sparse.csr_matrix | None]:

@@ -43,16 +43,16 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.errors import InputError, ModelFormatError, SetupError
+from recommenders_kit.errors import InputError, ModelFormatError
 from recommenders_kit.models.als._common import (
-    Fingerprint,
     check_params,
     require_seen,
     top_k_block,
 )
 from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models.fingerprint import Fingerprint, spark_fingerprint
 from recommenders_kit.models.persistence import replacing_uri, require_committed
-from recommenders_kit.spark import hadoop_path, is_local
+from recommenders_kit.spark import active_spark, hadoop_path, is_local
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -164,7 +164,7 @@ class ALSRecommender(Params):
             F.col(self.col_rating).cast("float"),
         )
         self.model = als.fit(data)
-        self.fingerprint = _fingerprint(data, self.col_user, self.col_item)
+        self.fingerprint = spark_fingerprint(data, self.col_user, self.col_item)
         self.seen = data.select(self.col_user, self.col_item)
         return self
 
@@ -278,7 +278,7 @@ class ALSRecommender(Params):
         """
         model = require_fitted(self.model, self)
         path = os.fspath(path)
-        spark = _active_spark()
+        spark = active_spark()
         with replacing_uri(spark, path, overwrite) as staging:
             model.write().save(f"{staging}/model")
             fingerprint = asdict(require_fitted(self.fingerprint, self))
@@ -295,7 +295,7 @@ class ALSRecommender(Params):
         from pyspark.ml.recommendation import ALSModel
 
         path = os.fspath(path)
-        spark = _active_spark()
+        spark = active_spark()
         fs, metadata = hadoop_path(spark, f"{path}/metadata")
         if not fs.exists(metadata):
             raise ModelFormatError(f"{path} holds no saved ALS model: {path}/metadata is missing")
@@ -329,18 +329,6 @@ class ALSRecommender(Params):
                     f"{name}: column {column!r} holds {types[column]}, but Spark ALS needs "
                     "integer ids: map them to integers first"
                 )
-
-
-def _fingerprint(data: SparkDataFrame, col_user: str, col_item: str) -> Fingerprint:
-    from pyspark.sql import functions as F
-
-    row = data.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.countDistinct(col_user).alias("users"),
-        F.countDistinct(col_item).alias("items"),
-        F.sum(F.xxhash64(*data.columns) % (1 << 31)).alias("hash"),
-    ).collect()[0]
-    return Fingerprint(**{k: int(row[k] or 0) for k in ("rows", "users", "items", "hash")})
 
 
 def _blocks(factors: SparkDataFrame, n_blocks: int, prefix: str = "i") -> SparkDataFrame:
@@ -400,12 +388,3 @@ def _seen_matrix(seen: Any, item_ids: Any, sparse: Any) -> Any:
         (np.ones(inside.sum(), dtype=bool), (rows[inside], cols[inside])),
         shape=(len(seen), len(item_ids)),
     )
-
-
-def _active_spark() -> SparkSession:
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.getActiveSession()
-    if spark is None:
-        raise SetupError("no active Spark session: start one with start_or_get_spark()")
-    return spark

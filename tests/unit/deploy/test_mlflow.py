@@ -21,6 +21,7 @@ from recommenders_kit.errors import InputError, ModelFormatError, StoreUnavailab
 from recommenders_kit.models.als import _common as als_common
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import to_pandas
+from recommenders_kit.models.fingerprint import Fingerprint
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -79,7 +80,7 @@ def test_ties_go_by_item_id_as_in_recommend_k_items(tmp_path):
     item_f = np.array([[0.1, 0.1], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [0.5, 0.0]], np.float32)
     ids = np.array([1, 2]), np.array([10, 20, 30, 40, 50])
     model.model = als_common.Factors(*ids, user_f, item_f)
-    model.fingerprint = als_common.Fingerprint(rows=2, users=2, items=5, hash=0)
+    model.fingerprint = Fingerprint(rows=2, users=2, items=5, hash=0)
     model.set_seen(pd.DataFrame({"userID": [1, 2], "itemID": [30, 10]}))
     want = lists(model.recommend_k_items(k=2))
     assert [items for items, _ in want.values()] == [[20, 40], [20, 30]]

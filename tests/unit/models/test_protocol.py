@@ -18,13 +18,28 @@ from recommenders_kit.models import base
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import spark as als_spark
 from recommenders_kit.models.base import ClickModel, NotFittedError, Params, Recommender, clone
+from recommenders_kit.models.ease import pandas as ease_pandas
+from recommenders_kit.models.ease import spark as ease_spark
 from recommenders_kit.models.lightgbm import pandas as lgb_pandas
 from recommenders_kit.models.lightgbm import spark as lgb_spark
 from recommenders_kit.models.lightgbm._common import ModelMeta
+from recommenders_kit.models.popularity import pandas as pop_pandas
+from recommenders_kit.models.popularity import spark as pop_spark
 
+SPARK = pytest.mark.spark
+
+_ALS, _ALS_OTHER = {"rank": 4, "max_iter": 3, "seed": 5}, {"reg_param": 0.25}
+_EASE, _RATING = {"lam": 5.0}, {"weighting": "rating"}
+#: (class, engine, small parameters, other parameters)
 RECOMMENDERS = [
-    pytest.param(als_pandas.ALSRecommender, "pandas", id="als.pandas"),
-    pytest.param(als_spark.ALSRecommender, "spark", id="als.spark", marks=pytest.mark.spark),
+    pytest.param(als_pandas.ALSRecommender, "pandas", _ALS, _ALS_OTHER, id="als.pandas"),
+    pytest.param(als_spark.ALSRecommender, "spark", _ALS, _ALS_OTHER, id="als.spark", marks=SPARK),
+    pytest.param(pop_pandas.PopularityRecommender, "pandas", {}, _RATING, id="popularity.pandas"),
+    pytest.param(
+        pop_spark.PopularityRecommender, "spark", {}, _RATING, id="popularity.spark", marks=SPARK
+    ),
+    pytest.param(ease_pandas.EASERecommender, "pandas", _EASE, _RATING, id="ease.pandas"),
+    pytest.param(ease_spark.EASERecommender, "spark", _EASE, _RATING, id="ease.spark", marks=SPARK),
 ]
 CLICK_MODELS = [
     pytest.param(lgb_pandas.LightGBMClickModel, "pandas", id="lightgbm.pandas"),
@@ -63,9 +78,9 @@ def test_constructor_keywords_are_spelled_out(cls):
     assert _plain(type(model)(**model.get_params()).get_params()) == _plain(model.get_params())
 
 
-@pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
-def test_recommender_protocol(cls, engine, tmp_path, request):
-    model = cls(rank=4, max_iter=3)
+@pytest.mark.parametrize(("cls", "engine", "small", "other"), RECOMMENDERS)
+def test_recommender_protocol(cls, engine, small, other, tmp_path, request):
+    model = cls(**small)
     assert isinstance(model, Recommender)
     with pytest.raises(NotFittedError, match="not fitted"):
         model.recommend_k_items()
@@ -140,8 +155,8 @@ def _raise(error: Exception):
 OTHER_RATINGS = RATINGS.assign(itemID=(RATINGS["itemID"] * 3 + 1) % 20, rating=1.0)
 
 
-def _fitted_recommender(cls, engine, request, frame=RATINGS, **kw):
-    model = cls(rank=4, max_iter=3, seed=5, **kw)
+def _fitted_recommender(cls, engine, request, small, frame=RATINGS, **kw):
+    model = cls(**small, **kw)
     assert all(getattr(model, name) is None for name in base.RECOMMENDER_STATE)
     model.fit(_frame(engine, frame, request))
     assert all(getattr(model, name) is not None for name in base.RECOMMENDER_STATE)
@@ -153,9 +168,9 @@ def _recs(model, k=3) -> pd.DataFrame:
     return _pandas(model.recommend_k_items(k=k)).sort_values(key).reset_index(drop=True)
 
 
-@pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
-def test_recommender_copies_share_nothing(cls, engine, request):
-    model = _fitted_recommender(cls, engine, request)
+@pytest.mark.parametrize(("cls", "engine", "small", "other"), RECOMMENDERS)
+def test_recommender_copies_share_nothing(cls, engine, small, other, request):
+    model = _fitted_recommender(cls, engine, request, small)
     before = _recs(model)
     copy = type(model)(**model.get_params())
     assert copy.model is None
@@ -163,14 +178,16 @@ def test_recommender_copies_share_nothing(cls, engine, request):
     pd.testing.assert_frame_equal(_recs(model), before)
 
 
-@pytest.mark.parametrize(("cls", "engine"), RECOMMENDERS)
-def test_recommender_interrupted_save_keeps_the_old_model(cls, engine, tmp_path, request):
-    model = _fitted_recommender(cls, engine, request, reg_param=0.25)
+@pytest.mark.parametrize(("cls", "engine", "small", "other"), RECOMMENDERS)
+def test_recommender_interrupted_save_keeps_the_old_model(
+    cls, engine, small, other, tmp_path, request
+):
+    model = _fitted_recommender(cls, engine, request, small, **other)
     where = model.save(tmp_path / "model")
-    other = _fitted_recommender(cls, engine, request, frame=OTHER_RATINGS)
-    other.get_params = _raise(OSError("disk full"))  # called once the factors are written
+    newer = _fitted_recommender(cls, engine, request, small, frame=OTHER_RATINGS)
+    newer.get_params = _raise(OSError("disk full"))  # called once the arrays are written
     with pytest.raises(OSError, match="disk full"):
-        other.save(where, overwrite=True)
+        newer.save(where, overwrite=True)
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
     loaded = cls.load(where).set_seen(_frame(engine, RATINGS, request))
     pd.testing.assert_frame_equal(_recs(loaded), _recs(model))

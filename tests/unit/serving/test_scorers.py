@@ -9,6 +9,7 @@ import pytest
 from flask import Request
 
 from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
+from recommenders_kit.models.popularity.pandas import PopularityRecommender
 from recommenders_kit.serving import score
 from recommenders_kit.serving.bundle import save_topk_bundle
 from recommenders_kit.serving.schema import MAX_BODY_BYTES, MAX_ROWS, RequestError
@@ -59,9 +60,11 @@ def topk(tmp_path):
     recs = pd.DataFrame(
         {"userID": [1, 1, 1, 2], "itemID": [10, 20, 30, 10], "prediction": [0.9, 0.8, 0.7, 0.5]}
     )
-    ratings = pd.DataFrame({"itemID": [30, 30, 20]})
+    popular = PopularityRecommender().fit(
+        pd.DataFrame({"userID": [1, 2, 3], "itemID": [30, 30, 20]})
+    )
     save_topk_bundle(
-        tmp_path / "als" / "bundle", topk_documents(recs, "v7"), popular_items(ratings, 2), "v7"
+        tmp_path / "als" / "bundle", topk_documents(recs, "v7"), popular_items(popular, 2), "v7"
     )
     return load_scorer(tmp_path / "als")  # the bundle is found one folder down, as in Azure ML
 

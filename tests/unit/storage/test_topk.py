@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommenders_kit.models.popularity.pandas import PopularityRecommender
 from recommenders_kit.storage.topk import LocalTopKStore, TopKStore, popular_items, topk_documents
 
 STAMP = "2026-01-01T00:00:00+00:00"
@@ -75,8 +76,8 @@ def test_bad_input():
 
 
 def test_popular_items_by_count_then_item():
-    ratings = pd.DataFrame({"itemID": [5, 5, 5, 3, 3, 9, 9, 1]})
-    assert popular_items(ratings, 3) == [
+    ratings = pd.DataFrame({"userID": range(8), "itemID": [5, 5, 5, 3, 3, 9, 9, 1]})
+    assert popular_items(PopularityRecommender().fit(ratings), 3) == [
         {"itemId": 5, "score": 3 / 8, "rank": 1},
         {"itemId": 3, "score": 2 / 8, "rank": 2},
         {"itemId": 9, "score": 2 / 8, "rank": 3},
