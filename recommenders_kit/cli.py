@@ -38,6 +38,7 @@ from recommenders_kit.constants import (
 from recommenders_kit.datasets.criteo import SIZES as CRITEO_SIZES
 from recommenders_kit.datasets.movielens import DEFAULT_SIZE, SIZES
 from recommenders_kit.errors import RecommendersKitError
+from recommenders_kit.models import RECOMMENDERS
 from recommenders_kit.models.als import ENGINE_ALIASES as ALS_ALIASES
 from recommenders_kit.models.als import ENGINES as ALS_ENGINES
 from recommenders_kit.models.als import engine_name
@@ -223,6 +224,13 @@ def quickstart() -> None:
 @click.option("--seed", default=DEFAULT_SPLIT_SEED, show_default=True, type=int, help="Split seed.")
 @_als_engine_option
 @click.option(
+    "--model",
+    default="als",
+    show_default=True,
+    type=click.Choice(list(RECOMMENDERS)),
+    help="The recommender that makes the top-k lists.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False),
@@ -231,9 +239,16 @@ def quickstart() -> None:
 )
 @_cache_option
 def quickstart_als(
-    size: str, k: int, seed: int, engine: str, json_path: str | None, cache_dir: str | None
+    size: str,
+    k: int,
+    seed: int,
+    engine: str,
+    model: str,
+    json_path: str | None,
+    cache_dir: str | None,
 ) -> None:
-    """MovieLens -> split -> Spark ALS -> top-k per user -> metrics (uses the data cache)."""
+    """MovieLens -> split -> ALS (or --model) -> top-k per user -> metrics (uses the data
+    cache)."""
     from recommenders_kit.quickstart import ALS_STEPS, als_movielens
 
     steps = ALS_STEPS[engine]
@@ -245,13 +260,19 @@ def quickstart_als(
             bar.update(0 if name == steps[0] else 1, name)
 
         result = als_movielens(
-            size, k=k, seed=seed, engine=engine, local_cache_path=cache_dir, on_step=on_step
+            size,
+            k=k,
+            seed=seed,
+            engine=engine,
+            local_cache_path=cache_dir,
+            on_step=on_step,
+            model=model,
         )
         bar.update(1, "done")
     share = DEFAULT_SPLIT_RATIO
     click.echo(
         f"\nMovieLens {size}, random {share:.0%}/{1 - share:.0%} split (seed {seed}), k={k}, "
-        f"{engine} ALS"
+        f"{engine} {model}"
     )
     width = max(map(len, result.metrics))
     for name, value in result.metrics.items():

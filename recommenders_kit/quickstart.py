@@ -1,9 +1,9 @@
 """The quickstart pipelines as functions: what the notebooks show step by step, in one call.
 
 ``als_movielens`` is the collaborative-filtering scenario: MovieLens → random 75/25 split →
-ALS → top-k unseen movies per user → ranking (and rating) metrics, on Spark or on one machine
-(``implicit``). The command ``recommenders-kit quickstart als`` runs it; so can a scheduled
-job.
+a recommender (ALS by default, or EASE or popularity) → top-k unseen movies per user →
+ranking (and, on Spark, ALS's rating) metrics, on Spark or on one machine. The command
+``recommenders-kit quickstart als [--model ease]`` runs it; so can a scheduled job.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
+from recommenders_kit.models import recommender
 from recommenders_kit.models.als import engine_name
 
 #: The steps of :func:`als_movielens` per engine, in order (``on_step`` gets each name).
@@ -70,6 +71,7 @@ def als_movielens(
     local_cache_path: str | os.PathLike | None = None,
     spark: Any = None,
     on_step: Callable[[str], None] | None = None,
+    model: str = "als",
 ) -> QuickstartResult:
     """Run the ALS quickstart on ``engine`` and return its metrics.
 
@@ -82,20 +84,26 @@ def als_movielens(
     ``RECOMMENDED_TOP_K``. The steps, in order: :data:`ALS_STEPS` of the engine.
 
     Args:
+        als_params: the top-k model's parameters (its module's ``RECOMMENDED_TOP_K`` when
+            None).
         on_step: called with a step name before each step (the CLI shows progress with it).
+        model: the recommender that makes the top-k lists: ``"als"``, ``"ease"`` or
+            ``"popularity"`` (see :data:`recommenders_kit.models.RECOMMENDERS`).
     """
     engine = engine_name(engine)
     steps = _Steps(on_step)
     run = _spark_steps if engine == "spark" else _pandas_steps
-    metrics, params = run(steps, size, k, ratio, seed, als_params, local_cache_path, spark)
-    settings = {"size": size, "k": k, "seed": seed, "engine": engine, **params}
+    cls, recommended = recommender(model, engine)
+    params = recommended if als_params is None else dict(als_params)
+    metrics = run(steps, size, k, ratio, seed, cls(**params), local_cache_path, spark)
+    settings = {"size": size, "k": k, "seed": seed, "engine": engine, "model": model, **params}
     return QuickstartResult(metrics, steps.timings, settings)
 
 
-def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
+def _spark_steps(steps, size, k, ratio, seed, top_k_model, cache, spark):
     from recommenders_kit.datasets import movielens
     from recommenders_kit.evaluation.spark import evaluate
-    from recommenders_kit.models.als.spark import RECOMMENDED_TOP_K, ALSRecommender
+    from recommenders_kit.models.als.spark import ALSRecommender
     from recommenders_kit.spark import start_or_get_spark
     from recommenders_kit.split.spark import random_split
 
@@ -107,9 +115,8 @@ def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
         train, test = (part.cache() for part in random_split(data, [ratio, 1 - ratio], seed=seed))
     with steps("train explicit (rating metrics)"):
         predictions = ALSRecommender().fit(train).predict(test)
-    params = dict(RECOMMENDED_TOP_K if als_params is None else als_params)
     with steps("train implicit (top-k)"):
-        model = ALSRecommender(**params).fit(train)
+        model = top_k_model.fit(train)
     with steps("recommend"):
         top_k = model.recommend_k_items(k=k).cache()
         top_k.count()
@@ -118,24 +125,21 @@ def _spark_steps(steps, size, k, ratio, seed, als_params, cache, spark):
         metrics.update(evaluate(test, predictions, metrics=RATING_METRICS))
     for frame in (train, test, top_k):
         frame.unpersist()
-    return metrics, params
+    return metrics
 
 
-def _pandas_steps(steps, size, k, ratio, seed, als_params, cache, spark):
+def _pandas_steps(steps, size, k, ratio, seed, top_k_model, cache, spark):
     from recommenders_kit.datasets import movielens
     from recommenders_kit.evaluation.pandas import evaluate
-    from recommenders_kit.models.als.pandas import RECOMMENDED_TOP_K, ALSRecommender
     from recommenders_kit.split.pandas import random_split
 
     with steps("load"):
         data = movielens.load_pandas_df(size, local_cache_path=cache)
     with steps("split"):
         train, test = random_split(data, [ratio, 1 - ratio], seed=seed)
-    params = dict(RECOMMENDED_TOP_K if als_params is None else als_params)
     with steps("train implicit (top-k)"):
-        model = ALSRecommender(**params).fit(train)
+        model = top_k_model.fit(train)
     with steps("recommend"):
         top_k = model.recommend_k_items(k=k)
     with steps("evaluate"):
-        metrics = evaluate(test, top_k, metrics=RANKING_METRICS, k=k)
-    return metrics, params
+        return evaluate(test, top_k, metrics=RANKING_METRICS, k=k)

@@ -9,7 +9,7 @@ none for EASE). :class:`ItemScores` holds that fitted model as numpy, the same o
 engines (the Spark twins aggregate it in the executors and keep it on the driver), and scores
 users in blocks through :func:`~recommenders_kit.models._topk.top_k_scores`, the kernel ALS
 ends in too. :class:`PandasItemRecommender` is the pandas twins' shared body; a model adds its
-constructor and ``item_scores``.
+constructor and ``_item_scores``.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int
 class PandasItemRecommender(Params):
     """The pandas body of an item-based recommender: fit / predict / recommend / save /
     load. A model sets ``weighting`` and the column names in its constructor and defines
-    :meth:`item_scores`; ``KIND`` names it in saved folders."""
+    :meth:`_item_scores`; ``KIND`` names it in saved folders."""
 
     KIND = ""
     weighting: str
@@ -129,7 +129,7 @@ class PandasItemRecommender(Params):
         self.user_ids: np.ndarray | None = None
         self.fingerprint: Fingerprint | None = None
 
-    def item_scores(self, history: sparse.csr_matrix, item_ids: np.ndarray) -> ItemScores:
+    def _item_scores(self, history: sparse.csr_matrix, item_ids: np.ndarray) -> ItemScores:
         """The fitted model from the users x items weighted training matrix."""
         raise NotImplementedError
 
@@ -146,7 +146,7 @@ class PandasItemRecommender(Params):
         item_ids, cols = np.unique(items, return_inverse=True)
         values = np.ones(len(rows)) if ratings is None else ratings
         history = csr(values, rows, cols, (len(user_ids), len(item_ids)))
-        self.model = self.item_scores(history, item_ids)
+        self.model = self._item_scores(history, item_ids)
         self.seen, self.user_ids = history, user_ids
         columns = [self.col_user, self.col_item] + ([self.col_rating] if rated else [])
         self.fingerprint = pandas_fingerprint(train[columns])

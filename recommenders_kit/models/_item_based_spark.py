@@ -2,7 +2,7 @@
 :class:`~recommenders_kit.models._item_based.PandasItemRecommender`.
 
 The executors aggregate what the model needs from the training rows (a model's
-``spark_item_scores``: per-item sums, EASE's Gram matrix); only that, at most items x items
+``_item_scores``: per-item sums, EASE's Gram matrix); only that, at most items x items
 numbers, comes to the driver, which builds the same
 :class:`~recommenders_kit.models._item_based.ItemScores` as the pandas twin. Recommending
 broadcasts it and scores blocks of users in the executors, each user's history grouped with
@@ -40,7 +40,7 @@ _INTEGER_TYPES = ("tinyint", "smallint", "int", "bigint")
 class SparkItemRecommender(Params):
     """The Spark body of an item-based recommender: fit / predict / recommend / save / load.
     A model sets ``weighting`` and the column names in its constructor and defines
-    :meth:`spark_item_scores`; ``KIND`` names it in saved folders."""
+    :meth:`_item_scores`; ``KIND`` names it in saved folders."""
 
     KIND = ""
     weighting: str
@@ -55,7 +55,7 @@ class SparkItemRecommender(Params):
         self.seen: SparkDataFrame | None = None  # (user, item, weight): the history
         self.fingerprint: Fingerprint | None = None
 
-    def spark_item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
+    def _item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
         """The fitted model from the training rows ``(u, i, w)`` (ids as bigint, weight as
         double) whose sorted distinct items are ``item_ids``."""
         raise NotImplementedError
@@ -75,7 +75,7 @@ class SparkItemRecommender(Params):
         nan = data.where(F.isnan("w")).count() if rated else 0
         if nan:
             raise InputError(f"column {self.col_rating!r} has {nan} NaN values")
-        self.model = self.spark_item_scores(data, items.to_numpy(dtype=np.int64))
+        self.model = self._item_scores(data, items.to_numpy(dtype=np.int64))
         self.seen = data
         columns = [self.col_user, self.col_item] + ([self.col_rating] if rated else [])
         self.fingerprint = spark_fingerprint(train.select(columns), self.col_user, self.col_item)

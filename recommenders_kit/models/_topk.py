@@ -2,7 +2,7 @@
 users x items scores to each user's k best items, seen items left out, ties by item.
 
 ALS scores a block as ``user_factors @ item_factors.T``; the item-based models
-(:mod:`~recommenders_kit.models._item_scores`: popularity, EASE) from the users' own
+(:mod:`~recommenders_kit.models._item_based`: popularity, EASE) from the users' own
 interactions. Both engines run this same function (Spark in its executors), so the twins'
 lists agree up to float ties.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -307,3 +308,24 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
     assert gone.stderr.strip().splitlines() == [
         f"error: the MLflow server at {down} does not answer ([Errno 111] Connection refused)"
     ]
+
+
+@pytest.mark.parametrize("model", ["ease", "popularity"])
+def test_quickstart_runs_every_model(tmp_path, model):
+    """Each recommender through the quickstart on one machine, on real MovieLens 100k."""
+    folder = tmp_path / "cache" / "ml-100k"
+    folder.mkdir(parents=True)
+    for name in ("u.data", "u.item", "u.genre"):
+        (folder / name).write_bytes(read_shared(f"movielens/ml-100k/{name}"))
+    out = tmp_path / "metrics.json"
+    result = _cli(
+        *["quickstart", "als", "--engine", "pandas", "--model", model, "--json", str(out)],
+        env_extra={"RECOMMENDERS_KIT_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"pandas {model}" in result.stdout
+    record = json.loads(out.read_text())
+    assert record["params"]["model"] == model
+    # popularity is the floor of the ladder (0.22 on this protocol), EASE near ALS (0.42)
+    low, high = (0.15, 0.3) if model == "popularity" else (0.35, 0.5)
+    assert low < record["metrics"]["precision_at_k"] < high

@@ -23,7 +23,9 @@ TWINS = [
     "recommenders_kit.evaluation.{engine}.beyond",
     "recommenders_kit.evaluation.{engine}.evaluate",
     "recommenders_kit.models.als",
+    "recommenders_kit.models.ease",
     "recommenders_kit.models.lightgbm",
+    "recommenders_kit.models.popularity",
 ]
 
 

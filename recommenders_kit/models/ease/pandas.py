@@ -34,7 +34,7 @@ __all__ = ["RECOMMENDED_TOP_K", "EASERecommender"]
 
 #: The configuration for top-k ranking on MovieLens-like ratings, chosen on a validation
 #: split carved from the training part of MovieLens 100k (``benchmarks/models.py``).
-RECOMMENDED_TOP_K = {"lam": 500.0, "weighting": "binary"}
+RECOMMENDED_TOP_K = {"lam": 300.0, "weighting": "binary"}
 
 
 class EASERecommender(PandasItemRecommender):
@@ -66,7 +66,7 @@ class EASERecommender(PandasItemRecommender):
         self.col_rating, self.col_prediction = col_rating, col_prediction
         self._init_state()
 
-    def item_scores(self, history: sparse.csr_matrix, item_ids: np.ndarray) -> ItemScores:
+    def _item_scores(self, history: sparse.csr_matrix, item_ids: np.ndarray) -> ItemScores:
         check_item_count(len(item_ids), self.max_items)
         x = history.astype(np.float64)
         return ItemScores(item_ids, ease_weights((x.T @ x).toarray(), self.lam), None)

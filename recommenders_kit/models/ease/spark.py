@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["RECOMMENDED_TOP_K", "EASERecommender"]
 
 #: The same configuration as the pandas twin's (one model, one solve).
-RECOMMENDED_TOP_K = {"lam": 500.0, "weighting": "binary"}
+RECOMMENDED_TOP_K = {"lam": 300.0, "weighting": "binary"}
 
 
 class EASERecommender(SparkItemRecommender):
@@ -67,7 +67,7 @@ class EASERecommender(SparkItemRecommender):
         self.col_rating, self.col_prediction = col_rating, col_prediction
         self._init_state()
 
-    def spark_item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
+    def _item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
         from pyspark.sql import functions as F
 
         check_item_count(len(item_ids), self.max_items)

@@ -30,7 +30,10 @@ from recommenders_kit.spark import active_spark, small_to_pandas
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 
-__all__ = ["PopularityRecommender"]
+__all__ = ["RECOMMENDED_TOP_K", "PopularityRecommender"]
+
+#: Counting rows did as well as weighting them by rating on MovieLens 100k's validation split.
+RECOMMENDED_TOP_K = {"weighting": "binary"}
 
 
 class PopularityRecommender(SparkItemRecommender):
@@ -60,7 +63,7 @@ class PopularityRecommender(SparkItemRecommender):
         self.col_rating, self.col_prediction = col_rating, col_prediction
         self._init_state()
 
-    def spark_item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
+    def _item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
         from pyspark.sql import functions as F
 
         totals = small_to_pandas(data.groupBy("i").agg(F.sum("w").alias("t")).orderBy("i"))
