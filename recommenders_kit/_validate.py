@@ -7,8 +7,12 @@ names the parameter or the column; the internals then trust their inputs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from recommenders_kit.errors import InputError, InputTypeError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def require_columns(columns: Iterable[str], required: Sequence[str], frame_name: str) -> None:
@@ -51,3 +55,34 @@ def require_positive_int(value: int, param: str) -> None:
         raise InputTypeError(f"{param} must be an int, got {type(value).__name__}")
     if value < 1:
         raise InputError(f"{param} must be >= 1, got {value}")
+
+
+def checked_ratings(
+    frame: Any, col_user: str, col_item: str, col_rating: str | None, model: str, training: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(user ids, item ids, ratings or None) of a pandas frame of ratings, after the checks a
+    bad frame fails with, each naming the column: missing columns, no rows to train on
+    (``training``), ids that are not integers (``model`` needs them), NaN ratings. Without
+    ``col_rating`` only the ids are read."""
+    import numpy as np
+    import pandas as pd
+
+    columns = [col_user, col_item] + ([col_rating] if col_rating else [])
+    require_pandas_frame(frame, columns, "data")
+    if training and frame.empty:
+        raise InputError("data is empty: nothing to train on")
+    ids = []
+    for column in (col_user, col_item):
+        values = frame[column]
+        if not pd.api.types.is_integer_dtype(values.dtype):
+            raise InputError(
+                f"column {column!r} holds {values.dtype}: {model} needs integer ids (map them "
+                "to integers first)"
+            )
+        ids.append(values.to_numpy(dtype=np.int64))
+    if not col_rating:
+        return ids[0], ids[1], None
+    ratings = frame[col_rating].to_numpy(dtype=np.float64)
+    if np.isnan(ratings).any():
+        raise InputError(f"column {col_rating!r} has {int(np.isnan(ratings).sum())} NaN values")
+    return ids[0], ids[1], ratings

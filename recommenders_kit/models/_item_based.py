@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,13 +24,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_choice, require_pandas_frame, require_positive_int
+from recommenders_kit._validate import (
+    checked_ratings,
+    require_choice,
+    require_pandas_frame,
+    require_positive_int,
+)
 from recommenders_kit.constants import DEFAULT_K
-from recommenders_kit.errors import InputError, ModelFormatError
+from recommenders_kit.errors import ModelFormatError
 from recommenders_kit.models._topk import top_k_scores
 from recommenders_kit.models.base import Params, require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, pandas_fingerprint
-from recommenders_kit.models.persistence import replacing_folder
+from recommenders_kit.models.persistence import read_arrays, replacing_folder
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -109,10 +113,11 @@ def csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int
     return sparse.csr_matrix((values.astype(np.float32), (rows, cols)), shape=shape)
 
 
-class PandasItemRecommender(Params):
-    """The pandas body of an item-based recommender: fit / predict / recommend / save /
-    load. A model sets ``weighting`` and the column names in its constructor and defines
-    :meth:`_item_scores`; ``KIND`` names it in saved folders."""
+class ItemBasedParams(Params):
+    """What an item-based recommender is on both engines: ``KIND`` (the name its saved
+    folders carry), its weighting and columns (set by the model's constructor, which ends by
+    calling :meth:`_init_state`), and whether users absent from training get recommendations
+    (from the bias alone)."""
 
     KIND = ""
     weighting: str
@@ -120,8 +125,16 @@ class PandasItemRecommender(Params):
     col_item: str
     col_rating: str
     col_prediction: str
-    #: whether users absent from training get recommendations (from the bias alone)
     scores_unknown_users = False
+
+    def _init_state(self) -> None:
+        """Set the fitted state to None (each engine's body)."""
+        raise NotImplementedError
+
+
+class PandasItemRecommender(ItemBasedParams):
+    """The pandas body of an item-based recommender: fit / predict / recommend / save /
+    load; a model adds its parameters (:class:`ItemBasedParams`) and :meth:`_item_scores`."""
 
     def _init_state(self) -> None:
         self.model: ItemScores | None = None
@@ -139,9 +152,7 @@ class PandasItemRecommender(Params):
         """Train on ``train``: (user, item) rows, and the rating with ``weighting="rating"``;
         returns ``self``."""
         rated = self.weighting == "rating"
-        users, items, ratings = checked_frame(self, train, with_rating=rated)
-        if not len(users):
-            raise InputError("data is empty: nothing to train on")
+        users, items, ratings = checked_frame(self, train, with_rating=rated, training=True)
         user_ids, rows = np.unique(users, return_inverse=True)
         item_ids, cols = np.unique(items, return_inverse=True)
         values = np.ones(len(rows)) if ratings is None else ratings
@@ -273,29 +284,13 @@ class PandasItemRecommender(Params):
 
 
 def checked_frame(
-    model: Any, frame: pd.DataFrame, with_rating: bool
+    model: Any, frame: pd.DataFrame, with_rating: bool, training: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(user ids, item ids[, ratings]) of a pandas frame after the checks a bad frame fails
-    with: missing columns, ids that are not integers, NaN ratings."""
-    columns = [model.col_user, model.col_item] + ([model.col_rating] if with_rating else [])
-    require_pandas_frame(frame, columns, "data")
-    ids = []
-    for column in columns[:2]:
-        values = frame[column]
-        if not pd.api.types.is_integer_dtype(values.dtype):
-            raise InputError(
-                f"column {column!r} holds {values.dtype}, but {type(model).__name__} needs "
-                "integer ids: map them to integers first"
-            )
-        ids.append(values.to_numpy(dtype=np.int64))
-    if not with_rating:
-        return ids[0], ids[1], None
-    ratings = frame[model.col_rating].to_numpy(dtype=np.float64)
-    if np.isnan(ratings).any():
-        raise InputError(
-            f"column {model.col_rating!r} has {int(np.isnan(ratings).sum())} NaN values"
-        )
-    return ids[0], ids[1], ratings
+    """(user ids, item ids[, ratings]) of ``frame`` after the checks a bad frame fails with
+    (:func:`~recommenders_kit._validate.checked_ratings`)."""
+    rating = model.col_rating if with_rating else None
+    name = type(model).__name__
+    return checked_ratings(frame, model.col_user, model.col_item, rating, name, training)
 
 
 def _arrays(
@@ -313,11 +308,7 @@ def _arrays(
 def _load_arrays(path: Path) -> tuple[ItemScores, sparse.csr_matrix, np.ndarray]:
     from scipy import sparse
 
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ModelFormatError(f"{path}: not a readable model file ({e}); save it again") from None
+    arrays = read_arrays(path)
     model = ItemScores(arrays["item_ids"], arrays.get("weights"), arrays.get("bias"))
     shape = (len(arrays["user_ids"]), len(arrays["item_ids"]))
     seen = sparse.csr_matrix(

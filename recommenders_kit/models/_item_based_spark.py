@@ -24,8 +24,8 @@ import numpy as np
 from recommenders_kit._validate import require_positive_int, require_spark_frame
 from recommenders_kit.constants import DEFAULT_K
 from recommenders_kit.errors import InputError, ModelFormatError
-from recommenders_kit.models._item_based import USER_BLOCK, ItemScores, csr
-from recommenders_kit.models.base import Params, require_fitted
+from recommenders_kit.models._item_based import USER_BLOCK, ItemBasedParams, ItemScores, csr
+from recommenders_kit.models.base import require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, spark_fingerprint
 from recommenders_kit.models.persistence import replacing_uri, require_committed
 from recommenders_kit.spark import active_spark, small_to_pandas
@@ -37,18 +37,10 @@ _FORMAT = 1
 _INTEGER_TYPES = ("tinyint", "smallint", "int", "bigint")
 
 
-class SparkItemRecommender(Params):
-    """The Spark body of an item-based recommender: fit / predict / recommend / save / load.
-    A model sets ``weighting`` and the column names in its constructor and defines
-    :meth:`_item_scores`; ``KIND`` names it in saved folders."""
-
-    KIND = ""
-    weighting: str
-    col_user: str
-    col_item: str
-    col_rating: str
-    col_prediction: str
-    scores_unknown_users = False
+class SparkItemRecommender(ItemBasedParams):
+    """The Spark body of an item-based recommender: fit / predict / recommend / save / load;
+    a model adds its parameters (:class:`~recommenders_kit.models._item_based.ItemBasedParams`)
+    and :meth:`_item_scores`."""
 
     def _init_state(self) -> None:
         self.model: ItemScores | None = None

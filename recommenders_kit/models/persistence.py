@@ -42,7 +42,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recommenders_kit.errors import AlreadyExistsError, ModelFormatError, StorageError
 from recommenders_kit.spark import hadoop_path
@@ -122,3 +122,18 @@ def require_committed(spark: SparkSession, uri: str) -> None:
             f"{uri} has no {COMMITTED} marker: its save did not finish (or it is no saved "
             "model); save the model again"
         )
+
+
+def read_arrays(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The arrays of an ``.npz`` file a model's save wrote (numpy's format, never a pickle);
+    a missing or damaged file is a :class:`~recommenders_kit.errors.ModelFormatError` naming
+    it."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ModelFormatError(f"{path}: not a readable model file ({e}); save it again") from None

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recommenders_kit._validate import require_pandas_frame, require_positive_int
+from recommenders_kit._validate import (
+    checked_ratings,
+    require_pandas_frame,
+    require_positive_int,
+)
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
@@ -53,7 +56,7 @@ from recommenders_kit.errors import InputError, ModelFormatError
 from recommenders_kit.models.als._common import Factors, check_params, require_seen
 from recommenders_kit.models.base import Params, require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, pandas_fingerprint
-from recommenders_kit.models.persistence import replacing_folder
+from recommenders_kit.models.persistence import read_arrays, replacing_folder
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -277,27 +280,8 @@ class ALSRecommender(Params):
         self, frame: pd.DataFrame, with_rating: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(user ids, item ids[, ratings]) after the checks a bad frame fails with."""
-        columns = [self.col_user, self.col_item] + ([self.col_rating] if with_rating else [])
-        require_pandas_frame(frame, columns, "data")
-        if with_rating and frame.empty:
-            raise InputError("data is empty: nothing to train on")
-        ids = []
-        for column in columns[:2]:
-            values = frame[column]
-            if not pd.api.types.is_integer_dtype(values.dtype):
-                raise InputError(
-                    f"column {column!r} holds {values.dtype}: ALS needs integer ids (map them "
-                    "to integers first)"
-                )
-            ids.append(values.to_numpy(dtype=np.int64))
-        if not with_rating:
-            return ids[0], ids[1], None
-        ratings = frame[self.col_rating].to_numpy(dtype=np.float64)
-        if np.isnan(ratings).any():
-            raise InputError(
-                f"column {self.col_rating!r} has {int(np.isnan(ratings).sum())} NaN values"
-            )
-        return ids[0], ids[1], ratings
+        rating = self.col_rating if with_rating else None
+        return checked_ratings(frame, self.col_user, self.col_item, rating, "ALS", with_rating)
 
 
 def _csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Any:
@@ -311,13 +295,7 @@ def _load_factors(path: Path) -> tuple[Factors, sparse.csr_matrix | None]:
     """The factors and the training pairs (None if not saved) of a ``factors.npz``."""
     from scipy import sparse
 
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ModelFormatError(
-            f"{path}: not a readable factors file ({e}); save the model again"
-        ) from None
+    arrays = read_arrays(path)
     seen = None
     if "seen_indptr" in arrays:
         shape = (len(arrays["user_ids"]), len(arrays["item_ids"]))

@@ -13,8 +13,14 @@ float64: ``8 n^2`` bytes, twice during the solve (20,000 items: 3.2 GB each), he
 
 import numpy as np
 
+from recommenders_kit.constants import (
+    DEFAULT_ITEM_COL,
+    DEFAULT_PREDICTION_COL,
+    DEFAULT_RATING_COL,
+    DEFAULT_USER_COL,
+)
 from recommenders_kit.errors import InputError
-from recommenders_kit.models._item_based import check_weighting
+from recommenders_kit.models._item_based import ItemBasedParams, check_weighting
 
 #: Items above which fit refuses (two 20,000 x 20,000 float64 matrices: 6.4 GB).
 MAX_ITEMS = 20_000
@@ -51,3 +57,40 @@ def check_params(lam: float, weighting: str) -> None:
     if not lam > 0:
         raise InputError(f"lam must be > 0, got {lam}")
     check_weighting(weighting)
+
+
+#: The configuration for top-k ranking on MovieLens-like ratings, chosen on a validation split
+#: carved from the training part of MovieLens 100k (``benchmarks/models.py``); one model, one
+#: solve: the same on both engines.
+RECOMMENDED_TOP_K = {"lam": 300.0, "weighting": "binary"}
+
+
+class EASEParams(ItemBasedParams):
+    """EASE's parameters, the same on both engines. Only users seen in training get
+    recommendations (a user's scores come from their own interactions).
+
+    Args:
+        lam: L2 regularisation ``lambda`` added to the Gram matrix's diagonal (> 0).
+        weighting: ``"binary"`` (1 per interaction) or ``"rating"`` (the rating).
+        max_items: the most items fit accepts (memory: ``16 n^2`` bytes during the solve; on
+            Spark ``4 n^2`` bytes more on each executor, where the weights are broadcast).
+        col_user, col_item, col_rating, col_prediction: column names (integer ids).
+    """
+
+    KIND = "ease"
+
+    def __init__(
+        self,
+        lam: float = 500.0,
+        weighting: str = "binary",
+        max_items: int = MAX_ITEMS,
+        col_user: str = DEFAULT_USER_COL,
+        col_item: str = DEFAULT_ITEM_COL,
+        col_rating: str = DEFAULT_RATING_COL,
+        col_prediction: str = DEFAULT_PREDICTION_COL,
+    ):
+        check_params(lam, weighting)
+        self.lam, self.weighting, self.max_items = lam, weighting, max_items
+        self.col_user, self.col_item = col_user, col_item
+        self.col_rating, self.col_prediction = col_rating, col_prediction
+        self._init_state()

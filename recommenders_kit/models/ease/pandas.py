@@ -18,53 +18,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommenders_kit.constants import (
-    DEFAULT_ITEM_COL,
-    DEFAULT_PREDICTION_COL,
-    DEFAULT_RATING_COL,
-    DEFAULT_USER_COL,
-)
 from recommenders_kit.models._item_based import ItemScores, PandasItemRecommender
-from recommenders_kit.models.ease import MAX_ITEMS, check_item_count, check_params, ease_weights
+from recommenders_kit.models.ease import (
+    RECOMMENDED_TOP_K,
+    EASEParams,
+    check_item_count,
+    ease_weights,
+)
 
 if TYPE_CHECKING:
     from scipy import sparse
 
 __all__ = ["RECOMMENDED_TOP_K", "EASERecommender"]
 
-#: The configuration for top-k ranking on MovieLens-like ratings, chosen on a validation
-#: split carved from the training part of MovieLens 100k (``benchmarks/models.py``).
-RECOMMENDED_TOP_K = {"lam": 300.0, "weighting": "binary"}
 
-
-class EASERecommender(PandasItemRecommender):
-    """EASE; fit / predict / recommend / save / load. Only users seen in training get
-    recommendations (a user's scores come from their own interactions).
-
-    Args:
-        lam: L2 regularisation ``lambda`` added to the Gram matrix's diagonal (> 0).
-        weighting: ``"binary"`` (1 per interaction) or ``"rating"`` (the rating).
-        max_items: the most items fit accepts (memory: ``16 n^2`` bytes during the solve).
-        col_user, col_item, col_rating, col_prediction: column names (integer ids).
-    """
-
-    KIND = "ease"
-
-    def __init__(
-        self,
-        lam: float = 500.0,
-        weighting: str = "binary",
-        max_items: int = MAX_ITEMS,
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_rating: str = DEFAULT_RATING_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-    ):
-        check_params(lam, weighting)
-        self.lam, self.weighting, self.max_items = lam, weighting, max_items
-        self.col_user, self.col_item = col_user, col_item
-        self.col_rating, self.col_prediction = col_rating, col_prediction
-        self._init_state()
+class EASERecommender(EASEParams, PandasItemRecommender):
+    """EASE on one machine; fit / predict / recommend / save / load (parameters:
+    :class:`~recommenders_kit.models.ease.EASEParams`)."""
 
     def _item_scores(self, history: sparse.csr_matrix, item_ids: np.ndarray) -> ItemScores:
         check_item_count(len(item_ids), self.max_items)

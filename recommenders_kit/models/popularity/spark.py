@@ -15,16 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommenders_kit.constants import (
-    DEFAULT_ITEM_COL,
-    DEFAULT_PREDICTION_COL,
-    DEFAULT_RATING_COL,
-    DEFAULT_USER_COL,
-)
-from recommenders_kit.models._item_based import ItemScores, check_weighting
+from recommenders_kit.models._item_based import ItemScores
 from recommenders_kit.models._item_based_spark import SparkItemRecommender
 from recommenders_kit.models.base import require_fitted
-from recommenders_kit.models.popularity import most_popular, popularity_scores
+from recommenders_kit.models.popularity import (
+    RECOMMENDED_TOP_K,
+    PopularityParams,
+    most_popular,
+    popularity_scores,
+)
 from recommenders_kit.spark import active_spark, small_to_pandas
 
 if TYPE_CHECKING:
@@ -32,36 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["RECOMMENDED_TOP_K", "PopularityRecommender"]
 
-#: Counting rows did as well as weighting them by rating on MovieLens 100k's validation split.
-RECOMMENDED_TOP_K = {"weighting": "binary"}
 
-
-class PopularityRecommender(SparkItemRecommender):
-    """The most popular items, the user's own left out; fit / predict / recommend / save /
-    load. Users absent from training get the most popular items.
-
-    Args:
-        weighting: ``"binary"`` (an item's share of the training rows) or ``"rating"`` (its
-            share of the summed ratings: count x mean rating).
-        col_user, col_item, col_rating, col_prediction: column names (integer ids).
-    """
-
-    KIND = "popularity"
-    scores_unknown_users = True
-
-    def __init__(
-        self,
-        weighting: str = "binary",
-        col_user: str = DEFAULT_USER_COL,
-        col_item: str = DEFAULT_ITEM_COL,
-        col_rating: str = DEFAULT_RATING_COL,
-        col_prediction: str = DEFAULT_PREDICTION_COL,
-    ):
-        check_weighting(weighting)
-        self.weighting = weighting
-        self.col_user, self.col_item = col_user, col_item
-        self.col_rating, self.col_prediction = col_rating, col_prediction
-        self._init_state()
+class PopularityRecommender(PopularityParams, SparkItemRecommender):
+    """The most popular items on Spark, the user's own left out; fit / predict / recommend /
+    save / load (parameters: :class:`~recommenders_kit.models.popularity.PopularityParams`)."""
 
     def _item_scores(self, data: SparkDataFrame, item_ids: np.ndarray) -> ItemScores:
         from pyspark.sql import functions as F

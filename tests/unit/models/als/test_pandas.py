@@ -127,7 +127,7 @@ def test_damaged_or_newer_files_are_refused(tmp_path, model):
     model.save(folder)
     data = (folder / "factors.npz").read_bytes()
     (folder / "factors.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"factors.npz: not a readable factors file"):
+    with pytest.raises(ValueError, match=r"factors.npz: not a readable model file"):
         ALSRecommender.load(folder)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         model.save(folder)
