@@ -130,6 +130,9 @@ def _cache_option(f):
     )(f)
 
 
+#: How the quickstart's summary line names each recommender.
+_MODEL_LABELS = {"als": "ALS", "ease": "EASE"}
+
 _als_engine_option = click.option(
     "--engine",
     default="spark",
@@ -272,7 +275,7 @@ def quickstart_als(
     share = DEFAULT_SPLIT_RATIO
     click.echo(
         f"\nMovieLens {size}, random {share:.0%}/{1 - share:.0%} split (seed {seed}), k={k}, "
-        f"{engine} {model}"
+        f"{engine} {_MODEL_LABELS.get(model, model)}"
     )
     width = max(map(len, result.metrics))
     for name, value in result.metrics.items():

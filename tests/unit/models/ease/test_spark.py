@@ -16,7 +16,7 @@ pytestmark = pytest.mark.spark
 def test_the_same_as_the_pandas_twin(spark, ml100k, weighting):
     ours = twin.EASERecommender(lam=200.0, weighting=weighting)
     theirs = EASERecommender(lam=200.0, weighting=weighting)
-    assert_twins_agree(ours, theirs, ml100k.head(20_000), spark)
+    assert_twins_agree(ours, theirs, ml100k.head(5_000), spark)
     np.testing.assert_allclose(theirs.model.weights, ours.model.weights, atol=1e-6)
 
 

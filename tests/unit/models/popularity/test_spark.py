@@ -17,7 +17,7 @@ def test_the_same_as_the_pandas_twin(spark, ml100k, weighting):
     assert_twins_agree(
         twin.PopularityRecommender(weighting=weighting),
         PopularityRecommender(weighting=weighting),
-        ml100k.head(20_000),
+        ml100k.head(5_000),
         spark,
     )
 
