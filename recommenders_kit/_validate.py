@@ -43,6 +43,19 @@ def require_spark_frame(frame: object, columns: Sequence[str], name: str) -> Non
     require_columns(frame.columns, columns, name)
 
 
+def require_spark_ids(frame: object, columns: Sequence[str], name: str, model: str) -> None:
+    """:func:`require_spark_frame`, and integer ids in the first two of ``columns`` (the user
+    and the item): a clear error naming the column, not a Java one."""
+    require_spark_frame(frame, columns, name)
+    types = dict(frame.dtypes)  # type: ignore[attr-defined]
+    for column in columns[:2]:
+        if types[column] not in ("tinyint", "smallint", "int", "bigint"):
+            raise InputError(
+                f"{name}: column {column!r} holds {types[column]}, but {model} needs integer "
+                "ids: map them to integers first"
+            )
+
+
 def require_choice(value: str, choices: Sequence[str], param: str) -> None:
     """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
     if value not in choices:

@@ -32,7 +32,7 @@ from recommenders_kit._validate import (
 )
 from recommenders_kit.constants import DEFAULT_K
 from recommenders_kit.errors import ModelFormatError
-from recommenders_kit.models._topk import top_k_scores
+from recommenders_kit.models._topk import top_k_in_blocks
 from recommenders_kit.models.base import Params, require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, pandas_fingerprint
 from recommenders_kit.models.persistence import read_arrays, replacing_folder
@@ -74,18 +74,11 @@ class ItemScores:
         """(user rows, item positions, scores) of the k best items of each row of
         ``history``, per user best first, ties by item id, the items marked in ``seen`` (rows
         aligned with ``history``) left out."""
-        out: tuple[list, list, list] = ([], [], [])
-        for start in range(0, history.shape[0], USER_BLOCK):
-            block = slice(start, start + USER_BLOCK)
-            marked = None if seen is None else seen[block]
-            users, items, scores = top_k_scores(self.scores(history[block]), marked, k)
-            out[0].append(users + start)
-            out[1].append(items)
-            out[2].append(scores)
-        if not out[0]:
-            empty = np.array([], dtype=np.int64)
-            return empty, empty, np.array([], dtype=np.float32)
-        return np.concatenate(out[0]), np.concatenate(out[1]), np.concatenate(out[2])
+
+        def block(at: slice) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+            return self.scores(history[at]), None if seen is None else seen[at]
+
+        return top_k_in_blocks(history.shape[0], k, block, USER_BLOCK)
 
     def pair_scores(self, history: sparse.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The score of item position ``items[i]`` for the user of ``history`` row ``i``."""
@@ -111,6 +104,23 @@ def csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int
     from scipy import sparse
 
     return sparse.csr_matrix((values.astype(np.float32), (rows, cols)), shape=shape)
+
+
+def positions(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` in the sorted ``ids``; -1 for a value not there."""
+    at = np.searchsorted(ids, values).clip(max=len(ids) - 1)
+    return np.where(ids[at] == values, at, -1)
+
+
+def history_matrix(
+    users: np.ndarray, items: np.ndarray, values: np.ndarray, item_ids: np.ndarray
+) -> tuple[np.ndarray, Any]:
+    """(user ids, users x ``item_ids`` float32 CSR of the weights): rows of items not in
+    ``item_ids`` left out."""
+    user_ids, rows = np.unique(users, return_inverse=True)
+    cols = positions(item_ids, items)
+    known = cols >= 0
+    return user_ids, csr(values[known], rows[known], cols[known], (len(user_ids), len(item_ids)))
 
 
 class ItemBasedParams(Params):
@@ -153,12 +163,10 @@ class PandasItemRecommender(ItemBasedParams):
         returns ``self``."""
         rated = self.weighting == "rating"
         users, items, ratings = checked_frame(self, train, with_rating=rated, training=True)
-        user_ids, rows = np.unique(users, return_inverse=True)
-        item_ids, cols = np.unique(items, return_inverse=True)
-        values = np.ones(len(rows)) if ratings is None else ratings
-        history = csr(values, rows, cols, (len(user_ids), len(item_ids)))
-        self.model = self._item_scores(history, item_ids)
-        self.seen, self.user_ids = history, user_ids
+        item_ids = np.unique(items)
+        values = np.ones(len(users)) if ratings is None else ratings
+        self.user_ids, self.seen = history_matrix(users, items, values, item_ids)
+        self.model = self._item_scores(self.seen, item_ids)
         columns = [self.col_user, self.col_item] + ([self.col_rating] if rated else [])
         self.fingerprint = pandas_fingerprint(train[columns])
         return self
@@ -168,13 +176,8 @@ class PandasItemRecommender(ItemBasedParams):
         out); items the model does not know are ignored."""
         model = require_fitted(self.model, self)
         users, items, ratings = checked_frame(self, train, with_rating=self.weighting == "rating")
-        user_ids, rows = np.unique(users, return_inverse=True)
-        cols = np.searchsorted(model.item_ids, items).clip(max=len(model.item_ids) - 1)
-        known = model.item_ids[cols] == items
-        values = np.ones(len(rows)) if ratings is None else ratings
-        shape = (len(user_ids), len(model.item_ids))
-        self.seen = csr(values[known], rows[known], cols[known], shape)
-        self.user_ids = user_ids
+        values = np.ones(len(users)) if ratings is None else ratings
+        self.user_ids, self.seen = history_matrix(users, items, values, model.item_ids)
         return self
 
     # ------------------------------------------------------------ scoring

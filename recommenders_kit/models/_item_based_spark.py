@@ -21,10 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommenders_kit._validate import require_positive_int, require_spark_frame
+from recommenders_kit._validate import require_positive_int, require_spark_ids
 from recommenders_kit.constants import DEFAULT_K
 from recommenders_kit.errors import InputError, ModelFormatError
-from recommenders_kit.models._item_based import USER_BLOCK, ItemBasedParams, ItemScores, csr
+from recommenders_kit.models._item_based import (
+    USER_BLOCK,
+    ItemBasedParams,
+    ItemScores,
+    csr,
+    positions,
+)
 from recommenders_kit.models.base import require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, spark_fingerprint
 from recommenders_kit.models.persistence import replacing_uri, require_committed
@@ -34,7 +40,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 
 _FORMAT = 1
-_INTEGER_TYPES = ("tinyint", "smallint", "int", "bigint")
 
 
 class SparkItemRecommender(ItemBasedParams):
@@ -228,26 +233,16 @@ class SparkItemRecommender(ItemBasedParams):
         return self.seen
 
     def _check(self, frame: SparkDataFrame, columns: list[str], name: str) -> None:
-        """The frame has the columns, and integer ids (named, not a Java error)."""
-        require_spark_frame(frame, columns, name)
-        types = dict(frame.dtypes)
-        for column in columns[:2]:
-            if types[column] not in _INTEGER_TYPES:
-                raise InputError(
-                    f"column {column!r} holds {types[column]}, but {type(self).__name__} "
-                    "needs integer ids: map them to integers first"
-                )
+        require_spark_ids(frame, columns, name, type(self).__name__)
 
 
 def _history_matrix(items: Any, weights: Any, item_ids: np.ndarray) -> Any:
     """The float32 CSR (one row per list) of Arrow list arrays of item ids and weights, over
     the model's item positions (items the model does not know left out)."""
-    offsets = items.offsets.to_numpy()
-    flat = items.flatten().to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.arange(len(items)), np.diff(items.offsets.to_numpy()))
+    cols = positions(item_ids, items.flatten().to_numpy(zero_copy_only=False))
     values = weights.flatten().to_numpy(zero_copy_only=False)
-    rows = np.repeat(np.arange(len(items)), np.diff(offsets))
-    cols = np.searchsorted(item_ids, flat).clip(max=len(item_ids) - 1)
-    known = item_ids[cols] == flat
+    known = cols >= 0
     return csr(values[known], rows[known], cols[known], (len(items), len(item_ids)))
 
 
@@ -276,8 +271,8 @@ def _pair_scores(shared: Any, names: list[str], batches: Any) -> Any:
     model: ItemScores = shared.value
     for batch in batches:
         item = batch.column("item").to_numpy()
-        cols = np.searchsorted(model.item_ids, item).clip(max=len(model.item_ids) - 1)
-        known = model.item_ids[cols] == item
+        cols = positions(model.item_ids, item)
+        known = cols >= 0
         history = _history_matrix(batch.column("items"), batch.column("weights"), model.item_ids)
         scores = model.pair_scores(history[known], cols[known])
         columns = [

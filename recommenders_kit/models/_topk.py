@@ -9,7 +9,8 @@ lists agree up to float ties.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,3 +58,24 @@ def top_k_scores(
     first = np.searchsorted(users, users)  # each row's first position in its user's run
     keep = np.arange(len(users)) - first < k
     return users[keep], items[keep], values[keep]
+
+
+def top_k_in_blocks(
+    n_users: int,
+    k: int,
+    block: Callable[[slice], tuple[np.ndarray, Any]],
+    block_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`top_k_scores` over ``n_users`` users, ``block_size`` at a time: ``block(rows)``
+    gives the (scores, seen) of the users at positions ``rows``; returns (user positions,
+    item positions, scores) as :func:`top_k_scores` does for all of them at once."""
+    parts: tuple[list, list, list] = ([], [], [])
+    for start in range(0, n_users, block_size):
+        users, items, scores = top_k_scores(*block(slice(start, start + block_size)), k)
+        parts[0].append(users + start)
+        parts[1].append(items)
+        parts[2].append(scores)
+    if not parts[0]:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float32)
+    return np.concatenate(parts[0]), np.concatenate(parts[1]), np.concatenate(parts[2])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from recommenders_kit._validate import require_choice, require_positive_int
 from recommenders_kit.errors import InputError
-from recommenders_kit.models._topk import top_k_scores
+from recommenders_kit.models._topk import top_k_in_blocks, top_k_scores
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -80,23 +80,13 @@ class Factors:
         per user, best first, ties by item id; the items marked in ``seen`` (a boolean users
         x items CSR matrix over all factor rows) left out."""
         require_positive_int(k, "k")
-        k_eff = min(k, len(self.item_ids))
-        out: tuple[list, list, list] = ([], [], [])
-        for start in range(0, len(rows), block_size):
-            block = rows[start : start + block_size]
-            users, items, scores = top_k_block(
-                self.user_factors[block],
-                self.item_factors,
-                None if seen is None else seen[block],
-                k_eff,
-            )
-            out[0].append(self.user_ids[block][users])
-            out[1].append(self.item_ids[items])
-            out[2].append(scores)
-        if not out[0]:
-            empty = np.array([], dtype=np.int64)
-            return empty, empty, np.array([], dtype=np.float32)
-        return np.concatenate(out[0]), np.concatenate(out[1]), np.concatenate(out[2])
+
+        def block(at: slice) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+            scores = self.user_factors[rows[at]] @ self.item_factors.T
+            return scores, None if seen is None else seen[rows[at]]
+
+        users, items, scores = top_k_in_blocks(len(rows), k, block, block_size)
+        return self.user_ids[rows[users]], self.item_ids[items], scores
 
 
 def top_k_block(

@@ -34,7 +34,7 @@ import warnings
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from recommenders_kit._validate import require_positive_int, require_spark_frame
+from recommenders_kit._validate import require_positive_int, require_spark_frame, require_spark_ids
 from recommenders_kit.constants import (
     DEFAULT_ITEM_COL,
     DEFAULT_K,
@@ -43,7 +43,7 @@ from recommenders_kit.constants import (
     DEFAULT_SEED,
     DEFAULT_USER_COL,
 )
-from recommenders_kit.errors import InputError, ModelFormatError
+from recommenders_kit.errors import ModelFormatError
 from recommenders_kit.models.als._common import (
     check_params,
     require_seen,
@@ -325,15 +325,7 @@ class ALSRecommender(Params):
 
     @staticmethod
     def _check_ids(frame: SparkDataFrame, columns: list[str], name: str) -> None:
-        """Spark ALS needs integer ids: say so naming the column, not with a Java error."""
-        require_spark_frame(frame, columns, name)
-        types = dict(frame.dtypes)
-        for column in columns[:2]:
-            if types[column] not in ("tinyint", "smallint", "int", "bigint"):
-                raise InputError(
-                    f"{name}: column {column!r} holds {types[column]}, but Spark ALS needs "
-                    "integer ids: map them to integers first"
-                )
+        require_spark_ids(frame, columns, name, "Spark ALS")
 
 
 def _blocks(factors: SparkDataFrame, n_blocks: int, prefix: str = "i") -> SparkDataFrame:
