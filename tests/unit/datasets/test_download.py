@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -88,7 +89,15 @@ def test_gives_up_after_retries_without_leaving_a_complete_looking_file(server, 
 
 def test_an_unknown_host_fails_at_once_saying_what_to_do(cache, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(dl.time, "sleep", waits.append)
+    real_sleep, caller = dl.time.sleep, threading.current_thread()
+
+    def sleep(seconds: float) -> None:  # time.sleep is process-wide: other threads really wait
+        if threading.current_thread() is caller:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(dl.time, "sleep", sleep)
     url = "http://files.example.invalid/data.bin"
     with pytest.raises(dl.DownloadError) as failure:
         dl.fetch(url, cache_dir=cache, sha256=sha256(PAYLOAD), progress=False)
