@@ -31,13 +31,13 @@ def main() -> None:
 
     from recommenders_kit.models.als import RECOMMENDED_TOP_K
     from recommenders_kit.spark import start_or_get_spark
-    from recommenders_kit.tuning.objectives import holdout_als
+    from recommenders_kit.tuning.objectives import holdout
     from recommenders_kit.tuning.space import ALS_SPACE
     from recommenders_kit.tuning.sweep import run_sweep
 
     spark = start_or_get_spark("benchmark-tuning", master="local[2]", memory="4g")
     spark.sparkContext.setLogLevel("ERROR")
-    objective, test = holdout_als(spark.createDataFrame(movielens_100k()), split_seed=123, k=10)
+    objective, test = holdout(spark.createDataFrame(movielens_100k()), split_seed=123, k=10)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = run_sweep(

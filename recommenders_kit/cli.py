@@ -500,26 +500,36 @@ def _run_tuning(
         )
 
 
-@tune.command("als")
-@click.option("--size", default=DEFAULT_SIZE, show_default=True, type=click.Choice(SIZES))
-@click.option("--k", default=DEFAULT_K, show_default=True, type=click.IntRange(min=1))
-@_als_engine_option
-@_sweep_options
-def tune_als(size: str, k: int, engine: str, **opts: Any) -> None:
-    """Sweep ALS on MovieLens (nDCG@k on a validation split carved from train)."""
-    from recommenders_kit.tuning.problems import movielens_als
-    from recommenders_kit.tuning.space import ALS_IMPLICIT_SPACE, ALS_SPACE
+def _tune_recommender(model: str) -> None:
+    """Register ``tune <model>``: the recommender's sweep on MovieLens."""
 
-    objective, test = movielens_als(size, engine=engine, k=k)
-    share = DEFAULT_SPLIT_RATIO
-    tags = {
-        "dataset": f"movielens-{size}",
-        "engine": engine,
-        "split": f"random {share:.0%}/{1 - share:.0%} seed {DEFAULT_SPLIT_SEED}, "
-        f"valid {DEFAULT_VALID_RATIO:.0%} of train",
-    }
-    space = ALS_IMPLICIT_SPACE if engine == "pandas" else ALS_SPACE
-    _run_tuning(objective, test, space, tags, **opts)
+    @tune.command(
+        model,
+        help=f"Sweep {_MODEL_LABELS.get(model, model)} on MovieLens (nDCG@k on a "
+        "validation split carved from train).",
+    )
+    @click.option("--size", default=DEFAULT_SIZE, show_default=True, type=click.Choice(SIZES))
+    @click.option("--k", default=DEFAULT_K, show_default=True, type=click.IntRange(min=1))
+    @_als_engine_option
+    @_sweep_options
+    def command(size: str, k: int, engine: str, **opts: Any) -> None:
+        from recommenders_kit.tuning.problems import movielens
+        from recommenders_kit.tuning.space import recommender_space
+
+        objective, test = movielens(size, model=model, engine=engine, k=k)
+        share = DEFAULT_SPLIT_RATIO
+        tags = {
+            "dataset": f"movielens-{size}",
+            "model": model,
+            "engine": engine,
+            "split": f"random {share:.0%}/{1 - share:.0%} seed {DEFAULT_SPLIT_SEED}, "
+            f"valid {DEFAULT_VALID_RATIO:.0%} of train",
+        }
+        _run_tuning(objective, test, recommender_space(model, engine), tags, **opts)
+
+
+for _model in RECOMMENDERS:
+    _tune_recommender(_model)
 
 
 @tune.command("lightgbm")

@@ -21,14 +21,16 @@ from typing import Any
 
 from recommenders_kit._validate import require_choice, require_positive_int
 from recommenders_kit.errors import InputError, MissingResourceError
-from recommenders_kit.tuning.objectives import ALSObjective, LightGBMObjective
+from recommenders_kit.models import RECOMMENDERS
+from recommenders_kit.tuning.objectives import LightGBMObjective, RecommenderObjective
 from recommenders_kit.tuning.space import SPACES, Dimension, Uniform
 
 #: kind -> (objective, the trial's extras, its conda packages)
 KINDS: dict[
-    str, tuple[type[ALSObjective] | type[LightGBMObjective], tuple[str, ...], tuple[str, ...]]
+    str,
+    tuple[type[RecommenderObjective] | type[LightGBMObjective], tuple[str, ...], tuple[str, ...]],
 ] = {
-    "als": (ALSObjective, ("spark", "tuning"), ("openjdk=17",)),
+    **dict.fromkeys(RECOMMENDERS, (RecommenderObjective, ("spark", "tuning"), ("openjdk=17",))),
     "lightgbm": (LightGBMObjective, ("lightgbm", "tuning"), ()),
 }
 SAMPLING = ("random", "bayesian", "grid")
@@ -69,7 +71,8 @@ def sweep_job(
     """An Azure ML ``SweepJob`` over ``space`` (default: the kind's space) for ``kind``.
 
     Args:
-        kind: ``"als"`` (MovieLens, nDCG@10) or ``"lightgbm"`` (Criteo, AUC).
+        kind: ``"als"``, ``"ease"``, ``"popularity"`` (MovieLens on Spark, nDCG@10) or
+            ``"lightgbm"`` (Criteo, AUC).
         compute: the compute cluster's name.
         code: a folder holding the package (:func:`recommenders_kit.deploy.azureml.code_folder`).
         environment: an Environment entity (:func:`sweep_environment`) or a reference.

@@ -5,11 +5,12 @@ An objective is called with a parameter dict and an optional ``report(value, ste
 earlier trials at the same step). It returns a :class:`TrialResult`: the value to optimize,
 all metrics measured, and the fitted model (kept for the best trial only).
 
-* :class:`ALSObjective`: ALS (Spark, or ``implicit`` on one machine: the engine follows the
-  data's frame type) on the training rows minus a validation split carved from them
-  (random, seeded), scored by nDCG@k (and precision, recall, MAP) of the top-k unseen items
-  on the validation rows. Pruning: a trial with ``max_iter >= 6`` is first trained for a
-  third of its iterations and reported; a promising one is then trained in full.
+* :class:`RecommenderObjective`: a recommender (ALS, EASE or popularity; Spark, or pandas on
+  one machine: the engine follows the data's frame type) on the training rows minus a
+  validation split carved from them (random, seeded), scored by nDCG@k (and precision,
+  recall, MAP) of the top-k unseen items on the validation rows. Pruning: an ALS trial with
+  ``max_iter >= 6`` is first trained for a third of its iterations and reported; a promising
+  one is then trained in full.
 * :class:`LightGBMObjective`: the click model on the first rows, validated on the last
   ``valid_fraction`` (row order = time order); the validation AUC is reported every
   ``report_every`` boosting rounds.
@@ -17,6 +18,7 @@ all metrics measured, and the fitted model (kept for the best trial only).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,47 +46,54 @@ class TrialResult:
 
 
 @dataclass(frozen=True)
-class _ALSEngine:
-    """The splitter, model and evaluator of one engine (chosen by the data's frame type)."""
+class _Engine:
+    """The splitter, evaluator and recommender class of one engine (the data's frame type)."""
 
     random_split: Callable[..., list]
-    recommender: type
     evaluate: Callable[..., dict[str, float]]
     spark: bool
 
+    def recommender(self, model: str) -> type:
+        """The class of recommender ``model`` (a key of ``models.RECOMMENDERS``)."""
+        from recommenders_kit.models import recommender
 
-def als_engine(data: Any) -> _ALSEngine:
-    """Spark's ALS, splitter and metrics for a Spark DataFrame; the pandas twins (``implicit``)
-    for a pandas frame."""
+        return recommender(model, "spark" if self.spark else "pandas")[0]
+
+
+def data_engine(data: Any) -> _Engine:
+    """The Spark splitter and metrics for a Spark DataFrame; the pandas twins for a pandas
+    frame."""
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         from recommenders_kit.evaluation.pandas import evaluate
-        from recommenders_kit.models.als.pandas import ALSRecommender
         from recommenders_kit.split.pandas import random_split
 
-        return _ALSEngine(random_split, ALSRecommender, evaluate, spark=False)
+        return _Engine(random_split, evaluate, spark=False)
     from recommenders_kit._validate import require_spark_frame
     from recommenders_kit.evaluation.spark import evaluate as spark_evaluate
-    from recommenders_kit.models.als.spark import ALSRecommender as SparkALS
     from recommenders_kit.split.spark import random_split as spark_split
 
     require_spark_frame(data, [], "train")
-    return _ALSEngine(spark_split, SparkALS, spark_evaluate, spark=True)
+    return _Engine(spark_split, spark_evaluate, spark=True)
 
 
-class ALSObjective:
-    """nDCG@k of ALS on a validation split carved from ``train``.
+class RecommenderObjective:
+    """nDCG@k of a recommender (ALS, EASE, popularity) on a validation split carved from
+    ``train``.
 
-    The engine follows the data: a Spark DataFrame trains Spark ALS and scores it with the
-    Spark metrics (everything on the executors); a pandas frame trains the one-machine ALS
-    (``implicit``) and scores it with the pandas metrics.
+    The engine follows the data: a Spark DataFrame trains the model's Spark twin and scores it
+    with the Spark metrics (everything on the executors); a pandas frame trains the pandas twin
+    (for ALS: ``implicit``) and scores it with the pandas metrics.
 
     Args:
         train: the training ratings; the test split stays out of the sweep.
+        model: the recommender, by the name :data:`recommenders_kit.models.RECOMMENDERS` gives.
         k: list length.
         valid_ratio: share of ``train`` held out for validation (random, ``seed``).
-        fixed: ALS parameters every trial uses (e.g. ``{"seed": 42}``) under the swept ones.
+        seed: the validation split's seed, and the model's where it takes one (ALS).
+        fixed: model parameters every trial uses (e.g. ``{"num_threads": 1}``) under the swept
+            ones.
     """
 
     metric = "ndcg_at_k"
@@ -94,13 +103,16 @@ class ALSObjective:
     def __init__(
         self,
         train: Any,
+        model: str = "als",
         k: int = DEFAULT_K,
         valid_ratio: float = DEFAULT_VALID_RATIO,
         seed: int = DEFAULT_SEED,
         fixed: dict[str, Any] | None = None,
     ):
-        self.engine = als_engine(train)
-        self.k, self.fixed = k, {"seed": seed, **(fixed or {})}
+        self.engine = data_engine(train)
+        self.model = self.engine.recommender(model)
+        seeded = "seed" in inspect.signature(self.model).parameters
+        self.k, self.fixed = k, {**({"seed": seed} if seeded else {}), **(fixed or {})}
         fit_part, valid = self.engine.random_split(train, [1 - valid_ratio, valid_ratio], seed=seed)
         if self.engine.spark:
             fit_part, valid = fit_part.cache(), valid.cache()
@@ -112,20 +124,22 @@ class ALSObjective:
         return self.engine.evaluate(data, recs, metrics=list(self.METRICS), k=self.k)
 
     def refit(self, params: dict[str, Any]) -> Any:
-        """ALS with ``params`` (over the fixed ones) trained on all of ``train``, validation
-        rows included: the final model once a sweep has chosen its parameters."""
-        return self.engine.recommender(**{**self.fixed, **params}).fit(self.train)
+        """The model with ``params`` (over the fixed ones) trained on all of ``train``,
+        validation rows included: the final model once a sweep has chosen its parameters."""
+        return self.model(**{**self.fixed, **params}).fit(self.train)
 
     def __call__(self, params: dict[str, Any], report: Report | None = None) -> TrialResult:
+        """Train on the fit part and score on the validation rows. An iterative model
+        (``max_iter >= 6``: ALS) is first trained for a third of its iterations and reported to
+        the pruner, so that an unpromising trial stops early; the final value is returned, not
+        reported (pruning a finished trial would throw its result away)."""
         params = {**self.fixed, **params}
-        max_iter = int(params.get("max_iter", 15))
+        max_iter = int(params.get("max_iter", 0))
         if report is not None and max_iter >= 6:
-            short = self.engine.recommender(**{**params, "max_iter": max_iter // 3})
+            short = self.model(**{**params, "max_iter": max_iter // 3})
             report(self.evaluate(short.fit(self.fit_part), self.valid)[self.metric], max_iter // 3)
-        model = self.engine.recommender(**params).fit(self.fit_part)
+        model = self.model(**params).fit(self.fit_part)
         metrics = self.evaluate(model, self.valid)
-        if report is not None:
-            report(metrics[self.metric], max_iter)
         return TrialResult(metrics[self.metric], metrics, model)
 
 
@@ -193,16 +207,17 @@ class LightGBMObjective:
         return model.evaluate(data)
 
 
-def holdout_als(
+def holdout(
     ratings: Any,
     split_seed: int = DEFAULT_SPLIT_SEED,
     test_ratio: float = 1 - DEFAULT_SPLIT_RATIO,
     **kwargs: Any,
-) -> tuple[ALSObjective, Any]:
+) -> tuple[RecommenderObjective, Any]:
     """Random train/test split of ``ratings`` (``split_seed``, the engine of the frame); the
-    ALS objective validates inside the train part. Returns the objective and the test rows."""
-    engine = als_engine(ratings)
+    recommender objective (``kwargs``: its arguments, e.g. ``model="ease"``) validates inside
+    the train part. Returns the objective and the test rows."""
+    engine = data_engine(ratings)
     train, test = engine.random_split(ratings, [1 - test_ratio, test_ratio], seed=split_seed)
     if engine.spark:
         train, test = train.cache(), test.cache()
-    return ALSObjective(train, **kwargs), test
+    return RecommenderObjective(train, **kwargs), test

@@ -1,8 +1,9 @@
 """The sweeps the CLI and the Azure ML trial script run: an objective on a named data set, and
 the test rows the sweep never sees.
 
-* :func:`movielens_als`: ALS on MovieLens (Spark or pandas), 75/25 random split; the objective
-  validates inside the 75% (:func:`~recommenders_kit.tuning.objectives.holdout_als`);
+* :func:`movielens`: a recommender (ALS, EASE, popularity) on MovieLens (Spark or pandas),
+  75/25 random split; the objective validates inside the 75%
+  (:func:`~recommenders_kit.tuning.objectives.holdout`);
 * :func:`criteo_lightgbm`: the click model on the Criteo sample or generated rows, the first
   80% (row order) for the sweep.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from recommenders_kit._validate import require_choice
 from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_SEED
 from recommenders_kit.datasets.movielens import DEFAULT_SIZE
 from recommenders_kit.errors import InputError
+from recommenders_kit.models import RECOMMENDERS
 from recommenders_kit.models.als import engine_name
-from recommenders_kit.tuning.objectives import ALSObjective, LightGBMObjective, holdout_als
+from recommenders_kit.tuning.objectives import LightGBMObjective, RecommenderObjective, holdout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,27 +31,30 @@ CRITEO_DATA = ("sample", "generated")
 GENERATED_ROWS = 100_000
 
 
-def movielens_als(
+def movielens(
     size: str = DEFAULT_SIZE,
+    model: str = "als",
     engine: str = "spark",
     split_seed: int = DEFAULT_SPLIT_SEED,
     k: int = DEFAULT_K,
     spark: Any = None,
     **kwargs: Any,
-) -> tuple[ALSObjective, Any]:
-    """:func:`holdout_als` on MovieLens ``size`` (75/25), loaded for ``engine``: ``"spark"``
-    (the session ``spark``, else :func:`~recommenders_kit.spark.start_or_get_spark`) or
-    ``"pandas"`` (alias ``"implicit"``)."""
-    from recommenders_kit.datasets import movielens
+) -> tuple[RecommenderObjective, Any]:
+    """:func:`holdout` of recommender ``model`` on MovieLens ``size`` (75/25), loaded for
+    ``engine``: ``"spark"`` (the session ``spark``, else
+    :func:`~recommenders_kit.spark.start_or_get_spark`) or ``"pandas"`` (alias
+    ``"implicit"``)."""
+    from recommenders_kit.datasets import movielens as data
 
+    require_choice(model, list(RECOMMENDERS), "model")  # before any download
     if engine_name(engine) == "pandas":
-        ratings = movielens.load_pandas_df(size)
+        ratings = data.load_pandas_df(size)
     else:
         from recommenders_kit.spark import start_or_get_spark
 
-        movielens.download(size)  # a missing or malformed file fails before Spark starts
-        ratings = movielens.load_spark_df(spark or start_or_get_spark("tune-als"), size)
-    return holdout_als(ratings, split_seed, k=k, **kwargs)
+        data.download(size)  # a missing or malformed file fails before Spark starts
+        ratings = data.load_spark_df(spark or start_or_get_spark(f"tune-{model}"), size)
+    return holdout(ratings, split_seed, model=model, k=k, **kwargs)
 
 
 def criteo_lightgbm(

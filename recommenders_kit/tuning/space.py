@@ -15,7 +15,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from recommenders_kit._validate import require_choice
 from recommenders_kit.errors import InputError
+from recommenders_kit.models import RECOMMENDERS
 
 
 @dataclass(frozen=True)
@@ -181,5 +183,33 @@ LIGHTGBM_SPACE: dict[str, Dimension] = {
     "min_count": IntUniform(1, 100),
 }
 
-#: The search space of each objective kind (``als``, ``lightgbm``).
-SPACES: dict[str, dict[str, Dimension]] = {"als": ALS_SPACE, "lightgbm": LIGHTGBM_SPACE}
+#: EASE: the L2 penalty on the Gram matrix's diagonal, and what an interaction counts for.
+EASE_SPACE: dict[str, Dimension] = {
+    "lam": LogUniform(10.0, 5000.0),
+    "weighting": Choice(("binary", "rating")),
+}
+
+#: Popularity: count the rows, or sum the ratings (two trials cover it).
+POPULARITY_SPACE: dict[str, Dimension] = {"weighting": Choice(("binary", "rating"))}
+
+#: The search space of each objective kind: the recommenders (``als``, ``ease``,
+#: ``popularity``; the Spark engine's for ALS) and ``lightgbm``.
+SPACES: dict[str, dict[str, Dimension]] = {
+    "als": ALS_SPACE,
+    "ease": EASE_SPACE,
+    "popularity": POPULARITY_SPACE,
+    "lightgbm": LIGHTGBM_SPACE,
+}
+
+
+def recommender_space(model: str, engine: str) -> dict[str, Dimension]:
+    """The search space of recommender ``model`` on ``engine`` (``"spark"`` or ``"pandas"``):
+    the kind's, except one-machine ALS's own (:data:`ALS_IMPLICIT_SPACE`).
+
+    >>> sorted(recommender_space("ease", "pandas"))
+    ['lam', 'weighting']
+    """
+    require_choice(model, list(RECOMMENDERS), "model")
+    if (model, engine) == ("als", "pandas"):
+        return ALS_IMPLICIT_SPACE
+    return SPACES[model]

@@ -1,6 +1,7 @@
 """One sweep trial from the command line: the entry point of Azure ML sweep jobs.
 
     python -m recommenders_kit.tuning.trial als --size 100k --param rank=20 --param alpha=1.5
+    python -m recommenders_kit.tuning.trial ease --size 1m --param lam=400
     python -m recommenders_kit.tuning.trial lightgbm --data generated --rows 200000 \\
         --param num_leaves=63 --param learning_rate=0.05
 
@@ -25,7 +26,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(SPACES))
-    parser.add_argument("--size", default=DEFAULT_SIZE, help="MovieLens size (als)")
+    parser.add_argument(
+        "--size", default=DEFAULT_SIZE, help="MovieLens size (als, ease, popularity)"
+    )
     parser.add_argument("--data", default="sample", help="sample or generated (lightgbm)")
     parser.add_argument(
         "--rows", type=int, default=GENERATED_ROWS, help="generated rows (lightgbm)"
@@ -36,13 +39,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         params = parse(SPACES[args.kind], args.param)
     except ValueError as e:
         parser.error(str(e))
-    objective: objectives.ALSObjective | objectives.LightGBMObjective
-    if args.kind == "als":
+    objective: objectives.RecommenderObjective | objectives.LightGBMObjective
+    if args.kind == "lightgbm":
+        objective, _ = problems.criteo_lightgbm(args.data, args.rows)
+    else:
         from recommenders_kit.spark import start_or_get_spark
 
-        objective, _ = problems.movielens_als(args.size, spark=start_or_get_spark("sweep-trial"))
-    else:
-        objective, _ = problems.criteo_lightgbm(args.data, args.rows)
+        spark = start_or_get_spark("sweep-trial")
+        objective, _ = problems.movielens(args.size, model=args.kind, spark=spark)
     import mlflow
 
     mlflow.log_params(params)

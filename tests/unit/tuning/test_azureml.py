@@ -49,6 +49,11 @@ def test_als_sweep_job(code, tmp_path):
     assert space["implicit_prefs"]["values"] == ["true", "false"]
     command = back.trial.command
     assert command.startswith("python -m recommenders_kit.tuning.trial als --size 1m ")
+    ease = sweep_job("ease", compute="c", code=code, environment=env, max_total_trials=4)
+    assert ease.trial.command == (
+        "python -m recommenders_kit.tuning.trial ease --param lam=${{search_space.lam}} "
+        "--param weighting=${{search_space.weighting}}"
+    )
     for name in ALS_SPACE:
         assert f"--param {name}=${{{{search_space.{name}}}}}" in command
     # what a trial receives for each value of the space, read back as the local sweep has it

@@ -8,15 +8,20 @@ import numpy as np
 import optuna
 import pytest
 
+from recommenders_kit.models import RECOMMENDERS
 from recommenders_kit.tuning.space import (
+    ALS_IMPLICIT_SPACE,
     ALS_SPACE,
+    EASE_SPACE,
     LIGHTGBM_SPACE,
+    POPULARITY_SPACE,
     SPACES,
     Choice,
     IntUniform,
     LogUniform,
     Uniform,
     parse,
+    recommender_space,
     sample,
 )
 
@@ -111,7 +116,18 @@ def test_bad_bounds(make, message):
 
 
 def test_library_spaces():
-    assert SPACES == {"als": ALS_SPACE, "lightgbm": LIGHTGBM_SPACE}
+    assert SPACES == {
+        "als": ALS_SPACE,
+        "ease": EASE_SPACE,
+        "popularity": POPULARITY_SPACE,
+        "lightgbm": LIGHTGBM_SPACE,
+    }
+    assert set(SPACES) - {"lightgbm"} == set(RECOMMENDERS)  # every recommender can be tuned
+    assert recommender_space("als", "pandas") is ALS_IMPLICIT_SPACE
+    assert recommender_space("als", "spark") is ALS_SPACE
+    assert recommender_space("ease", "pandas") is recommender_space("ease", "spark")
+    with pytest.raises(ValueError, match="model must be one of"):
+        recommender_space("bpr", "pandas")
     assert set(ALS_SPACE) == {"rank", "reg_param", "alpha", "max_iter", "implicit_prefs"}
     assert set(LIGHTGBM_SPACE) == {
         "num_leaves",

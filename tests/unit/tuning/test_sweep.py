@@ -269,11 +269,11 @@ def test_default_tracking_store_is_in_the_working_directory(tmp_path, monkeypatc
 
 
 def test_als_sweep_on_movielens(spark, ml100k, tracking):
-    from recommenders_kit.tuning.objectives import ALSObjective
+    from recommenders_kit.tuning.objectives import RecommenderObjective
     from recommenders_kit.tuning.space import Choice
 
     train = spark.createDataFrame(ml100k)
-    objective = ALSObjective(train, k=10)
+    objective = RecommenderObjective(train, k=10)
     assert objective.fit_part.count() + objective.valid.count() == len(ml100k)
     assert objective.fit_part.join(objective.valid, ["userID", "itemID"]).count() == 0
     space = {
@@ -295,10 +295,11 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
     assert 0.05 < result.best_value < 1.0
     assert result.best_metrics["precision_at_k"] > 0.05
     client, _, children = _runs(tracking, "als")
-    for run in children:  # reported at the end, and first at a third for 6+ iterations
+    for run in children:  # reported at a third of 6+ iterations; the final value is not
         history = client.get_metric_history(run.info.run_id, "ndcg_at_k_intermediate")
         iters = int(run.data.params["max_iter"])
-        assert [m.step for m in history] == ([iters // 3] if iters >= 6 else []) + [iters]
+        assert [m.step for m in history] == ([iters // 3] if iters >= 6 else [])
+        assert run.data.metrics["ndcg_at_k"] > 0
     # the final model: the chosen parameters retrained on all of train, validation included
     final = objective.refit(result.best_params)
     assert final.fingerprint.rows == len(ml100k)
@@ -316,3 +317,31 @@ def test_als_sweep_on_movielens(spark, ml100k, tracking):
         for m in client.search_logged_models([client.get_experiment_by_name("als").experiment_id])
     ] == [info.model_id]
     assert info.run_id == result.run_id
+
+
+def test_ease_sweep_on_one_machine(ml100k, tracking):
+    """EASE's sweep: each trial's value is the nDCG an independent fit and evaluation give."""
+    from recommenders_kit.evaluation.pandas import ndcg_at_k
+    from recommenders_kit.models.ease.pandas import EASERecommender
+    from recommenders_kit.tuning.objectives import RecommenderObjective
+    from recommenders_kit.tuning.space import EASE_SPACE
+
+    objective = RecommenderObjective(ml100k, model="ease", k=10)
+    assert objective.fixed == {}  # EASE takes no seed
+    result = run_sweep(
+        objective, EASE_SPACE, n_trials=3, seed=2, tracking_uri=tracking, experiment="ease"
+    )
+    assert isinstance(result.best_model, EASERecommender)
+    for _, trial in result.trials.iterrows():
+        model = EASERecommender(lam=trial["lam"], weighting=trial["weighting"])
+        recs = model.fit(objective.fit_part).recommend_k_items(k=10)
+        assert trial["value"] == pytest.approx(ndcg_at_k(objective.valid, recs, k=10), abs=1e-9)
+    assert result.best_value == result.trials.value.max()
+    client, _, children = _runs(tracking, "ease")
+    assert len(children) == 3
+    for run in children:  # EASE has no iterations: nothing to prune on, every trial completes
+        assert client.get_metric_history(run.info.run_id, "ndcg_at_k_intermediate") == []
+        assert run.data.tags["state"] == "COMPLETE"
+    final = objective.refit(result.best_params)
+    assert final.lam == result.best_params["lam"]
+    assert final.fingerprint.rows == len(ml100k)

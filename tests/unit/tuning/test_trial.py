@@ -63,3 +63,16 @@ def test_bad_parameter_is_named(tmp_path):
     assert result.returncode == 2
     assert "parameter rank: 'twelve' is not an integer" in result.stderr.replace("\n", " ")
     assert "Traceback" not in result.stderr
+
+
+def test_every_recommender_is_a_trial_kind(tmp_path):
+    """EASE's trial reads its own space (the parameter is checked before any data or Spark)."""
+    result = _trial(
+        "ease",
+        "--param",
+        "lam=big",
+        cwd=tmp_path,
+        tracking=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
+    assert result.returncode == 2
+    assert "parameter lam: 'big' is not a number" in result.stderr.replace("\n", " ")
