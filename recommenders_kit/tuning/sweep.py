@@ -47,6 +47,21 @@ def default_tracking_uri() -> str:
     return env_value(MLFLOW_TRACKING_URI_ENV) or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
+def artifact_location(tracking_uri: str, experiment: str) -> str | None:
+    """Where a new experiment's artefacts go: beside an SQLite store's file
+    (``<its folder>/mlartifacts/<experiment>``), not in whatever directory the sweep runs
+    from (MLflow's default, ``./mlruns``); None (the server's choice) for other stores.
+
+    >>> artifact_location("sqlite:////data/mlflow.db", "als")
+    'file:///data/mlartifacts/als'
+    """
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    database = Path(tracking_uri[len(prefix) :]).absolute()
+    return (database.parent / "mlartifacts" / experiment).as_uri()
+
+
 @dataclass(frozen=True)
 class SweepResult:
     """The finished sweep.
@@ -154,7 +169,11 @@ class _Tracker:
         self.client = MlflowClient(tracking_uri)
         found = self.client.get_experiment_by_name(experiment)
         self.experiment_id = (
-            found.experiment_id if found else self.client.create_experiment(experiment)
+            found.experiment_id
+            if found
+            else self.client.create_experiment(
+                experiment, artifact_location=artifact_location(tracking_uri, experiment)
+            )
         )
 
     def start(self, name: str, tags: dict[str, str], parent: str | None = None) -> str:

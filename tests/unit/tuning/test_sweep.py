@@ -258,6 +258,22 @@ def test_bad_settings(tracking, kwargs, message):
         run_sweep(Parabola(), space, tracking_uri=tracking, progress=False, **kwargs)
 
 
+def test_artefacts_go_beside_the_sqlite_store(tmp_path, monkeypatch):
+    """Not into ./mlruns of whatever directory the sweep runs from."""
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    tracking = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    (tmp_path / "store").mkdir()
+    result = run_sweep(Parabola(), SPACE, n_trials=2, tracking_uri=tracking, experiment="here")
+    client = MlflowClient(tracking)
+    location = client.get_experiment_by_name("here").artifact_location
+    assert location == (tmp_path / "store" / "mlartifacts" / "here").as_uri()
+    client.log_text(result.run_id, "note", "note.txt")
+    assert (tmp_path / "store" / "mlartifacts" / "here").is_dir()
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_default_tracking_store_is_in_the_working_directory(tmp_path, monkeypatch):
     from recommenders_kit.tuning.sweep import default_tracking_uri
 
