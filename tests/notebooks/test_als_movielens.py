@@ -31,6 +31,10 @@ def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
     assert m["ndcg_at_k"] >= 0.37
     assert 0 < m["map"] < m["precision_at_k"]
     assert 0 < m["recall_at_k"] < 1
+    # the baseline the quick start names: most popular unseen movies (about 0.2), far below
+    baseline = notebook_record["baseline_ranking"]["precision_at_k"]
+    assert 0.1 <= baseline <= 0.3
+    assert m["precision_at_k"] >= 1.5 * baseline
     # the reference explicit configuration: the known weak ranking baseline, RMSE about 0.96
     assert 0.03 <= notebook_record["explicit_ranking"]["precision_at_k"] <= 0.08
     assert 0.93 <= m["rmse"] <= 1.0

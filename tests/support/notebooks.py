@@ -26,6 +26,7 @@ KEYS: dict[str, list[str]] = {
         "metrics.ndcg_at_k",
         "metrics.map",
         "metrics.rmse",
+        "baseline_ranking.precision_at_k",
     ],
     "00_quick_start/lightgbm_criteo.ipynb": ["metrics.auc", "metrics.logloss"],
     "01_prepare_data/data_split.ipynb": ["test_rows.random", "test_rows.stratified"],
