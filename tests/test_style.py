@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["recommenders_kit", "tests", "benchmarks", "scripts"]
+PATHS = ["recommenders_kit", "tests", "benchmarks", "scripts", "docs"]
 BIN = Path(sys.executable).parent
 
 

@@ -1,4 +1,4 @@
-"""One sweep trial from the command line: the entry point of Azure ML sweep jobs.
+"""One sweep trial from the command line: the entry point of Azure ML sweep jobs::
 
     python -m recommenders_kit.tuning.trial als --size 100k --param rank=20 --param alpha=1.5
     python -m recommenders_kit.tuning.trial ease --size 1m --param lam=400

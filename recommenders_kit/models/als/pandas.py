@@ -1,7 +1,8 @@
 """Collaborative filtering on one machine: implicit-feedback ALS on the ``implicit`` package.
 
-:class:`ALSRecommender` is the pandas twin of :class:`recommenders_kit.models.als.spark.
-ALSRecommender`: the same methods and output frames, pandas in and out, trained by
+:class:`ALSRecommender` is the pandas twin of
+:class:`recommenders_kit.models.als.spark.ALSRecommender`: the same methods and output
+frames, pandas in and out, trained by
 ``implicit``'s conjugate-gradient ALS (C++): for data that fits one machine (how much faster
 than Spark it is: ``benchmarks/als.py`` and the README).
 

@@ -85,22 +85,24 @@ _FORMAT = 2  # 2: the _COMMITTED marker
 class ALSRecommender(Params):
     """Spark ALS with the library's column names; fit / predict / recommend / save / load.
 
-    Args (Spark ALS's names in brackets):
-        rank [rank]: latent factors.
-        max_iter [maxIter]: alternations.
-        reg_param [regParam]: L2 regularisation, scaled by each user's (item's) number of
+    Spark ALS's own names of the parameters are in brackets.
+
+    Args:
+        rank: [rank] latent factors.
+        max_iter: [maxIter] alternations.
+        reg_param: [regParam] L2 regularisation, scaled by each user's (item's) number of
             ratings (ALS-WR).
-        implicit_prefs [implicitPrefs]: treat ratings as confidence ``1 + alpha * rating``
+        implicit_prefs: [implicitPrefs] treat ratings as confidence ``1 + alpha * rating``
             of a binary preference (Hu, Koren, Volinsky 2008) instead of values to reproduce.
-        alpha [alpha]: the confidence scale of implicit feedback.
-        seed [seed]: seeds the factors' initialisation.
-        cold_start_strategy [coldStartStrategy]: ``"drop"`` or ``"nan"``: what
+        alpha: [alpha] the confidence scale of implicit feedback.
+        seed: [seed] seeds the factors' initialisation.
+        cold_start_strategy: [coldStartStrategy] ``"drop"`` or ``"nan"``: what
             :meth:`predict` does with a pair whose user or item was not in training.
         col_user, col_item, col_rating, col_prediction: column names (integer user and item
             ids, as Spark ALS requires).
-        nonnegative [nonnegative]: non-negative factors (Spark only).
-        checkpoint_interval [checkpointInterval]: checkpoint every N iterations (Spark only).
-        num_blocks [numUserBlocks, numItemBlocks]: None lets Spark choose (Spark only).
+        nonnegative: [nonnegative] non-negative factors (Spark only).
+        checkpoint_interval: [checkpointInterval] checkpoint every N iterations (Spark only).
+        num_blocks: [numUserBlocks, numItemBlocks] None lets Spark choose (Spark only).
         checkpoint_dir: directory (local path or cloud URI) for Spark checkpoints; when None
             the session's directory is used, or on a local session a temporary one.
     """
