@@ -28,12 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 MAX_OUTPUT_BYTES = 1_000_000
 TAG = "recommenders_kit"
-# Spark's JVM log lines, stage progress bars and start-up notes (the kernel's stderr)
+# Spark's JVM log lines, stage progress bars, start-up notes and Ivy's resolution of
+# spark.jars.packages (the kernel's stderr)
 _NOISE = re.compile(
     r"^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d (WARN|INFO|ERROR) |\s*\[Stage |\s*$"
-    r"|Setting default log level|To adjust logging level|\s+at |:: "
-    r"|\s+(confs|found|downloading|---|\||default))"
+    r"|Setting default log level|To adjust logging level|\s+at |\s*:: "
+    r"|\s+(confs|found|downloading|---|\||default)"
+    r"|Ivy Default Cache set to|The jars for the packages stored in|\S+#\S+ added as a dependency"
+    r"|\s+\S+#\S+;\S+ (from|by) |\s+\d+ artifacts (copied|retrieved))"
 )
+# the one line of Ivy's that goes to the JVM's stdout (SPARK-48540)
+_STDOUT_NOISE = re.compile(r"^:: loading settings :: ")
 
 
 def run(relative: str, cache: Path) -> None:
@@ -78,8 +83,9 @@ def clean(nb: Any, replacements: dict[str, str]) -> None:
         cell.metadata.pop("execution", None)
         outputs = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                kept = [line for line in output["text"].splitlines(True) if not _NOISE.match(line)]
+            if output.get("output_type") == "stream":
+                noise = _NOISE if output.get("name") == "stderr" else _STDOUT_NOISE
+                kept = [line for line in output["text"].splitlines(True) if not noise.match(line)]
                 if not "".join(kept).strip():
                     continue
                 output["text"] = "".join(kept)

@@ -39,12 +39,14 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recommenders_kit._progress import quiet_logger
 from recommenders_kit._validate import require_choice, require_positive_int
 from recommenders_kit.deploy._requirements import requirements
 from recommenders_kit.errors import InputError, MissingResourceError
@@ -386,7 +388,9 @@ def _resources(cpu: str, memory: str) -> Any:
 
 def to_dict(entity: Any) -> dict:
     """The entity's YAML form as plain JSON types (what ``az ml ... -f`` reads)."""
-    return json.loads(json.dumps(entity._to_dict()))
+    # the SDK warns that a schema it uses inside (not one the user chose) is experimental
+    with quiet_logger("azure.ai.ml._utils._experimental", logging.ERROR):
+        return json.loads(json.dumps(entity._to_dict()))
 
 
 def write_yaml(entity: Any, path: str | Path) -> Path:

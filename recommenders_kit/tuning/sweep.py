@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from recommenders_kit._progress import quiet_logger, quiet_third_party_bars
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
 from recommenders_kit.errors import InputError, JobFailedError
@@ -166,8 +167,10 @@ class _Tracker:
     def __init__(self, tracking_uri: str, experiment: str):
         from mlflow.tracking import MlflowClient
 
-        self.client = MlflowClient(tracking_uri)
-        found = self.client.get_experiment_by_name(experiment)
+        # a new SQLite store announces each schema step at INFO: not news to a sweep's user
+        with quiet_logger("mlflow.store.db.utils"):
+            self.client = MlflowClient(tracking_uri)
+            found = self.client.get_experiment_by_name(experiment)  # the store opens by here
         self.experiment_id = (
             found.experiment_id
             if found
@@ -232,6 +235,7 @@ def run_sweep(
         storage, study_name: an Optuna storage URL (e.g. ``sqlite:///optuna.db``) to keep or
             resume the study; in memory by default.
     """
+    quiet_third_party_bars()
     import optuna
 
     _check_budget(space, n_trials, n_jobs, timeout)

@@ -21,6 +21,9 @@ def test_native_notebook_on_the_real_rows(offline_cache, tmp_path):
     assert record["rows"] == 1000
     assert 0.5 < record["metrics"]["auc"] <= 1
     assert 0 < record["metrics"]["logloss"] < 1
+    # the baseline row: the training click rate for every test row (AUC 0.5 exactly)
+    assert record["baseline"]["auc"] == 0.5
+    assert 0.3 < record["baseline"]["logloss"] < 0.7
     assert (tmp_path / "model" / "model.txt").exists()
 
 
@@ -34,6 +37,7 @@ def test_native_notebook_on_generated_rows_nears_the_ceiling(offline_cache, tmp_
     )
     m = record["metrics"]
     assert m["auc_ceiling"] - 0.05 < m["auc"] <= m["auc_ceiling"] + 0.005
+    assert m["logloss"] < record["baseline"]["logloss"] - 0.01  # 30,000 rows: well above it
 
 
 @pytest.mark.spark

@@ -1,11 +1,13 @@
 """Every notebook is committed with its outputs, as ``scripts/run-notebooks.sh`` writes them:
-every code cell executed, plots as PNG, no path of the machine that ran them, under 1 MB;
+every code cell executed, plots as PNG, no path of the machine that ran them, no warning or
+log line on stderr, under 1 MB;
 and with the key numbers of its stored run (which the notebook tests compare with a fresh
 run, in ``tests/notebooks/conftest.py``)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -15,13 +17,34 @@ from tests.notebooks.conftest import NOTEBOOKS, stored_run
 from tests.support.notebooks import KEYS, RUNS
 
 ALL = sorted(str(p.relative_to(NOTEBOOKS)) for p in NOTEBOOKS.rglob("*.ipynb"))
-# notebooks importing optuna (the sweep) or implicit (one-machine ALS), which import
-# tqdm.auto themselves: in a kernel without ipywidgets that import warns "IProgress not
-# found"; the library's own bars (recommenders_kit._progress) never do
-THIRD_PARTY_TQDM = {
-    "03_evaluate/evaluation.ipynb",
-    "04_model_select/als_hyperparameter_sweep.ipynb",
-}
+# what a reader should never see in a stored stderr stream: a warning (Python's, a logger's,
+# the Azure SDK's), a log record, a JVM log line or stack frame, Ivy's dependency resolution
+_NOT_FOR_READERS = re.compile(
+    r"Warning\b|\b(WARN|WARNING|ERROR|INFO|DEBUG)\b|Traceback|Exception|experimental class"
+    r"|^\s+at [\w.$]+\(|\bIvy\b|\S+#\S+;\S+ from"
+)
+
+
+def _frozen_bars(nb) -> list[str]:
+    """Each cell's last progress-bar frame on stderr, where it stopped short of its total
+    ("4% 44/1000" reads as a crash)."""
+    frozen = []
+    for cell in nb.cells:
+        text = "".join(o["text"] for o in cell.get("outputs", []) if o.get("name") == "stderr")
+        frames = re.findall(r"[^\r\n]*\|\s*(\d+)/(\d+) \[[^\r\n]*", text)
+        if frames and frames[-1][0] != frames[-1][1]:
+            frozen.append(re.findall(r"[^\r\n]*\|\s*\d+/\d+ \[[^\r\n]*", text)[-1])
+    return frozen
+
+
+def _stderr_lines(nb) -> list[str]:
+    return [
+        line
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("name") == "stderr"
+        for line in output["text"].replace("\r", "\n").splitlines()
+    ]
 
 
 def test_every_notebook_has_a_stored_run():
@@ -36,8 +59,10 @@ def test_committed_with_outputs(relative):
     assert all(c.execution_count for c in code), f"{relative} has cells that were not run"
     text = json.dumps([c.get("outputs", []) for c in code])
     assert len(text) < 1_000_000
-    if relative not in THIRD_PARTY_TQDM:
-        assert "IProgress not found" not in text, f"{relative} shows tqdm's ipywidgets warning"
+    noise = [line for line in _stderr_lines(nb) if _NOT_FOR_READERS.search(line)]
+    assert not noise, f"{relative} shows warnings or log lines on stderr: {noise[:3]}"
+    assert ":: loading settings ::" not in text, f"{relative} shows Ivy's settings line"
+    assert not _frozen_bars(nb), f"{relative} shows a bar stopped part-way: {_frozen_bars(nb)}"
     for local in ("/tmp/", str(Path.home()) + "/", str(NOTEBOOKS.parent)):
         assert local not in text, f"{relative} shows a path of the machine that ran it: {local}"
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recommenders_kit._progress import quiet_third_party_bars
 from recommenders_kit._validate import (
     checked_ratings,
     require_pandas_frame,
@@ -132,6 +133,7 @@ class ALSRecommender(Params):
 
     def fit(self, train: pd.DataFrame) -> ALSRecommender:
         """Train on ``train`` (user, item, rating); returns ``self``."""
+        quiet_third_party_bars()
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 

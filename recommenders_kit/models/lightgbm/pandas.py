@@ -446,4 +446,8 @@ class _Progress:
             self.bar.set_postfix({metric: f"{value:.4f}"}, refresh=False)
 
     def close(self) -> None:
+        """Close the bar; stopped early, it ends at the rounds boosted (not frozen part-way)."""
+        if self.bar.total and self.bar.n < self.bar.total:
+            self.bar.total = self.bar.n
+            self.bar.refresh()
         self.bar.close()

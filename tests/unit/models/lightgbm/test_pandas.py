@@ -3,6 +3,7 @@ LightGBM model (real Criteo rows end to end, generated data near the ceiling).""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import lightgbm as lgb
@@ -198,3 +199,16 @@ def test_errors(tmp_path):
         LightGBMClickModel(valid_fraction=1.5)
     with pytest.raises(FileNotFoundError, match="model.txt is missing"):
         LightGBMClickModel.load(tmp_path)
+
+
+def test_an_early_stop_ends_the_bar_at_the_rounds_boosted(capsys):
+    """Not frozen part-way ("4% 44/1000"), which reads as a crash in a stored notebook."""
+    frame, _ = generate(8_000, seed=3)
+    model = LightGBMClickModel(progress=True, early_stopping_rounds=5).fit(
+        frame.iloc[:6_000], frame.iloc[6_000:]
+    )
+    frames = [f for f in capsys.readouterr().err.split("\r") if f.startswith("boosting")]
+    done, total = re.search(r"(\d+)/(\d+)", frames[-1]).groups()
+    assert done == total
+    assert int(done) < 1000  # stopped early
+    assert int(done) >= model.meta.best_iteration
