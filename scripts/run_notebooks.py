@@ -1,14 +1,14 @@
 """Execute the notebooks in place, so that they are committed with their outputs.
 
-Each notebook runs with papermill under the settings in ``tests/support/notebooks.py``
-(``RUNS``: the ones its test uses),
-offline, on a data cache seeded with the real extracts in ``../shared/data`` (MovieLens 100k,
-the 1,000 real Criteo rows), in a temporary working folder (the models and files a notebook
-writes stay there). Then the stored copy is cleaned: papermill's injected-parameters cell
-and timing metadata go, the temporary folders and this machine's paths become ``<work>``,
-``<cache>`` and ``<repo>``, and the outputs must stay under :data:`MAX_OUTPUT_BYTES`. The key
-numbers of the run (``KEYS``, read from the record the notebook writes) are kept in the
-notebook's metadata: the notebook tests compare them with a fresh run, so stale outputs fail.
+Each notebook runs with papermill under its own defaults (the run a reader gets with Run All;
+only the path of the record it writes is set), offline, on a data cache seeded with the real
+extracts in ``../shared/data`` (MovieLens 100k, the 1,000 real Criteo rows), in a temporary
+working folder (the models and files a notebook writes stay there). Then the stored copy is
+cleaned: papermill's injected-parameters cell and timing metadata go, the temporary folders
+and this machine's paths become ``<work>``, ``<cache>`` and ``<repo>``, and the outputs must
+stay under :data:`MAX_OUTPUT_BYTES`. The key numbers of the run (``KEYS``, read from the
+record the notebook writes) are kept in the notebook's metadata with the run's settings: the
+notebook tests compare them with a fresh run at those settings, so stale outputs fail.
 
 Run:  .venv/bin/python scripts/run_notebooks.py [notebook ...]     (or scripts/run-notebooks.sh)
 """
@@ -45,7 +45,7 @@ def run(relative: str, cache: Path) -> None:
     import nbformat
     import papermill
 
-    from tests.support.notebooks import KEYS, RUNS, lookup
+    from tests.support.notebooks import KEYS, lookup, run_settings
 
     with tempfile.TemporaryDirectory() as work:
         results = Path(work) / "results.json"
@@ -53,7 +53,7 @@ def run(relative: str, cache: Path) -> None:
         papermill.execute_notebook(
             str(NOTEBOOKS / relative),
             str(executed),
-            parameters={**RUNS[relative], "RESULTS_PATH": str(results)},
+            parameters={"RESULTS_PATH": str(results)},
             kernel_name="python3",
             cwd=work,
             progress_bar=False,
@@ -62,7 +62,7 @@ def run(relative: str, cache: Path) -> None:
         nb = nbformat.read(executed, as_version=4)
         clean(nb, {work: "<work>", str(cache): "<cache>", str(ROOT): "<repo>"})
     nb.metadata[TAG] = {
-        "run": RUNS[relative],
+        "run": run_settings(relative, {}),
         "results": {key: lookup(record, key) for key in KEYS[relative]},
     }
     size = sum(len(json.dumps(c.get("outputs", []))) for c in nb.cells)
@@ -114,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.support.data import seed_criteo_sample, seed_movielens_100k
-    from tests.support.notebooks import RUNS
+    from tests.support.notebooks import KEYS
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = seed_movielens_100k(Path(tmp) / "cache")
@@ -125,7 +125,7 @@ def main() -> None:
             SPARK_MASTER="local[2]",
             MLFLOW_DISABLE_TELEMETRY="true",
         )
-        for relative in args.notebooks or list(RUNS):
+        for relative in args.notebooks or list(KEYS):
             run(relative, cache)
 
 

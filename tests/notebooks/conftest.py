@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.data import seed_criteo_sample, seed_movielens_100k
-from tests.support.notebooks import RTOL, lookup, settings
+from tests.support.notebooks import RTOL, lookup, run_settings
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -30,8 +30,8 @@ def offline_cache(tmp_path_factory):
 def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
     """Execute ``notebooks/<relative>`` with papermill; return the JSON it recorded.
 
-    When the run has the settings of the notebook's stored run, the key numbers stored with
-    its outputs must equal this run's (to ``RTOL``): stale outputs fail here."""
+    When the run has the settings of the notebook's stored run (its defaults), the key numbers
+    stored with its outputs must equal this run's (to ``RTOL``): stale outputs fail here."""
     import papermill
 
     results = tmp_path / "results.json"
@@ -45,7 +45,7 @@ def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
     )
     record = json.loads(results.read_text())
     stored = stored_run(relative)
-    if settings(parameters) == settings(stored["run"]):
+    if run_settings(relative, parameters) == stored["run"]:
         for key, want in stored["results"].items():
             got = lookup(record, key)
             assert got == pytest.approx(want, rel=RTOL), (

@@ -1,24 +1,16 @@
-"""The stored run of each notebook (what ``scripts/run_notebooks.py`` executes and commits)
-and the key numbers a fresh run must reproduce: shared by that script and the notebook
-tests, so that stale outputs fail the tests."""
+"""The stored run of each notebook (what ``scripts/run_notebooks.py`` executes and commits:
+the notebook's own defaults, the run a reader gets with Run All) and the key numbers a fresh
+run must reproduce: shared by that script and the notebook tests, so that stale outputs fail
+the tests."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
-#: Parameters of the stored run of each notebook (paths are added per run).
-RUNS: dict[str, dict[str, Any]] = {
-    "00_quick_start/als_movielens.ipynb": {"MOVIELENS_SIZE": "100k", "SPARK_MASTER": "local[2]"},
-    "00_quick_start/lightgbm_criteo.ipynb": {"DATA": "sample"},
-    "01_prepare_data/data_split.ipynb": {"MOVIELENS_SIZE": "100k", "SPARK_MASTER": "local[2]"},
-    "02_model/synapseml_lightgbm_criteo.ipynb": {"DATA": "sample", "SPARK_MASTER": "local[2]"},
-    "03_evaluate/evaluation.ipynb": {"MOVIELENS_SIZE": "100k", "SPARK_MASTER": "local[2]"},
-    "04_model_select/als_hyperparameter_sweep.ipynb": {"N_TRIALS": 3, "SPARK_MASTER": "local[2]"},
-    "05_operationalize/als_movielens_o16n.ipynb": {"SPARK_MASTER": "local[2]", "ENGINE": "spark"},
-    "05_operationalize/lightgbm_criteo_o16n.ipynb": {"DATA": "sample"},
-    "05_operationalize/lightgbm_criteo_spark_serving.ipynb": {"DATA": "sample"},
-    "05_operationalize/mlflow_models.ipynb": {"DATA": "sample", "SPARK_MASTER": "local[2]"},
-}
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
 #: The record entries (dotted paths) that must match between the stored run and a fresh one.
 KEYS: dict[str, list[str]] = {
     "00_quick_start/als_movielens.ipynb": [
@@ -53,10 +45,42 @@ def lookup(record: dict, dotted: str) -> Any:
     return value
 
 
-#: Parameters that name this machine's files or servers: not part of a run's settings.
-_LOCAL = ("_DIR", "_PATH", "_ENDPOINT", "_KEY", "_DATABASE", "_VERIFY", "_CONNECTION_STRING")
+#: Parameters that name this machine's files, servers or Spark master: not part of a run's
+#: settings.
+_LOCAL = (
+    "_DIR",
+    "_PATH",
+    "_ENDPOINT",
+    "_KEY",
+    "_DATABASE",
+    "_VERIFY",
+    "_CONNECTION_STRING",
+    "SPARK_MASTER",
+)
 
 
 def settings(parameters: dict[str, Any]) -> dict[str, Any]:
     """A run's parameters without the machine-specific ones (paths, endpoints, keys)."""
     return {k: v for k, v in parameters.items() if not k.endswith(_LOCAL)}
+
+
+def defaults(relative: str) -> dict[str, Any]:
+    """The notebook's own parameter values: the assignments of its ``parameters`` cell."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / relative, as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    values: dict[str, Any] = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                names = target.elts if isinstance(target, ast.Tuple) else [target]
+                value = ast.literal_eval(node.value)
+                parts = value if isinstance(target, ast.Tuple) else [value]
+                values.update({n.id: v for n, v in zip(names, parts, strict=True)})
+    return values
+
+
+def run_settings(relative: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a run of ``relative`` with ``parameters`` over its defaults."""
+    return settings({**defaults(relative), **parameters})
