@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 
@@ -52,27 +53,18 @@ def test_lightgbm_trial_logs_parameters_history_and_metrics(tmp_path):
     assert steps[-1] > steps[-2]
 
 
-def test_bad_parameter_is_named(tmp_path):
-    result = _trial(
-        "als",
-        "--param",
-        "rank=twelve",
-        cwd=tmp_path,
-        tracking=f"sqlite:///{tmp_path / 'mlflow.db'}",
-    )
+@pytest.mark.parametrize(
+    ("kind", "param", "message"),
+    [
+        ("als", "rank=twelve", "parameter rank: 'twelve' is not an integer"),
+        # every recommender is a trial kind, read by its own space
+        ("ease", "lam=big", "parameter lam: 'big' is not a number"),
+    ],
+)
+def test_bad_parameter_is_named(tmp_path, kind, param, message):
+    """Checked before any data or Spark: one line naming the parameter, exit code 2."""
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = _trial(kind, "--param", param, cwd=tmp_path, tracking=tracking)
     assert result.returncode == 2
-    assert "parameter rank: 'twelve' is not an integer" in result.stderr.replace("\n", " ")
+    assert message in result.stderr.replace("\n", " ")
     assert "Traceback" not in result.stderr
-
-
-def test_every_recommender_is_a_trial_kind(tmp_path):
-    """EASE's trial reads its own space (the parameter is checked before any data or Spark)."""
-    result = _trial(
-        "ease",
-        "--param",
-        "lam=big",
-        cwd=tmp_path,
-        tracking=f"sqlite:///{tmp_path / 'mlflow.db'}",
-    )
-    assert result.returncode == 2
-    assert "parameter lam: 'big' is not a number" in result.stderr.replace("\n", " ")
