@@ -242,7 +242,11 @@ def test_spark_als_is_served_from_its_factors(spark, ml100k):
     recs = recs.sort_values(["userID", "prediction", "itemID"], ascending=[True, False, True])
     want = lists(recs)
     assert got.keys() == want.keys()
-    assert all(got[u] == want[u] for u in want)
+    assert all(got[u][0] == want[u][0] for u in want)
+    # the same float32 dot products, summed in other block shapes (executors' blocks against
+    # one machine's): equal to the last bits or so, not necessarily bit for bit
+    for u in want:
+        np.testing.assert_allclose(got[u][1], want[u][1], rtol=1e-6)
 
 
 @pytest.mark.spark
