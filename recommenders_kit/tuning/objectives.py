@@ -110,8 +110,8 @@ class RecommenderObjective:
         fixed: dict[str, Any] | None = None,
     ):
         self.engine = data_engine(train)
-        self.model = self.engine.recommender(model)
-        seeded = "seed" in inspect.signature(self.model).parameters
+        self.recommender = self.engine.recommender(model)
+        seeded = "seed" in inspect.signature(self.recommender).parameters
         self.k, self.fixed = k, {**({"seed": seed} if seeded else {}), **(fixed or {})}
         fit_part, valid = self.engine.random_split(train, [1 - valid_ratio, valid_ratio], seed=seed)
         if self.engine.spark:
@@ -126,7 +126,7 @@ class RecommenderObjective:
     def refit(self, params: dict[str, Any]) -> Any:
         """The model with ``params`` (over the fixed ones) trained on all of ``train``,
         validation rows included: the final model once a sweep has chosen its parameters."""
-        return self.model(**{**self.fixed, **params}).fit(self.train)
+        return self.recommender(**{**self.fixed, **params}).fit(self.train)
 
     def __call__(self, params: dict[str, Any], report: Report | None = None) -> TrialResult:
         """Train on the fit part and score on the validation rows. An iterative model
@@ -136,9 +136,9 @@ class RecommenderObjective:
         params = {**self.fixed, **params}
         max_iter = int(params.get("max_iter", 0))
         if report is not None and max_iter >= 6:
-            short = self.model(**{**params, "max_iter": max_iter // 3})
+            short = self.recommender(**{**params, "max_iter": max_iter // 3})
             report(self.evaluate(short.fit(self.fit_part), self.valid)[self.metric], max_iter // 3)
-        model = self.model(**params).fit(self.fit_part)
+        model = self.recommender(**params).fit(self.fit_part)
         metrics = self.evaluate(model, self.valid)
         return TrialResult(metrics[self.metric], metrics, model)
 

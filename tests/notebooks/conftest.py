@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.data import seed_criteo_sample, seed_movielens_100k
-from tests.support.notebooks import RTOL, lookup, run_settings
-
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+from tests.support.notebooks import NOTEBOOKS, RTOL, lookup, run_settings
 
 
 @pytest.fixture(scope="module")

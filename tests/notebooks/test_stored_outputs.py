@@ -31,9 +31,9 @@ def _frozen_bars(nb) -> list[str]:
     frozen = []
     for cell in nb.cells:
         text = "".join(o["text"] for o in cell.get("outputs", []) if o.get("name") == "stderr")
-        frames = re.findall(r"[^\r\n]*\|\s*(\d+)/(\d+) \[[^\r\n]*", text)
-        if frames and frames[-1][0] != frames[-1][1]:
-            frozen.append(re.findall(r"[^\r\n]*\|\s*\d+/\d+ \[[^\r\n]*", text)[-1])
+        frames = list(re.finditer(r"[^\r\n]*\|\s*(\d+)/(\d+) \[[^\r\n]*", text))
+        if frames and frames[-1][1] != frames[-1][2]:
+            frozen.append(frames[-1][0])
     return frozen
 
 
