@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -393,13 +394,49 @@ def to_dict(entity: Any) -> dict:
         return json.loads(json.dumps(entity._to_dict()))
 
 
+#: The YAML keys that name a local file or folder (a model's files, a code folder, a conda file)
+_LOCAL_PATH_KEYS = frozenset({"path", "code", "conda_file"})
+
+
 def write_yaml(entity: Any, path: str | Path) -> Path:
-    """Write the entity's YAML (``entity.dump`` writes no file for endpoints in the SDK)."""
+    """Write the entity's YAML (``entity.dump`` writes no file for endpoints in the SDK).
+
+    Local files and folders it names are written relative to the YAML's folder, as
+    ``az ml ... -f`` and the SDK's loaders resolve them: the folder can be moved or shared
+    with the files beside it.
+
+    Example:
+        >>> import tempfile
+        >>> from azure.ai.ml.entities import Model
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> (folder / "model").mkdir()
+        >>> spec = write_yaml(Model(path=str(folder / "model"), name="m"), folder / "m.yaml")
+        >>> print(spec.read_text().strip())
+        name: m
+        type: custom_model
+        path: model
+        properties: {}
+        tags: {}
+    """
     import yaml
 
     path = Path(path)
-    path.write_text(yaml.safe_dump(to_dict(entity), sort_keys=False))
+    spec = _relative_paths(to_dict(entity), path.parent.resolve())
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
+
+
+def _relative_paths(node: Any, base: Path) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: os.path.relpath(value, base)
+            if key in _LOCAL_PATH_KEYS and isinstance(value, str) and Path(value).is_absolute()
+            else _relative_paths(value, base)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_relative_paths(value, base) for value in node]
+    return node
 
 
 # ------------------------------------------------------------------ deploying

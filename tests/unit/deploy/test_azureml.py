@@ -29,7 +29,9 @@ def test_model_asset(click_model_dir, tmp_path):
     model = ml.model_entity(click_model_dir, "criteo-ctr", tags={"data": "criteo"})
     back, as_yaml = _reload(model, load_model, tmp_path)
     assert (back.name, back.type, back.tags) == ("criteo-ctr", "custom_model", {"data": "criteo"})
-    assert as_yaml["path"] == str(click_model_dir.resolve())
+    # written relative to the YAML's folder, read back as the model's folder
+    assert not Path(as_yaml["path"]).is_absolute()
+    assert Path(back.path).resolve() == click_model_dir.resolve()
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="holds no model"):
         ml.model_entity(tmp_path / "empty", "x")
@@ -99,7 +101,7 @@ def test_managed_endpoint_and_deployment(parts, tmp_path):
     assert type(back).__name__ == "ManagedOnlineDeployment"
     assert (back.instance_type, back.instance_count) == ("Standard_F4s_v2", 2)
     assert back.request_settings.request_timeout_ms == 3000
-    assert as_yaml["code_configuration"]["scoring_script"] == "score.py"
+    assert as_yaml["code_configuration"] == {"code": "code", "scoring_script": "score.py"}
     assert as_yaml["environment_variables"] == {
         "OMP_NUM_THREADS": "1",
         "GUNICORN_CMD_ARGS": "--config python:recommenders_kit.serving.gunicorn_config "
@@ -129,7 +131,8 @@ def mlflow_model_dir(click_model_dir, tmp_path_factory):
 def test_no_code_deployment_of_an_mlflow_model(mlflow_model_dir, parts, tmp_path):
     model = ml.mlflow_model_entity(mlflow_model_dir, "criteo-ctr-mlflow")
     back, as_yaml = _reload(model, load_model, tmp_path)
-    assert (back.type, as_yaml["path"]) == ("mlflow_model", str(mlflow_model_dir.resolve()))
+    assert back.type == "mlflow_model"
+    assert (tmp_path / as_yaml["path"]).resolve() == mlflow_model_dir.resolve()
     deployment = ml.deployment_entity("blue", "criteo-ctr", model, instance_count=1)
     back, as_yaml = _reload(deployment, load_online_deployment, tmp_path)
     assert type(back).__name__ == "ManagedOnlineDeployment"
