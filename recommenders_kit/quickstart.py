@@ -9,7 +9,6 @@ ranking (and, on Spark, ALS's rating) metrics, on Spark or on one machine. The c
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from recommenders_kit.constants import DEFAULT_K, DEFAULT_SPLIT_RATIO, DEFAULT_SPLIT_SEED
 from recommenders_kit.models import recommender
 from recommenders_kit.models.als import engine_name
+from recommenders_kit.timing import Timings
 
 #: The steps of :func:`als_movielens` per engine, in order (``on_step`` gets each name).
 ALS_STEPS = {
@@ -45,20 +45,19 @@ class QuickstartResult:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-class _Steps:
+class _Steps(Timings):
     """Times named steps and tells ``on_step`` when each starts."""
 
     def __init__(self, on_step: Callable[[str], None] | None):
+        super().__init__()
         self.on_step = on_step
-        self.timings: dict[str, float] = {}
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         if self.on_step:
             self.on_step(name)
-        start = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - start
+        with super().__call__(name):
+            yield
 
 
 def als_movielens(
@@ -97,7 +96,7 @@ def als_movielens(
     params = recommended if als_params is None else dict(als_params)
     metrics = run(steps, size, k, ratio, seed, cls(**params), local_cache_path, spark)
     settings = {"size": size, "k": k, "seed": seed, "engine": engine, "model": model, **params}
-    return QuickstartResult(metrics, steps.timings, settings)
+    return QuickstartResult(metrics, dict(steps), settings)
 
 
 def _spark_steps(steps, size, k, ratio, seed, top_k_model, cache, spark):
