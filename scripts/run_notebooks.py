@@ -2,15 +2,23 @@
 
 Each notebook runs with papermill under its own defaults (the run a reader gets with Run All;
 only the path of the record it writes is set), offline, on a data cache seeded with the real
-extracts in ``../shared/data`` (MovieLens 100k, the 1,000 real Criteo rows), in a temporary
-working folder (the models and files a notebook writes stay there). Then the stored copy is
-cleaned: papermill's injected-parameters cell and timing metadata go, the temporary folders
-and this machine's paths become ``<work>``, ``<cache>`` and ``<repo>``, and the outputs must
-stay under :data:`MAX_OUTPUT_BYTES`. The key numbers of the run (``KEYS``, read from the
-record the notebook writes) are kept in the notebook's metadata with the run's settings: the
-notebook tests compare them with a fresh run at those settings, so stale outputs fail.
+MovieLens 100k from ``../shared/data`` (the real 100,000-row Criteo sample is not available to
+the project, so the Criteo notebooks fall back to their 100,000 generated rows, as a reader's
+would offline), in a temporary working folder (the models and files a notebook writes stay
+there). Then the stored copy is cleaned: papermill's injected-parameters cell and timing
+metadata go, the temporary folders and this machine's paths become ``<work>``, ``<cache>`` and
+``<repo>`` (a safety net: the tests fail on any of them), and the outputs must stay under
+:data:`MAX_OUTPUT_BYTES`. The key numbers of the run (``KEYS``, read from the
+record the notebook writes) are kept in the notebook's metadata with the run's settings and the
+data it used (``data`` of its record: a Criteo notebook's fallback): the notebook tests compare
+them with a fresh run at those settings, so stale outputs fail.
 
-Run:  .venv/bin/python scripts/run_notebooks.py [notebook ...]     (or scripts/run-notebooks.sh)
+``--check`` executes the notebooks (by default: those whose stored run no test repeats, see
+``tests.support.notebooks.CHECKED_AFTER_TESTS``) the same way and compares their key numbers
+with the stored ones, writing nothing: ``.ci/run`` runs it after the tests.
+
+Run:  .venv/bin/python scripts/run_notebooks.py [--check] [notebook ...]
+      (or scripts/run-notebooks.sh)
 """
 
 from __future__ import annotations
@@ -37,15 +45,18 @@ _NOISE = re.compile(
     r"|Ivy Default Cache set to|The jars for the packages stored in|\S+#\S+ added as a dependency"
     r"|\s+\S+#\S+;\S+ (from|by) |\s+\d+ artifacts (copied|retrieved))"
 )
-# the one line of Ivy's that goes to the JVM's stdout (SPARK-48540)
-_STDOUT_NOISE = re.compile(r"^:: loading settings :: ")
+# what the JVM writes to its stdout: Ivy's settings line (SPARK-48540), and the notes of
+# LightGBM's native library in SynapseML's executors (its dataset step ignores verbosity=-1)
+_STDOUT_NOISE = re.compile(r"^(:: loading settings :: |\[LightGBM\] \[(Info|Warning)\] )")
 
 
-def run(relative: str, cache: Path) -> None:
+def run(relative: str, cache: Path, *, check: bool = False) -> None:
+    """Execute ``relative`` at its defaults; store it with its outputs, or with ``check``
+    compare its key numbers with the stored ones (SystemExit naming each that differs)."""
     import nbformat
     import papermill
 
-    from tests.support.notebooks import KEYS, lookup, run_settings
+    from tests.support.notebooks import KEYS, RTOL, lookup, run_settings, stale
 
     with tempfile.TemporaryDirectory() as work:
         results = Path(work) / "results.json"
@@ -61,10 +72,21 @@ def run(relative: str, cache: Path) -> None:
         record = json.loads(results.read_text())
         nb = nbformat.read(executed, as_version=4)
         clean(nb, {work: "<work>", str(cache): "<cache>", str(ROOT): "<repo>"})
-    nb.metadata[TAG] = {
+    stored = {
         "run": run_settings(relative, {}),
+        "data": record.get("data"),
         "results": {key: lookup(record, key) for key in KEYS[relative]},
     }
+    if check:
+        old = nbformat.read(NOTEBOOKS / relative, as_version=4).metadata.get(TAG, {})
+        differences = stale(relative, old, stored["run"], record) if old else None
+        if differences is None:
+            raise SystemExit(f"{relative}: its stored run has other settings or data, or none")
+        if differences:
+            raise SystemExit(f"{relative}: stale outputs ({'; '.join(differences)}, rtol {RTOL})")
+        print(f"{relative}: the stored key numbers hold", flush=True)
+        return
+    nb.metadata[TAG] = stored
     size = sum(len(json.dumps(c.get("outputs", []))) for c in nb.cells)
     if size > MAX_OUTPUT_BYTES:
         raise SystemExit(f"{relative}: outputs of {size:,} bytes (limit {MAX_OUTPUT_BYTES:,})")
@@ -111,22 +133,25 @@ def _replace(node: Any, replacements: dict[str, str]) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", default=None)
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the stored key numbers, write nothing"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from tests.support.data import seed_criteo_sample, seed_movielens_100k
-    from tests.support.notebooks import KEYS
+    from tests.support.data import seed_movielens_100k
+    from tests.support.notebooks import CHECKED_AFTER_TESTS, KEYS
 
+    default = CHECKED_AFTER_TESTS if args.check else list(KEYS)
     with tempfile.TemporaryDirectory() as tmp:
         cache = seed_movielens_100k(Path(tmp) / "cache")
-        seed_criteo_sample(cache)
         os.environ.update(
             RECOMMENDERS_KIT_CACHE=str(cache),
             RECOMMENDERS_KIT_OFFLINE="1",
             SPARK_MASTER="local[2]",
             MLFLOW_DISABLE_TELEMETRY="true",
         )
-        for relative in args.notebooks or list(KEYS):
-            run(relative, cache)
+        for relative in args.notebooks or default:
+            run(relative, cache, check=args.check)
 
 
 if __name__ == "__main__":

@@ -48,34 +48,29 @@ def test_click_model_through_blob_specs_and_local_scoring(offline_cache, azurite
     record = run_notebook(
         "05_operationalize/lightgbm_criteo_o16n.ipynb",
         tmp_path,
-        DATA="sample",
-        MODEL_DIR=str(tmp_path / "model"),
-        BUILD_DIR=str(tmp_path / "build"),
         BLOB_CONNECTION_STRING=azurite,
     )
-    assert record["rows_scored"] == 200
+    assert record["data"] == "generated"
+    assert record["rows_scored"] == 1000
     assert record["max_difference"] < 1e-12
     assert record["blob_round_trip"] is True
     assert record["bad_status"] == 422
     assert record["p99_ms"] > 0
-    deployment = load_online_deployment(source=record["specs"]["aks_deployment"])
+    deployment = load_online_deployment(source=tmp_path / record["specs"]["aks_deployment"])
     assert deployment.scale_settings.max_instances == 4
-    with open(record["specs"]["deployment"]) as f:
-        spec = yaml.safe_load(f)
+    spec = yaml.safe_load((tmp_path / record["specs"]["deployment"]).read_text())
     assert spec["instance_type"] == "Standard_DS3_v2"
     assert spec["endpoint_name"] == "criteo-ctr"
+    # the specs name the model and code folders relative to themselves (o16n_build/)
+    assert spec["model"]["path"] == "../criteo_model"
+    assert spec["code_configuration"]["code"] == "code"
 
 
 @pytest.mark.spark
 def test_click_model_behind_spark_serving_answers_as_azure_ml(offline_cache, tmp_path):
-    record = run_notebook(
-        "05_operationalize/lightgbm_criteo_spark_serving.ipynb",
-        tmp_path,
-        DATA="sample",
-        MODEL_DIR=str(tmp_path / "model"),
-        N_SINGLE=10,
-    )
-    assert record["rows_scored"] == 200
+    record = run_notebook("05_operationalize/lightgbm_criteo_spark_serving.ipynb", tmp_path)
+    assert record["data"] == "generated"
+    assert record["rows_scored"] == 1000
     assert record["max_difference"] < 1e-9
     assert record["same_error_bodies"] is True
     assert record["same_statuses"] is True
@@ -89,9 +84,7 @@ def test_click_model_behind_spark_serving_answers_as_azure_ml(offline_cache, tmp
 
 @pytest.mark.spark
 def test_mlflow_models_logged_registered_served_and_batch_scored(offline_cache, tmp_path):
-    record = run_notebook(
-        "05_operationalize/mlflow_models.ipynb", tmp_path, DATA="sample", SPARK_MASTER="local[2]"
-    )
+    record = run_notebook("05_operationalize/mlflow_models.ipynb", tmp_path)
     assert 900 < record["users"] <= 943  # MovieLens 100k users with test ratings
     assert record["same_lists"] is True
     assert record["unknown_user_items"] == []
@@ -101,6 +94,6 @@ def test_mlflow_models_logged_registered_served_and_batch_scored(offline_cache, 
     assert record["metrics_udf"] == pytest.approx(record["metrics"], abs=1e-9)
     assert record["metrics"]["precision_at_k"] > 0.3
     assert record["versions"] == {"movielens_als": "1", "criteo_ctr": "1"}
-    deployment = load_online_deployment(source=record["deployment_spec"])
+    deployment = load_online_deployment(source=tmp_path / record["deployment_spec"])
     assert deployment.code_configuration is None
     assert deployment.environment is None

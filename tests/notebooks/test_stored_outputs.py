@@ -1,8 +1,9 @@
 """Every notebook is committed with its outputs, as ``scripts/run-notebooks.sh`` writes them:
-every code cell executed, plots as PNG, no path of the machine that ran them, no warning or
-log line on stderr, under 1 MB;
-and with the key numbers of its stored run (which the notebook tests compare with a fresh
-run, in ``tests/notebooks/conftest.py``)."""
+every code cell executed, plots as PNG, no path of the machine that ran them (nor the
+placeholders the script puts for one), no warning or log line on stderr, under 1 MB; it ends
+as a chapter does (a rendered results table, the silent record cell the tests read, a
+Takeaways paragraph with links); and with the key numbers of its stored run (which the
+notebook tests compare with a fresh run, in ``tests/notebooks/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import pytest
 
 from tests.notebooks.conftest import NOTEBOOKS, stored_run
 from tests.support.notebooks import KEYS, run_settings
+
+# what scripts/run_notebooks.py writes for a machine path: a notebook should print none
+PLACEHOLDERS = ("<work>", "<cache>", "<repo>")
 
 ALL = sorted(str(p.relative_to(NOTEBOOKS)) for p in NOTEBOOKS.rglob("*.ipynb"))
 # what a reader should never see in a stored stderr stream: a warning (Python's, a logger's,
@@ -60,9 +64,10 @@ def test_committed_with_outputs(relative):
     assert len(text) < 1_000_000
     noise = [line for line in _stderr_lines(nb) if _NOT_FOR_READERS.search(line)]
     assert not noise, f"{relative} shows warnings or log lines on stderr: {noise[:3]}"
-    assert ":: loading settings ::" not in text, f"{relative} shows Ivy's settings line"
+    for jvm in (":: loading settings ::", "[LightGBM] ["):
+        assert jvm not in text, f"{relative} shows the JVM's stdout: {jvm}"
     assert not _frozen_bars(nb), f"{relative} shows a bar stopped part-way: {_frozen_bars(nb)}"
-    for local in ("/tmp/", str(Path.home()) + "/", str(NOTEBOOKS.parent)):
+    for local in ("/tmp/", str(Path.home()) + "/", str(NOTEBOOKS.parent), *PLACEHOLDERS):
         assert local not in text, f"{relative} shows a path of the machine that ran it: {local}"
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     stored = stored_run(relative)
@@ -70,6 +75,27 @@ def test_committed_with_outputs(relative):
     # smaller settings
     assert stored["run"] == run_settings(relative, {}), f"{relative} is stored under overrides"
     assert sorted(stored["results"]) == sorted(KEYS[relative])
+
+
+@pytest.mark.parametrize("relative", ALL)
+def test_ends_as_a_chapter(relative):
+    """Results table, then the record cell (tagged, silent), then the Takeaways with links."""
+    nb = nbformat.read(NOTEBOOKS / relative, as_version=4)
+    hooks = [i for i, c in enumerate(nb.cells) if "record" in c.metadata.get("tags", [])]
+    assert len(hooks) == 1, f"{relative}: {len(hooks)} cells tagged 'record'"
+    (hook,) = hooks
+    record = nb.cells[hook]
+    assert record.source.startswith("# The tests' hook"), f"{relative}: the record cell unmarked"
+    assert record.outputs == [], f"{relative}: the record cell shows output"
+    results = nb.cells[hook - 1]
+    assert any("text/html" in o.get("data", {}) for o in results.get("outputs", [])), (
+        f"{relative}: no rendered results table before the record cell"
+    )
+    takeaways = nb.cells[hook + 1 :]
+    assert len(takeaways) == 1, f"{relative}: cells after the Takeaways"
+    assert takeaways[0].cell_type == "markdown"
+    assert takeaways[0].source.startswith("## Takeaways"), f"{relative} ends without Takeaways"
+    assert re.search(r"\]\(https?://", takeaways[0].source), f"{relative}: Takeaways link nothing"
 
 
 def test_plots_are_stored_as_pictures():

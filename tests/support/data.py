@@ -97,9 +97,13 @@ def seed_movielens_100k(cache: Path) -> Path:
     return cache
 
 
+#: The folder of the Criteo sample in a data cache.
+CRITEO_SAMPLE = "dac_sample"
+
+
 def seed_criteo_sample(cache: Path) -> Path:
     """Place the real 1,000 Criteo rows in a data cache where the sample's data file goes."""
-    folder = cache / "dac_sample"
+    folder = cache / CRITEO_SAMPLE
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dac_sample.txt").write_bytes(read_shared("criteo/train_head.txt"))
     return cache

@@ -33,6 +33,9 @@ KEYS: dict[str, list[str]] = {
     "05_operationalize/lightgbm_criteo_spark_serving.ipynb": ["rows_scored"],
     "05_operationalize/mlflow_models.ipynb": ["users", "metrics.precision_at_k", "rows_served"],
 }
+#: The notebooks whose stored run no test repeats (the sweep's 20 trials take ~8 minutes, the
+#: tests run 3): ``scripts/run_notebooks.py --check`` re-runs them after the tests in ``.ci/run``.
+CHECKED_AFTER_TESTS = ["04_model_select/als_hyperparameter_sweep.ipynb"]
 #: Relative tolerance of the comparison (ALS and LightGBM are deterministic for a seed; the
 #: margin covers BLAS and thread-count differences between machines).
 RTOL = 1e-3
@@ -84,3 +87,23 @@ def defaults(relative: str) -> dict[str, Any]:
 def run_settings(relative: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """The settings of a run of ``relative`` with ``parameters`` over its defaults."""
     return settings({**defaults(relative), **parameters})
+
+
+def stale(relative: str, stored: dict, settings: dict[str, Any], record: dict) -> list[str] | None:
+    """How a fresh run's record differs from the stored run's key numbers (``[]``: it does
+    not), or None when the two runs are not comparable: other settings, or other data (a
+    Criteo notebook on the real sample, stored on its generated fallback)."""
+    if settings != stored["run"] or record.get("data") != stored.get("data"):
+        return None
+    differences = []
+    for key, want in stored["results"].items():
+        got = lookup(record, key)
+        if not _close(got, want):
+            differences.append(f"{key}: stored {want}, now {got}")
+    return differences
+
+
+def _close(got: Any, want: Any) -> bool:
+    if isinstance(want, int | float) and isinstance(got, int | float):
+        return abs(got - want) <= RTOL * abs(want)
+    return got == want
