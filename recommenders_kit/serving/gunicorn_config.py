@@ -182,12 +182,14 @@ class ServiceWorker(ThreadWorker):
 
 
 class _Arriving:
-    """A connection whose request is being read by the poller: the bytes so far and the
-    time it has left."""
+    """A connection whose request is being read by the poller: the bytes so far, the time
+    it has left, and what its head says the body's framing is (read once, so each received
+    chunk costs only its own bytes: a 16 MB body is not rescanned 256 times)."""
 
     def __init__(self, conn: Any, data: bytearray, deadline: float) -> None:
         self.conn, self.data, self.deadline = conn, data, deadline
-        self._continued = False
+        self._head_bytes = 0  # the head's length, once it has arrived
+        self._framing: _Framing | None = None
 
     def started(self) -> None:
         """The request's first byte arrived: the whole request is due in
@@ -198,15 +200,16 @@ class _Arriving:
         """Whether the request has arrived whole (or far enough for gunicorn or the app to
         refuse it); a client that waits for ``100 Continue`` before its body is sent it once
         (gunicorn sends its own too later, which clients skip as a 1xx answer)."""
-        data = bytes(self.data)
-        if _ready(data):
-            return True
-        if not self._continued:
-            head = _head(data)
-            if head is not None and _EXPECT_CONTINUE.search(head):
+        if self._framing is None:
+            head = _head(self.data)
+            if head is None:
+                return len(self.data) > _MAX_HEAD_BYTES
+            self._head_bytes, self._framing = len(head), _Framing.of(head)
+            arrived = self._framing.arrived(self.data, self._head_bytes)
+            if not arrived and _EXPECT_CONTINUE.search(head):
                 _send(self.conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
-                self._continued = True
-        return False
+            return arrived
+        return self._framing.arrived(self.data, self._head_bytes)
 
 
 #: Seconds a client has, from its request's first byte, to send the whole request (headers
@@ -222,42 +225,53 @@ _CHUNKED = re.compile(rb"(?im)^transfer-encoding:.*chunked")
 _LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([^\r\n]*)")
 
 
-def _head(data: bytes) -> bytes | None:
+def _head(data: bytes | bytearray) -> bytes | None:
     """The request head in ``data`` (up to its blank line), None while it is not whole."""
     end = _HEAD_END.search(data)
-    return None if end is None else data[: end.end()]
+    return None if end is None else bytes(data[: end.end()])
 
 
-def _ready(data: bytes) -> bool:
-    """Whether ``data`` holds a whole request, or enough for gunicorn or the app to refuse
-    it: a head over the limits, both framings or a malformed or oversized length, a chunked
-    body whose framing is broken."""
-    head = _head(data)
-    if head is None:
-        return len(data) > _MAX_HEAD_BYTES
-    body = data[len(head) :]
-    lengths = _LENGTH.findall(head)
-    if _CHUNKED.search(head):
-        return bool(lengths) or len(body) > MAX_BODY_BYTES or _chunks_whole(body)
-    if len(lengths) != 1 or not lengths[0].strip().isdigit():
-        return True
-    size = int(lengths[0])
-    return size > MAX_BODY_BYTES or len(body) >= size
+class _Framing:
+    """How a request's body ends, from its head: a length, chunks, or nothing worth waiting
+    for (gunicorn or the app refuses the request: both framings, or a malformed or oversized
+    length)."""
 
+    def __init__(self, *, refused: bool = False, length: int = 0, chunked: bool = False):
+        self.refused, self.length, self.chunked = refused, length, chunked
+        self._chunk_at = 0  # where the next unread chunk-size line starts in the body
 
-def _chunks_whole(body: bytes) -> bool:
-    """Whether a chunked body has arrived up to its last chunk and trailers (or is
-    malformed)."""
-    at = 0
-    while (line_end := body.find(b"\r\n", at)) >= 0:
-        try:
-            size = int(body[at:line_end].split(b";")[0], 16)
-        except ValueError:
+    @classmethod
+    def of(cls, head: bytes) -> _Framing:
+        lengths = _LENGTH.findall(head)
+        if _CHUNKED.search(head):
+            return cls(refused=bool(lengths), chunked=True)
+        if len(lengths) != 1 or not lengths[0].strip().isdigit():
+            return cls(refused=True)
+        length = int(lengths[0])
+        return cls(refused=length > MAX_BODY_BYTES, length=length)
+
+    def arrived(self, data: bytes | bytearray, head_bytes: int) -> bool:
+        """Whether the body after ``head_bytes`` of ``data`` is whole, or too long or
+        malformed to wait for; chunks already read are not read again."""
+        body_bytes = len(data) - head_bytes
+        if self.refused:
             return True
-        if size == 0:
-            return body.find(b"\r\n\r\n", line_end) >= 0
-        at = line_end + 2 + size + 2
-    return False
+        if not self.chunked:
+            return body_bytes >= self.length
+        if body_bytes > MAX_BODY_BYTES:
+            return True
+        while (line_end := data.find(b"\r\n", head_bytes + self._chunk_at)) >= 0:
+            try:
+                size = int(data[head_bytes + self._chunk_at : line_end].split(b";")[0], 16)
+            except ValueError:
+                return True  # malformed: gunicorn answers it
+            if size == 0:
+                return data.find(b"\r\n\r\n", line_end) >= 0
+            next_at = line_end - head_bytes + 2 + size + 2
+            if next_at > body_bytes:
+                return False  # this chunk's data is still arriving
+            self._chunk_at = next_at
+        return False
 
 
 def _send(sock: Any, data: bytes) -> None:
