@@ -54,3 +54,24 @@ def test_a_broken_reference_fails_the_build(tmp_path):
     result = _build(source, tmp_path / "out")
     assert result.returncode != 0
     assert "recommenders_kit.models.ease.no_such_function" in result.stderr
+
+
+def test_every_public_module_is_in_the_api_reference():
+    """Each module a user imports (no part of its name private) has an ``automodule`` page
+    section: a new module cannot be left out of the reference."""
+    package = ROOT / "recommenders_kit"
+    public = {
+        ".".join(
+            ("recommenders_kit", *path.relative_to(package).with_suffix("").parts)
+        ).removesuffix(".__init__")
+        for path in package.rglob("*.py")
+        if not any(part.startswith("_") for part in path.relative_to(package).parts[:-1])
+        and (path.name == "__init__.py" or not path.name.startswith("_"))
+    }
+    documented = {
+        line.split("::", 1)[1].strip()
+        for page in (ROOT / "docs").glob("*.md")
+        for line in page.read_text().splitlines()
+        if line.startswith(".. automodule::")
+    }
+    assert public - documented == set()
