@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from tests.notebooks.conftest import NOTEBOOKS, stored_run
-from tests.support.notebooks import KEYS, run_settings
+from tests.support.notebooks import KEYS, run_settings, stale
 
 # what scripts/run_notebooks.py writes for a machine path: a notebook should print none
 PLACEHOLDERS = ("<work>", "<cache>", "<repo>")
@@ -110,3 +110,35 @@ def test_plots_are_stored_as_pictures():
     assert pictures["01_prepare_data/data_split.ipynb"] >= 2
     assert pictures["03_evaluate/evaluation.ipynb"] >= 1
     assert pictures["00_quick_start/lightgbm_criteo.ipynb"] >= 1
+
+
+def _record(results: dict) -> dict:
+    """A notebook's record holding ``results`` (dotted keys) where the notebook writes them."""
+    record: dict = {}
+    for dotted, value in results.items():
+        *parents, last = dotted.split(".")
+        node = record
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return record
+
+
+def test_the_stale_check_compares_only_like_runs_and_names_what_moved():
+    relative = "00_quick_start/lightgbm_criteo.ipynb"
+    stored = stored_run(relative)
+    same = {**_record(stored["results"]), "data": stored["data"]}
+    assert stale(relative, stored, run_settings(relative, {}), same) == []
+    moved = {**same, "metrics": {**same["metrics"], "auc": stored["results"]["metrics.auc"] * 1.01}}
+    (difference,) = stale(relative, stored, run_settings(relative, {}), moved)
+    assert difference.startswith("metrics.auc: stored ")
+    # within the tolerance: the same
+    nudged = {
+        **same,
+        "metrics": {**same["metrics"], "auc": stored["results"]["metrics.auc"] * 1.0005},
+    }
+    assert stale(relative, stored, run_settings(relative, {}), nudged) == []
+    # other data (the real rows) or other settings: not comparable
+    assert stale(relative, stored, run_settings(relative, {}), {**same, "data": "other"}) is None
+    other = run_settings(relative, {"N_GENERATED": 5})
+    assert stale(relative, stored, other, same) is None
