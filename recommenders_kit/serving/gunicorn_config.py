@@ -188,8 +188,7 @@ class _Arriving:
 
     def __init__(self, conn: Any, data: bytearray, deadline: float) -> None:
         self.conn, self.data, self.deadline = conn, data, deadline
-        self._head_bytes = 0  # the head's length, once it has arrived
-        self._framing: _Framing | None = None
+        self._framing: _Framing | None = None  # once the head has arrived
 
     def started(self) -> None:
         """The request's first byte arrived: the whole request is due in
@@ -204,12 +203,12 @@ class _Arriving:
             head = _head(self.data)
             if head is None:
                 return len(self.data) > _MAX_HEAD_BYTES
-            self._head_bytes, self._framing = len(head), _Framing.of(head)
-            arrived = self._framing.arrived(self.data, self._head_bytes)
+            self._framing = _Framing.of(head)
+            arrived = self._framing.arrived(self.data)
             if not arrived and _EXPECT_CONTINUE.search(head):
                 _send(self.conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
             return arrived
-        return self._framing.arrived(self.data, self._head_bytes)
+        return self._framing.arrived(self.data)
 
 
 #: Seconds a client has, from its request's first byte, to send the whole request (headers
@@ -236,39 +235,42 @@ class _Framing:
     for (gunicorn or the app refuses the request: both framings, or a malformed or oversized
     length)."""
 
-    def __init__(self, *, refused: bool = False, length: int = 0, chunked: bool = False):
+    def __init__(
+        self, head_bytes: int, *, refused: bool = False, length: int = 0, chunked: bool = False
+    ) -> None:
+        self.head_bytes = head_bytes
         self.refused, self.length, self.chunked = refused, length, chunked
-        self._chunk_at = 0  # where the next unread chunk-size line starts in the body
+        self._chunk_at = head_bytes  # where the next unread chunk-size line starts
 
     @classmethod
     def of(cls, head: bytes) -> _Framing:
         lengths = _LENGTH.findall(head)
         if _CHUNKED.search(head):
-            return cls(refused=bool(lengths), chunked=True)
+            return cls(len(head), refused=bool(lengths), chunked=True)
         if len(lengths) != 1 or not lengths[0].strip().isdigit():
-            return cls(refused=True)
+            return cls(len(head), refused=True)
         length = int(lengths[0])
-        return cls(refused=length > MAX_BODY_BYTES, length=length)
+        return cls(len(head), refused=length > MAX_BODY_BYTES, length=length)
 
-    def arrived(self, data: bytes | bytearray, head_bytes: int) -> bool:
-        """Whether the body after ``head_bytes`` of ``data`` is whole, or too long or
-        malformed to wait for; chunks already read are not read again."""
-        body_bytes = len(data) - head_bytes
+    def arrived(self, data: bytes | bytearray) -> bool:
+        """Whether the body after the head in ``data`` is whole, or too long or malformed to
+        wait for; chunks already read are not read again."""
         if self.refused:
             return True
+        body_bytes = len(data) - self.head_bytes
         if not self.chunked:
             return body_bytes >= self.length
         if body_bytes > MAX_BODY_BYTES:
             return True
-        while (line_end := data.find(b"\r\n", head_bytes + self._chunk_at)) >= 0:
+        while (line_end := data.find(b"\r\n", self._chunk_at)) >= 0:
             try:
-                size = int(data[head_bytes + self._chunk_at : line_end].split(b";")[0], 16)
+                size = int(data[self._chunk_at : line_end].split(b";")[0], 16)
             except ValueError:
                 return True  # malformed: gunicorn answers it
             if size == 0:
                 return data.find(b"\r\n\r\n", line_end) >= 0
-            next_at = line_end - head_bytes + 2 + size + 2
-            if next_at > body_bytes:
+            next_at = line_end + 2 + size + 2
+            if next_at > len(data):
                 return False  # this chunk's data is still arriving
             self._chunk_at = next_at
         return False
