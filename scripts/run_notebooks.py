@@ -56,7 +56,7 @@ def run(relative: str, cache: Path, *, check: bool = False) -> None:
     import nbformat
     import papermill
 
-    from tests.support.notebooks import KEYS, RTOL, lookup, run_settings, stale
+    from tests.support.notebooks import KEYS, PLACEHOLDERS, RTOL, lookup, run_settings, stale
 
     with tempfile.TemporaryDirectory() as work:
         results = Path(work) / "results.json"
@@ -71,7 +71,8 @@ def run(relative: str, cache: Path, *, check: bool = False) -> None:
         )
         record = json.loads(results.read_text())
         nb = nbformat.read(executed, as_version=4)
-        clean(nb, {work: "<work>", str(cache): "<cache>", str(ROOT): "<repo>"})
+        machine = {work: "work", str(cache): "cache", str(ROOT): "repo"}
+        clean(nb, {path: PLACEHOLDERS[name] for path, name in machine.items()})
     stored = {
         "run": run_settings(relative, {}),
         "data": record.get("data"),
@@ -79,7 +80,7 @@ def run(relative: str, cache: Path, *, check: bool = False) -> None:
     }
     if check:
         old = nbformat.read(NOTEBOOKS / relative, as_version=4).metadata.get(TAG, {})
-        differences = stale(relative, old, stored["run"], record) if old else None
+        differences = stale(old, stored["run"], record) if old else None
         if differences is None:
             raise SystemExit(f"{relative}: its stored run has other settings or data, or none")
         if differences:

@@ -51,7 +51,7 @@ def run_notebook(relative: str, tmp_path: Path, **parameters) -> dict:
         progress_bar=False,
     )
     record = json.loads(results.read_text())
-    differences = stale(relative, stored_run(relative), run_settings(relative, parameters), record)
+    differences = stale(stored_run(relative), run_settings(relative, parameters), record)
     assert not differences, (
         f"{relative}: a fresh run at its stored settings differs from its stored outputs "
         f"({'; '.join(differences)}): run scripts/run-notebooks.sh to refresh them"

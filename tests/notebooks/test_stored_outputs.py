@@ -15,10 +15,7 @@ import nbformat
 import pytest
 
 from tests.notebooks.conftest import NOTEBOOKS, stored_run
-from tests.support.notebooks import KEYS, run_settings, stale
-
-# what scripts/run_notebooks.py writes for a machine path: a notebook should print none
-PLACEHOLDERS = ("<work>", "<cache>", "<repo>")
+from tests.support.notebooks import KEYS, PLACEHOLDERS, run_settings, stale
 
 ALL = sorted(str(p.relative_to(NOTEBOOKS)) for p in NOTEBOOKS.rglob("*.ipynb"))
 # what a reader should never see in a stored stderr stream: a warning (Python's, a logger's,
@@ -67,7 +64,7 @@ def test_committed_with_outputs(relative):
     for jvm in (":: loading settings ::", "[LightGBM] ["):
         assert jvm not in text, f"{relative} shows the JVM's stdout: {jvm}"
     assert not _frozen_bars(nb), f"{relative} shows a bar stopped part-way: {_frozen_bars(nb)}"
-    for local in ("/tmp/", str(Path.home()) + "/", str(NOTEBOOKS.parent), *PLACEHOLDERS):
+    for local in ("/tmp/", str(Path.home()) + "/", str(NOTEBOOKS.parent), *PLACEHOLDERS.values()):
         assert local not in text, f"{relative} shows a path of the machine that ran it: {local}"
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     stored = stored_run(relative)
@@ -128,17 +125,17 @@ def test_the_stale_check_compares_only_like_runs_and_names_what_moved():
     relative = "00_quick_start/lightgbm_criteo.ipynb"
     stored = stored_run(relative)
     same = {**_record(stored["results"]), "data": stored["data"]}
-    assert stale(relative, stored, run_settings(relative, {}), same) == []
+    assert stale(stored, run_settings(relative, {}), same) == []
     moved = {**same, "metrics": {**same["metrics"], "auc": stored["results"]["metrics.auc"] * 1.01}}
-    (difference,) = stale(relative, stored, run_settings(relative, {}), moved)
+    (difference,) = stale(stored, run_settings(relative, {}), moved)
     assert difference.startswith("metrics.auc: stored ")
     # within the tolerance: the same
     nudged = {
         **same,
         "metrics": {**same["metrics"], "auc": stored["results"]["metrics.auc"] * 1.0005},
     }
-    assert stale(relative, stored, run_settings(relative, {}), nudged) == []
+    assert stale(stored, run_settings(relative, {}), nudged) == []
     # other data (the real rows) or other settings: not comparable
-    assert stale(relative, stored, run_settings(relative, {}), {**same, "data": "other"}) is None
+    assert stale(stored, run_settings(relative, {}), {**same, "data": "other"}) is None
     other = run_settings(relative, {"N_GENERATED": 5})
-    assert stale(relative, stored, other, same) is None
+    assert stale(stored, other, same) is None

@@ -36,6 +36,9 @@ KEYS: dict[str, list[str]] = {
 #: The notebooks whose stored run no test repeats (the sweep's 20 trials take ~8 minutes, the
 #: tests run 3): ``scripts/run_notebooks.py --check`` re-runs them after the tests in ``.ci/run``.
 CHECKED_AFTER_TESTS = ["04_model_select/als_hyperparameter_sweep.ipynb"]
+#: What ``scripts/run_notebooks.py`` writes for this machine's paths in a stored notebook (the
+#: temporary working folder, the data cache, the repository); the tests fail on any of them.
+PLACEHOLDERS = {"work": "<work>", "cache": "<cache>", "repo": "<repo>"}
 #: Relative tolerance of the comparison (ALS and LightGBM are deterministic for a seed; the
 #: margin covers BLAS and thread-count differences between machines).
 RTOL = 1e-3
@@ -89,7 +92,7 @@ def run_settings(relative: str, parameters: dict[str, Any]) -> dict[str, Any]:
     return settings({**defaults(relative), **parameters})
 
 
-def stale(relative: str, stored: dict, settings: dict[str, Any], record: dict) -> list[str] | None:
+def stale(stored: dict, settings: dict[str, Any], record: dict) -> list[str] | None:
     """How a fresh run's record differs from the stored run's key numbers (``[]``: it does
     not), or None when the two runs are not comparable: other settings, or other data (a
     Criteo notebook on the real sample, stored on its generated fallback)."""
