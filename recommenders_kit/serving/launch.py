@@ -71,28 +71,31 @@ def background(
     timeout: float = 300,
     engine: Literal["azureml", "spark"] = "azureml",
     mode: str = "auto",
+    log: str | Path | None = None,
 ) -> Iterator[str]:
     """Run :func:`serve` in a child process on 127.0.0.1; yield its base URL (requests go to
     ``URL + "/score"``) once it answers, and stop it (its port released, the JVM of Spark
     Serving too) on exit.
 
     ``env`` adds environment variables for the server (e.g. the ``RECOMMENDERS_KIT_COSMOS_*``
-    settings). The server's output goes to a temporary log, shown in the error if it does not
-    answer within ``timeout`` seconds (one that exits is reported at once; Spark Serving's
-    continuous mode can take minutes to answer its first request on a busy machine).
+    settings). The server's output goes to the file ``log`` (kept), by default to a temporary
+    one; its end is shown in the error if the server does not answer within ``timeout``
+    seconds (one that exits is reported at once; Spark Serving's continuous mode can take
+    minutes to answer its first request on a busy machine).
     """
     require_choice(engine, ENGINES, "engine")
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     probe = url + ("/" if engine == "azureml" else "/score")
     kwargs = {"engine": engine, "port": port, "workers": workers, "mode": mode}
-    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+    output = open(log, "w+b") if log else tempfile.NamedTemporaryFile(suffix=".log")  # noqa: SIM115
+    with output:
         child = multiprocessing.get_context("spawn").Process(
-            target=_serve_in_child, args=(str(model_dir), kwargs, env or {}, log.name)
+            target=_serve_in_child, args=(str(model_dir), kwargs, env or {}, output.name)
         )
         child.start()
         try:
-            _wait_until_live(probe, child, timeout, log, "the scoring server")
+            _wait_until_live(probe, child, timeout, output, "the scoring server")
             yield url
         finally:
             stop_process(child)

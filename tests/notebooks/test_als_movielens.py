@@ -4,6 +4,7 @@ MovieLens 100k (random 75/25 split, seed 123, k=10, all unseen items ranked)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -44,13 +45,22 @@ def test_notebook_metrics_are_in_the_known_ranges(notebook_record):
 
 
 def _quickstart(tmp_path, *options: str) -> tuple[str, dict]:
-    """``recommenders-kit quickstart als --size 100k OPTIONS``: (its output, its metrics)."""
-    out = tmp_path / "metrics.json"
+    """``recommenders-kit quickstart als --size 100k OPTIONS``: (its output, its metrics).
+
+    The job's temporary folders (Python's) go to a folder of its own, which must be empty
+    when it has exited: Spark ALS's default checkpoint folder included."""
+    out, temporary = tmp_path / "metrics.json", tmp_path / "tmp"
+    temporary.mkdir()
     command = [sys.executable, "-m", "recommenders_kit.cli", "quickstart", "als", "--size", "100k"]
     result = subprocess.run(
-        [*command, *options, "--json", str(out)], capture_output=True, text=True, timeout=900
+        [*command, *options, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "TMPDIR": str(temporary)},
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert list(temporary.iterdir()) == []
     return result.stdout, json.loads(out.read_text())["metrics"]
 
 

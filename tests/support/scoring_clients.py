@@ -4,6 +4,7 @@ service's worker processes."""
 
 from __future__ import annotations
 
+import re
 import socket
 from urllib.parse import urlparse
 
@@ -35,6 +36,18 @@ def connect(url: str, data: bytes = b"", timeout: float = 30) -> socket.socket:
 def refused_or_closed(answer: bytes) -> bool:
     """Whether a raw answer is a closed connection or a 4xx status line."""
     return answer == b"" or answer.split(b" ")[1].startswith(b"4")
+
+
+def read_answer(s: socket.socket) -> bytes:
+    """Read one answer (head and ``Content-Length`` body) from a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length: *(\d+)", head)
+    while len(body) < int(length[1] if length else 0):
+        body += s.recv(65536)
+    return head + b"\r\n\r\n" + body
 
 
 def raw_answer(url: str, data: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:

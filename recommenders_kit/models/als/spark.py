@@ -25,10 +25,12 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import math
 import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import asdict
@@ -178,13 +180,16 @@ class ALSRecommender(Params):
     def _ensure_checkpoint_dir(self, spark: SparkSession) -> None:
         """ALS checkpoints every ``checkpoint_interval`` iterations only when Spark has a
         checkpoint directory; without one the lineage grows with each iteration until a task
-        fails with StackOverflowError (seen from about 15 iterations)."""
+        fails with StackOverflowError (seen from about 15 iterations). On a local session the
+        default is a temporary folder, removed when the Python process exits."""
         context = spark.sparkContext
         if self.checkpoint_dir:
             context.setCheckpointDir(self.checkpoint_dir)
         elif context.getCheckpointDir() is None:
             if is_local(spark):
-                context.setCheckpointDir(tempfile.mkdtemp(prefix="als-checkpoints-"))
+                folder = tempfile.mkdtemp(prefix="als-checkpoints-")
+                atexit.register(shutil.rmtree, folder, ignore_errors=True)
+                context.setCheckpointDir(folder)
             else:
                 warnings.warn(
                     "no Spark checkpoint directory is set: long ALS runs may fail with "
