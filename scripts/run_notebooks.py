@@ -13,9 +13,9 @@ record the notebook writes) are kept in the notebook's metadata with the run's s
 data it used (``data`` of its record: a Criteo notebook's fallback): the notebook tests compare
 them with a fresh run at those settings, so stale outputs fail.
 
-``--check`` executes the notebooks (by default: those whose stored run no test repeats, see
-``tests.support.notebooks.CHECKED_AFTER_TESTS``) the same way and compares their key numbers
-with the stored ones, writing nothing: ``.ci/run`` runs it after the tests.
+``--check`` executes the notebooks the same way and compares their key numbers with the stored
+ones, writing nothing (the notebook tests do the same for every notebook, at its stored
+settings).
 
 Run:  .venv/bin/python scripts/run_notebooks.py [--check] [notebook ...]
       (or scripts/run-notebooks.sh)
@@ -140,9 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.support.data import seed_movielens_100k
-    from tests.support.notebooks import CHECKED_AFTER_TESTS, KEYS
-
-    default = CHECKED_AFTER_TESTS if args.check else list(KEYS)
+    from tests.support.notebooks import KEYS
     with tempfile.TemporaryDirectory() as tmp:
         cache = seed_movielens_100k(Path(tmp) / "cache")
         os.environ.update(
@@ -151,7 +149,7 @@ def main() -> None:
             SPARK_MASTER="local[2]",
             MLFLOW_DISABLE_TELEMETRY="true",
         )
-        for relative in args.notebooks or default:
+        for relative in args.notebooks or list(KEYS):
             run(relative, cache, check=args.check)
 
 

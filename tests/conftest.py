@@ -6,6 +6,8 @@
   dataset registries carry the checksums of those archives. Every loader in every test thus
   goes through the real download, verify and extract path, and no test reaches the internet.
 * Spark runs as one real local session (``local[2]``, UI off) shared by all tests.
+* The longest test modules run first: ``scripts/test.sh`` runs the suite in two processes,
+  each taking whole modules in collection order, so a long one does not end a run alone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,18 @@ import pytest
 
 from tests.support import data
 from tests.support.http_server import FileServer
+
+#: Test files and folders, longest first (minutes on 2 cores: the sweep's 20 trials 5, the
+#: operationalization notebooks 4, the standalone cluster 2, the other notebooks 4, the local
+#: servers 5); everything else follows in its own order.
+LONGEST_FIRST = (
+    "tests/notebooks/test_als_sweep.py",
+    "tests/notebooks/test_o16n.py",
+    "tests/cluster/",
+    "tests/notebooks/",
+    "tests/integration/",
+)
+ROOT = Path(__file__).resolve().parents[1]
 
 os.environ["RECOMMENDERS_KIT_SPARK_UI"] = "0"
 os.environ.pop("RECOMMENDERS_KIT_OFFLINE", None)
@@ -137,3 +151,16 @@ def small_click(click_rows):
     from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
     return LightGBMClickModel(num_boost_round=20, progress=False).fit(click_rows)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the modules by :data:`LONGEST_FIRST` (a stable sort: each module's tests stay
+    together, in their order)."""
+
+    def rank(item: pytest.Item) -> int:
+        where = item.path.relative_to(ROOT).as_posix()
+        return next(
+            (i for i, p in enumerate(LONGEST_FIRST) if where.startswith(p)), len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)

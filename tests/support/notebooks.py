@@ -33,9 +33,6 @@ KEYS: dict[str, list[str]] = {
     "05_operationalize/lightgbm_criteo_spark_serving.ipynb": ["rows_scored"],
     "05_operationalize/mlflow_models.ipynb": ["users", "metrics.precision_at_k", "rows_served"],
 }
-#: The notebooks whose stored run no test repeats (the sweep's 20 trials take ~8 minutes, the
-#: tests run 3): ``scripts/run_notebooks.py --check`` re-runs them after the tests in ``.ci/run``.
-CHECKED_AFTER_TESTS = ["04_model_select/als_hyperparameter_sweep.ipynb"]
 #: What ``scripts/run_notebooks.py`` writes for this machine's paths in a stored notebook (the
 #: temporary working folder, the data cache, the repository); the tests fail on any of them.
 PLACEHOLDERS = {"work": "<work>", "cache": "<cache>", "repo": "<repo>"}
