@@ -141,6 +141,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.support.data import seed_movielens_100k
     from tests.support.notebooks import KEYS
+
     with tempfile.TemporaryDirectory() as tmp:
         cache = seed_movielens_100k(Path(tmp) / "cache")
         os.environ.update(
