@@ -114,5 +114,8 @@ def mlflow_server(folder: Path) -> Iterator[str]:
     # uvicorn from this interpreter's environment
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     env = {**os.environ, "PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    # no job runner: MLflow 3's server otherwise starts seven huey consumers (GenAI jobs this
+    # registry never runs) that took 70 s of CPU in two minutes, beside the tests' own work
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     with _process(cmd, _UVICORN, timeout=180, env=env) as url:
         yield url
