@@ -159,6 +159,18 @@ def hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     return path.getFileSystem(jsc.hadoopConfiguration()), path
 
 
+def driver_temp_dir(spark: SparkSession, prefix: str) -> str:
+    """A new folder ``<prefix>-<uuid>`` in the driver's local directory that the driver JVM
+    deletes when it exits (Spark's shutdown hook): however the Python process ends, a killed
+    notebook kernel included (its JVM then sees its input close and exits)."""
+    context = spark.sparkContext
+    jvm, jsc = context._jvm, context._jsc
+    if jvm is None or jsc is None:
+        raise SetupError("the Spark session is stopped")
+    utils = jvm.org.apache.spark.util.Utils
+    return str(utils.createTempDir(utils.getLocalDir(jsc.sc().conf()), prefix).getPath())
+
+
 def detach_local_rows(frame: SparkDataFrame, min_rows: int = LOCAL_ROWS_LIMIT) -> SparkDataFrame:
     """``frame``, or the same rows (same partitions, same order) re-rooted on an RDD when its
     query plan holds ``min_rows`` or more rows of local data.

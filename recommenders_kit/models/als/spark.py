@@ -25,13 +25,10 @@ Example::
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import math
 import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -54,7 +51,7 @@ from recommenders_kit.models.als._common import (
 from recommenders_kit.models.base import Params, require_fitted
 from recommenders_kit.models.fingerprint import Fingerprint, spark_fingerprint
 from recommenders_kit.models.persistence import replacing_uri, require_committed
-from recommenders_kit.spark import active_spark, hadoop_path, is_local
+from recommenders_kit.spark import active_spark, driver_temp_dir, hadoop_path, is_local
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -181,15 +178,13 @@ class ALSRecommender(Params):
         """ALS checkpoints every ``checkpoint_interval`` iterations only when Spark has a
         checkpoint directory; without one the lineage grows with each iteration until a task
         fails with StackOverflowError (seen from about 15 iterations). On a local session the
-        default is a temporary folder, removed when the Python process exits."""
+        default is a temporary folder that the driver JVM removes when it exits."""
         context = spark.sparkContext
         if self.checkpoint_dir:
             context.setCheckpointDir(self.checkpoint_dir)
         elif context.getCheckpointDir() is None:
             if is_local(spark):
-                folder = tempfile.mkdtemp(prefix="als-checkpoints-")
-                atexit.register(shutil.rmtree, folder, ignore_errors=True)
-                context.setCheckpointDir(folder)
+                context.setCheckpointDir(driver_temp_dir(spark, "als-checkpoints"))
             else:
                 warnings.warn(
                     "no Spark checkpoint directory is set: long ALS runs may fail with "

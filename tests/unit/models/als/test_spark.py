@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,3 +146,32 @@ def test_errors(spark, data):
         ALSRecommender(col_rating="stars").fit(data[0])
     with pytest.raises(TypeError, match="Spark DataFrame"):
         ALSRecommender().fit(pd.DataFrame())
+
+
+#: A Python process that fits ALS on a fresh local session (so ALS picks its default checkpoint
+#: folder), prints that folder and is killed, as a notebook kernel is when it will not stop.
+_KILLED_AFTER_A_FIT = """
+import os, signal
+from recommenders_kit.models.als.spark import ALSRecommender
+from recommenders_kit.spark import start_or_get_spark
+
+spark = start_or_get_spark("killed-kernel", master="local[1]")
+rows = [(u, i, float((u * i) % 5 + 1)) for u in range(20) for i in range(10)]
+ALSRecommender(rank=2, max_iter=2).fit(spark.createDataFrame(rows, ["userID", "itemID", "rating"]))
+print(spark.sparkContext.getCheckpointDir(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_default_checkpoint_folder_goes_when_python_is_killed():
+    """No atexit runs in a killed process: the driver JVM deletes the folder as it exits."""
+    run = subprocess.run(
+        [sys.executable, "-c", _KILLED_AFTER_A_FIT], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr[-3000:]
+    folder = Path(urlparse(run.stdout.strip()).path).parent  # Spark adds a folder per context
+    assert folder.name.startswith("als-checkpoints-")
+    deadline = time.monotonic() + 60
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not folder.exists()
