@@ -148,13 +148,19 @@ def is_local(spark: SparkSession) -> bool:
     return (spark.sparkContext.master or "").startswith("local")
 
 
-def hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    """(Hadoop FileSystem, Hadoop Path) of ``uri`` through the session's configuration: any
-    scheme the cluster knows (``dbfs:``, ``abfss:``, ``hdfs:``, ``s3a:``, ``file:``)."""
+def _driver_jvm(spark: SparkSession) -> tuple[Any, Any]:
+    """(py4j JVM view, JavaSparkContext) of a running session's driver."""
     context = spark.sparkContext
     jvm, jsc = context._jvm, context._jsc
     if jvm is None or jsc is None:
         raise SetupError("the Spark session is stopped")
+    return jvm, jsc
+
+
+def hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """(Hadoop FileSystem, Hadoop Path) of ``uri`` through the session's configuration: any
+    scheme the cluster knows (``dbfs:``, ``abfss:``, ``hdfs:``, ``s3a:``, ``file:``)."""
+    jvm, jsc = _driver_jvm(spark)
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(jsc.hadoopConfiguration()), path
 
@@ -163,10 +169,7 @@ def driver_temp_dir(spark: SparkSession, prefix: str) -> str:
     """A new folder ``<prefix>-<uuid>`` in the driver's local directory that the driver JVM
     deletes when it exits (Spark's shutdown hook): however the Python process ends, a killed
     notebook kernel included (its JVM then sees its input close and exits)."""
-    context = spark.sparkContext
-    jvm, jsc = context._jvm, context._jsc
-    if jvm is None or jsc is None:
-        raise SetupError("the Spark session is stopped")
+    jvm, jsc = _driver_jvm(spark)
     utils = jvm.org.apache.spark.util.Utils
     return str(utils.createTempDir(utils.getLocalDir(jsc.sc().conf()), prefix).getPath())
 
