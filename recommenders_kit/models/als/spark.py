@@ -101,7 +101,11 @@ class ALSRecommender(Params):
             ids, as Spark ALS requires).
         nonnegative: [nonnegative] non-negative factors (Spark only).
         checkpoint_interval: [checkpointInterval] checkpoint every N iterations (Spark only).
-        num_blocks: [numUserBlocks, numItemBlocks] None lets Spark choose (Spark only).
+        num_blocks: [numUserBlocks, numItemBlocks] how many blocks the users and the items
+            are split into; None: one per core of the session (its default parallelism)
+            rather than Spark's fixed 10, which on a small machine spends most of a fit
+            scheduling tasks. The factors depend on it: pass a number for results that do
+            not change with the cluster's size (Spark only).
         checkpoint_dir: directory (local path or cloud URI) for Spark checkpoints; when None
             the session's directory is used, or on a local session a temporary one.
     """
@@ -162,8 +166,8 @@ class ALSRecommender(Params):
             itemCol=self.col_item,
             ratingCol=self.col_rating,
         ).setPredictionCol(self.col_prediction)
-        if self.num_blocks:
-            als = als.setNumUserBlocks(self.num_blocks).setNumItemBlocks(self.num_blocks)
+        blocks = self.num_blocks or train.sparkSession.sparkContext.defaultParallelism
+        als = als.setNumUserBlocks(blocks).setNumItemBlocks(blocks)
         data = train.select(
             F.col(self.col_user).cast("int"),
             F.col(self.col_item).cast("int"),
