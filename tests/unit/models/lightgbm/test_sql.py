@@ -47,8 +47,12 @@ def model(rows):
 
 
 def _spark_rows(spark, frame: pd.DataFrame):
+    """``frame`` as Spark rows that are not a local relation, like rows read from files: on
+    local rows the optimizer would evaluate the whole encoding on the driver, interpreted
+    (``ConvertToLocalRelation``), which takes longer than scoring them."""
     raw = frame.drop(columns="label").astype(dict.fromkeys(criteo.CAT_COLS, object))
-    return spark.createDataFrame(raw.where(raw.notna(), None).assign(_row=np.arange(len(raw))))
+    rows = raw.where(raw.notna(), None).assign(_row=np.arange(len(raw)))
+    return spark.createDataFrame(rows).repartition(2)
 
 
 def test_the_pipeline_scores_as_the_native_model_and_survives_mllib_persistence(
@@ -103,6 +107,15 @@ def test_sql_features_and_trees_equal_the_encoder_and_lightgbm(spark, rows, mode
     np.testing.assert_allclose(scored["p"], model.predict_proba(rows[1]), atol=1e-9)
 
 
+def _tree_scores(spark, sql: ClickSQL, x: np.ndarray) -> np.ndarray:
+    """The trees' probabilities (SQL) of feature rows ``x``, in their order."""
+    rows = spark.createDataFrame(
+        [(i, row.tolist()) for i, row in enumerate(x)], "i int, x array<double>"
+    ).repartition(2)
+    scored = rows.selectExpr("i", f"{sql.probability(lambda j: f'x[{j}]')} AS p")
+    return scored.toPandas().sort_values("i")["p"].to_numpy()
+
+
 def test_trees_on_values_at_every_branch(spark, model):
     """Zeros, values just around zero, NaN, negative and fractional codes, huge values: the
     trees give LightGBM's own answers for feature rows no encoder would write."""
@@ -115,13 +128,8 @@ def test_trees_on_values_at_every_branch(spark, model):
         rng.choice(choices, size=(n, width)),
         rng.normal(0, 50, (n, width)).round(1),
     )
-    literal = ", ".join("array(" + ", ".join(map(double, r)) + ")" for r in x)
-    probability = sql.probability(lambda j: f"x[{j}]")
-    got = spark.sql(
-        f"SELECT i, {probability} AS p FROM (SELECT posexplode(array({literal})) AS (i, x))"
-    ).toPandas()
     expected = model.model.predict(x, num_iteration=model.meta.best_iteration)
-    np.testing.assert_allclose(got.sort_values("i")["p"], expected, atol=1e-12)
+    np.testing.assert_allclose(_tree_scores(spark, sql, x), expected, atol=1e-12)
 
 
 def test_long_sums_are_chained_in_the_same_order(spark, model, monkeypatch):
@@ -129,19 +137,12 @@ def test_long_sums_are_chained_in_the_same_order(spark, model, monkeypatch):
     as one chain of all of them: the order of the additions is LightGBM's either way."""
     sql = ClickSQL(model, spark)
     x = model.encoder.transform(generate(300, seed=8)[0]).to_numpy()
-    rows = ", ".join("array(" + ", ".join(map(double, r)) + ")" for r in x)
-
-    def scores() -> np.ndarray:
-        probability = sql.probability(lambda j: f"x[{j}]")
-        query = f"SELECT i, {probability} AS p FROM (SELECT posexplode(array({rows})) AS (i, x))"
-        return spark.sql(query).toPandas().sort_values("i")["p"].to_numpy()
-
-    single = scores()
+    single = _tree_scores(spark, sql, x)
     monkeypatch.setattr(sql_module, "TREES_PER_CHAIN", 7)
     chains = -(-len(sql.trees) // 7)
     assert chains > 1
     assert f"aggregate(sequence(0, {chains - 1})" in sql.probability(lambda j: f"x[{j}]")
-    np.testing.assert_array_equal(scores(), single)
+    np.testing.assert_array_equal(_tree_scores(spark, sql, x), single)
     np.testing.assert_allclose(single, model.predict_proba(generate(300, seed=8)[0]), atol=1e-12)
 
 
