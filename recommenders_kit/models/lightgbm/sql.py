@@ -263,7 +263,9 @@ def spark_pipeline(model: Any, spark: SparkSession) -> PipelineModel:
     :func:`click_probability` reads ``p``), ``rawPrediction``, ``prediction`` and the columns
     named in :data:`FEATURE_PREFIX`. It saves and loads with MLlib persistence
     (``pipeline.write().save(path)``, ``PipelineModel.load(path)`` from Python, Scala or
-    Java; the session needs the SynapseML jars), and needs no Python when it runs.
+    Java; the session needs the SynapseML jars), and needs no Python when it runs. A frame of
+    local rows (``spark.createDataFrame(pandas_frame)``) is scored by the driver's optimizer,
+    interpreted, far slower than by the executors: ``repartition`` it first.
 
     Example::
 
