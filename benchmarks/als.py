@@ -14,7 +14,8 @@ for all users with seen items masked against collecting Spark's factors and scor
 numpy (what the Spark class offered before).
 
 Table 3, Spark ALS's blocks: ``RECOMMENDED_TOP_K`` fitted on ``local[2]`` with the library's
-default (one block of users and of items per core) against Spark's own default of 10 blocks
+default (as many blocks of users and of items as the session's default parallelism: 4 on
+``start_or_get_spark``'s ``local[2]``) against Spark's own default of 10 blocks
 (raw pyspark, the reference toolkit), each in a fresh session: its first fit (what a notebook
 reader waits for) and the best of two more, and nDCG@10 on the random split's test part.
 
@@ -258,7 +259,7 @@ def blocks_rows(sets: list) -> list[list]:
     rows = []
     for name, ratings in sets:
         train, test = random_split(ratings, 0.75, seed=123)
-        for label, blocks in [("Spark's 10", 10), ("one per core (default)", None)]:
+        for label, blocks in [("Spark's 10", 10), ("default parallelism (default)", None)]:
             # one SparkContext per process: each configuration gets its own, as a user's would
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 first, warm, ndcg = pool.submit(_block_fits, train, test, blocks).result()

@@ -102,10 +102,12 @@ class ALSRecommender(Params):
         nonnegative: [nonnegative] non-negative factors (Spark only).
         checkpoint_interval: [checkpointInterval] checkpoint every N iterations (Spark only).
         num_blocks: [numUserBlocks, numItemBlocks] how many blocks the users and the items
-            are split into; None: one per core of the session (its default parallelism)
-            rather than Spark's fixed 10, which on a small machine spends most of a fit
-            scheduling tasks. The factors depend on it: pass a number for results that do
-            not change with the cluster's size (Spark only).
+            are split into; None: the session's default parallelism (a cluster's cores;
+            twice the cores on a local session from
+            :func:`~recommenders_kit.spark.start_or_get_spark`) rather than Spark's fixed
+            10, which on a small machine spends most of a fit scheduling tasks. The factors
+            depend on it: pass a number for results that do not change with the cluster's
+            size (Spark only).
         checkpoint_dir: directory (local path or cloud URI) for Spark checkpoints; when None
             the session's directory is used, or on a local session a temporary one.
     """
