@@ -6,8 +6,8 @@ guide describes by hand:
 1. checks the cluster's runtime: Spark 3.5 with Scala 2.12 (Databricks Runtime 14.x, 15.x and
    16.x in their Scala 2.12 flavour), which SynapseML 1.1.0 and ``pyspark>=3.5,<3.6`` need;
    another runtime is refused with a message naming it;
-2. builds the wheel from a source checkout (``python -m build --wheel``), unless ``wheel``
-   names one already built;
+2. builds the wheel from a source checkout (``python -m build``, by way of a source
+   distribution), unless ``wheel`` names one already built;
 3. uploads it to a Unity Catalog volume (``/Volumes/<catalog>/<schema>/<volume>/...``) or to
    DBFS (``dbfs:/...``);
 4. installs it and SynapseML's Maven package (:data:`recommenders_kit.spark.SYNAPSEML_PACKAGE`)
@@ -33,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,19 +85,28 @@ def check_runtime(spark_version: str) -> None:
 
 
 def build_wheel(source: str | Path, out_dir: str | Path) -> Path:
-    """``python -m build --wheel`` of the checkout ``source`` into ``out_dir``."""
+    """Build the wheel of the checkout ``source`` into ``out_dir``; returns its path.
+
+    ``python -m build`` builds a source distribution first and the wheel from it, in a
+    temporary folder: a wheel built in the checkout itself would also pack whatever an earlier
+    build left in its ``build/`` folder, such as a module deleted since.
+    """
     source = Path(source)
     if not (source / "pyproject.toml").exists():
         raise MissingResourceError(
             f"{source} is not a source checkout (no pyproject.toml): pass wheel=... (a built "
             "recommenders_kit wheel) or run from the repository"
         )
-    cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out_dir), str(source)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheels = sorted(Path(out_dir).glob("recommenders_kit-*.whl"))
-    if result.returncode or not wheels:
-        raise JobFailedError(f"building the wheel failed:\n{result.stdout[-2000:]}{result.stderr}")
-    return wheels[-1]
+    with tempfile.TemporaryDirectory() as built:
+        cmd = [sys.executable, "-m", "build", "--outdir", built, str(source)]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wheels = sorted(Path(built).glob("recommenders_kit-*.whl"))
+        if result.returncode or not wheels:
+            raise JobFailedError(
+                f"building the wheel failed:\n{result.stdout[-2000:]}{result.stderr}"
+            )
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        return Path(shutil.move(wheels[-1], Path(out_dir) / wheels[-1].name))
 
 
 def install(

@@ -16,13 +16,38 @@ import pytest
 from recommenders_kit.deploy import databricks as dbx
 from recommenders_kit.spark import SYNAPSEML_PACKAGE
 from tests.support.databricks_api import DatabricksAPI
+from tests.support.mlflow_store import sqlite_tracking
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    return dbx.build_wheel(ROOT, tmp_path_factory.mktemp("dist"))
+def source(tmp_path_factory) -> Path:
+    """A copy of the checkout's packaging files, with an earlier build's leftover module."""
+    copy = tmp_path_factory.mktemp("checkout")
+    for name in ("pyproject.toml", "setup.cfg", "README.md"):
+        shutil.copy(ROOT / name, copy / name)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "recommenders_kit", copy / "recommenders_kit", ignore=ignore)
+    stale = copy / "build" / "lib" / "recommenders_kit" / "deleted_since.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("X = 1\n")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def wheel(source, tmp_path_factory) -> Path:
+    return dbx.build_wheel(source, tmp_path_factory.mktemp("dist"))
+
+
+def test_the_wheel_holds_the_sources_modules_and_nothing_an_earlier_build_left(source, wheel):
+    package = source / "recommenders_kit"
+    modules = {p.relative_to(source).as_posix() for p in package.rglob("*.py")}
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {name for name in archive.namelist() if name.endswith(".py")}
+    assert packed == modules
+    assert "recommenders_kit/deleted_since.py" not in packed
+    assert [p.name for p in wheel.parent.iterdir()] == [wheel.name]  # no sdist beside it
 
 
 def _client(api: DatabricksAPI):
@@ -172,13 +197,11 @@ def test_unity_catalog_registration_sends_the_checked_name(tmp_path, monkeypatch
     from recommenders_kit.deploy.mlflow import log_model
     from recommenders_kit.models.als.pandas import ALSRecommender
 
-    before = mlflow.get_tracking_uri()
     # the helper leaves MLflow's registry on Unity Catalog (as set_registry_uri does): undone
     # after the test
     monkeypatch.setattr("mlflow.tracking._model_registry.utils._registry_uri", None)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", "")  # removed again after the test
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
+    with sqlite_tracking(tmp_path):
         ratings = {"userID": [1, 1, 2, 2, 3], "itemID": [10, 20, 10, 30, 20], "rating": [5.0] * 5}
         import pandas as pd
 
@@ -200,5 +223,3 @@ def test_unity_catalog_registration_sends_the_checked_name(tmp_path, monkeypatch
         assert sent[1][0].endswith("/model-versions/create")
         assert sent[1][1]["name"] == "main.recs.movielens_als"
         assert mlflow.get_registry_uri() == "databricks-uc"
-    finally:
-        mlflow.set_tracking_uri(before)
