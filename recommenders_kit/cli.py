@@ -395,6 +395,12 @@ def mlflow_group() -> None:
     help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db here).",
 )
 @click.option(
+    "--experiment",
+    default="recommenders_kit",
+    show_default=True,
+    help="The MLflow experiment (new: an SQLite store's artefacts go beside its file).",
+)
+@click.option(
     "--wheel",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
@@ -406,15 +412,18 @@ def mlflow_log(
     register: str | None,
     alias: str,
     tracking_uri: str | None,
+    experiment: str,
     wheel: str | None,
 ) -> None:
     """Log a saved click model or pandas ALS folder as an MLflow pyfunc model."""
     import mlflow
 
     from recommenders_kit.deploy import mlflow as rk_mlflow
-    from recommenders_kit.tuning.sweep import default_tracking_uri
+    from recommenders_kit.tuning.sweep import default_tracking_uri, open_experiment
 
-    mlflow.set_tracking_uri(tracking_uri or default_tracking_uri())
+    tracking_uri = tracking_uri or default_tracking_uri()
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment(experiment_id=open_experiment(tracking_uri, experiment))
     model = rk_mlflow.load_saved(model_dir)
     info = rk_mlflow.log_model(
         model, name, registered_model_name=register, alias=alias or None, wheel=wheel

@@ -38,6 +38,7 @@ import pandas as pd
 from recommenders_kit._progress import quiet_logger, quiet_third_party_bars
 from recommenders_kit._validate import require_positive_int
 from recommenders_kit.constants import DEFAULT_SEED
+from recommenders_kit.deploy.mlflow import require_reachable
 from recommenders_kit.errors import InputError, JobFailedError
 from recommenders_kit.settings import MLFLOW_TRACKING_URI_ENV, env_value
 from recommenders_kit.tuning.space import Dimension, sample
@@ -61,6 +62,34 @@ def artifact_location(tracking_uri: str, experiment: str) -> str | None:
         return None
     database = Path(tracking_uri[len(prefix) :]).absolute()
     return (database.parent / "mlartifacts" / experiment).as_uri()
+
+
+def open_experiment(tracking_uri: str, experiment: str) -> str:
+    """The id of ``experiment`` in the store at ``tracking_uri``; a new experiment is created
+    with its artefacts where :func:`artifact_location` says.
+
+    Logging with MLflow's fluent API into ``mlflow.set_experiment(experiment_id=...)`` of this
+    id keeps an SQLite store's models beside it (its ``Default`` experiment's are in
+    ``./mlruns``).
+
+    Raises:
+        StoreUnavailableError: an ``http(s)`` tracking server that does not answer (at once,
+            not after MLflow's minutes of retries).
+    """
+    from mlflow.tracking import MlflowClient
+
+    require_reachable(tracking_uri)
+    # a new SQLite store announces each schema step at INFO: not news to a user
+    with quiet_logger("mlflow.store.db.utils"):
+        client = MlflowClient(tracking_uri)
+        found = client.get_experiment_by_name(experiment)  # the store opens by here
+    if found is not None:
+        return str(found.experiment_id)
+    return str(
+        client.create_experiment(
+            experiment, artifact_location=artifact_location(tracking_uri, experiment)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -167,17 +196,8 @@ class _Tracker:
     def __init__(self, tracking_uri: str, experiment: str):
         from mlflow.tracking import MlflowClient
 
-        # a new SQLite store announces each schema step at INFO: not news to a sweep's user
-        with quiet_logger("mlflow.store.db.utils"):
-            self.client = MlflowClient(tracking_uri)
-            found = self.client.get_experiment_by_name(experiment)  # the store opens by here
-        self.experiment_id = (
-            found.experiment_id
-            if found
-            else self.client.create_experiment(
-                experiment, artifact_location=artifact_location(tracking_uri, experiment)
-            )
-        )
+        self.client = MlflowClient(tracking_uri)
+        self.experiment_id = open_experiment(tracking_uri, experiment)
 
     def start(self, name: str, tags: dict[str, str], parent: str | None = None) -> str:
         tags = {**tags, "mlflow.runName": name}

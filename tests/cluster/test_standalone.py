@@ -28,6 +28,7 @@ from recommenders_kit.models.lightgbm import pandas as lgb_pandas
 from recommenders_kit.models.lightgbm import spark as lgb_spark
 from recommenders_kit.split import pandas as psplit
 from recommenders_kit.split import spark as ssplit
+from tests.support.mlflow_store import sqlite_tracking
 from tests.support.spark_cluster import cluster_session, standalone_cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.spark, pytest.mark.slow]
@@ -155,9 +156,7 @@ def test_mlflow_spark_udf_scores_on_the_executors(spark, ratings, tmp_path):
 
     from recommenders_kit.deploy.mlflow import click_input, log_model
 
-    before = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
+    with sqlite_tracking(tmp_path):
         als = ALSRecommender(rank=8, max_iter=5).fit(ratings)
         topk = mlflow.pyfunc.spark_udf(
             spark, log_model(als, "als").model_uri, env_manager="local", params={"k": 5}
@@ -180,8 +179,6 @@ def test_mlflow_spark_udf_scores_on_the_executors(spark, ratings, tmp_path):
         np.testing.assert_allclose(
             scored.sort_values("row")["p"], click.predict_proba(rows), rtol=0, atol=1e-12
         )
-    finally:
-        mlflow.set_tracking_uri(before)
 
 
 def _executor_logs(work_dir) -> str:

@@ -12,7 +12,9 @@ import pytest
 from tests.support.data import read_shared
 
 
-def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _cli(
+    *args: str, env_extra: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, **(env_extra or {})}
@@ -21,6 +23,7 @@ def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Comp
         capture_output=True,
         text=True,
         env=env,
+        cwd=cwd,
         timeout=120,
     )
 
@@ -284,6 +287,8 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
     from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
     result = _cli(
         "mlflow",
         "log",
@@ -292,10 +297,14 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
         "criteo_ctr",
         "--tracking-uri",
         tracking,
+        cwd=elsewhere,
     )
     assert result.returncode == 0, result.stderr
     assert "logged click_model as models:/m-" in result.stdout
     assert "registered criteo_ctr version 1: models:/criteo_ctr@champion" in result.stdout
+    # the model's files are beside the store, in the experiment's folder, not in ./mlruns
+    assert list(elsewhere.iterdir()) == []
+    assert list((tmp_path / "mlartifacts" / "recommenders_kit").rglob("MLmodel"))
     before = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(tracking)
     try:

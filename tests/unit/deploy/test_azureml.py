@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 
 from recommenders_kit.deploy import azureml as ml
 from tests.support.ml_client import RecordingMLClient
+from tests.support.mlflow_store import sqlite_tracking
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -119,13 +120,9 @@ def mlflow_model_dir(click_model_dir, tmp_path_factory):
     from recommenders_kit.models.lightgbm.pandas import LightGBMClickModel
 
     folder = tmp_path_factory.mktemp("mlflow-model")
-    before = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
-    try:
+    with sqlite_tracking(folder):
         info = log_model(LightGBMClickModel.load(click_model_dir), "criteo")
         return Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=folder / "m"))
-    finally:
-        mlflow.set_tracking_uri(before)
 
 
 def test_no_code_deployment_of_an_mlflow_model(mlflow_model_dir, parts, tmp_path):

@@ -22,16 +22,14 @@ from recommenders_kit.models.als import _common as als_common
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import to_pandas
 from recommenders_kit.models.fingerprint import Fingerprint
+from tests.support.mlflow_store import sqlite_tracking
 
 
 @pytest.fixture(scope="module", autouse=True)
 def tracking(tmp_path_factory):
     """A real SQLite tracking store for this module (restored afterwards)."""
-    before = mlflow.get_tracking_uri()
-    folder = tmp_path_factory.mktemp("mlruns")
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
-    yield
-    mlflow.set_tracking_uri(before)
+    with sqlite_tracking(tmp_path_factory.mktemp("mlruns")):
+        yield
 
 
 def lists(frame: pd.DataFrame, user="userID", item="itemID", score="prediction") -> dict:

@@ -258,6 +258,15 @@ def test_bad_settings(tracking, kwargs, message):
         run_sweep(Parabola(), space, tracking_uri=tracking, progress=False, **kwargs)
 
 
+def test_a_tracking_server_that_is_down_is_one_error_at_once():
+    from recommenders_kit.errors import StoreUnavailableError
+    from recommenders_kit.serving.launch import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreUnavailableError, match=f"the MLflow server at {down} does not"):
+        run_sweep(Parabola(), SPACE, n_trials=1, tracking_uri=down, progress=False)
+
+
 def test_artefacts_go_beside_the_sqlite_store(tmp_path, monkeypatch):
     """Not into ./mlruns of whatever directory the sweep runs from."""
     elsewhere = tmp_path / "cwd"
