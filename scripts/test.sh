@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite (unit, integration with local Spark and servers, notebooks).
+# Run the whole test suite (unit, integration with local Spark and servers, notebooks); the 30
+# slowest tests are listed at the end.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k movielens -x
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ workers=${RK_TEST_WORKERS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 parallel=()
 if [ "$workers" -gt 0 ]; then parallel=(-n "$workers" --dist loadscope --no-loadscope-reorder); fi
-.venv/bin/python -m pytest "${parallel[@]}" "$@"
+.venv/bin/python -m pytest "${parallel[@]}" --durations=30 "$@"
 rc=$?
 if [ "$rc" = 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass" >&2
