@@ -92,8 +92,8 @@ def _band_batch(band: int, matrix: Any) -> Any:
 
 def _partial_bands(item_ids: np.ndarray, rows: int, batches: Any) -> Any:
     """mapInArrow: ``X^T X`` of one partition's users (all their rows are in it), as its
-    nonzero bands of ``rows`` rows (float64 CSR); the history matrix as the pandas twin builds
-    it (a user's repeated pairs summed)."""
+    nonzero bands of ``rows`` rows (float64 CSR), computed one band at a time; the history
+    matrix as the pandas twin builds it (a user's repeated pairs summed)."""
     import pyarrow as pa
 
     batches = [batch for batch in batches if batch.num_rows]
@@ -103,9 +103,9 @@ def _partial_bands(item_ids: np.ndarray, rows: int, batches: Any) -> Any:
     users, items, weights = (table.column(name).to_numpy() for name in ("u", "i", "w"))
     _, history = history_matrix(users, items, weights, item_ids)
     x = history.astype(np.float64)
-    gram = (x.T @ x).tocsr()
+    columns = x.tocsc()
     for band, start in enumerate(range(0, len(item_ids), rows)):
-        part = gram[start : start + rows]
+        part = (columns[:, start : start + rows].T @ x).tocsr()
         if part.nnz:
             yield _band_batch(band, part)
 
