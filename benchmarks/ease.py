@@ -11,22 +11,19 @@ its weights are checked against the library's. The inverse alone, and the one-ma
 
 Times on ``local[2]``, ``RECOMMENDED_TOP_K``, in one session, on MovieLens 100k (real) and a
 generated set of ML-1M's shape (``benchmarks/_ratings_shape.py``; 3,706 items): the library's
-fit, the inverse and the pandas fit each the median of three after one untimed run; the
-self-join fit once, after them (about 3.5 minutes on the ML-1M shape on 2 cores).
+fit, the inverse and the pandas fit each the best of three runs; the self-join fit once,
+after them (about 3.5 minutes on the ML-1M shape on 2 cores).
 
 Run:  .venv/bin/python -m benchmarks.ease
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from benchmarks._common import print_table
+from benchmarks._common import best_time, print_table
 from benchmarks._ratings_shape import ML_1M, generate
 from benchmarks._spark import session
 from benchmarks.als import movielens_100k
@@ -42,18 +39,6 @@ HEADERS = [
     "the inverse alone s",
     "pandas fit s",
 ]
-
-
-def _median_time(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
-    """The median time of ``runs`` calls after one untimed call (none with ``runs=1``)."""
-    if runs > 1:
-        fn()
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def self_join_gram(data: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -85,12 +70,12 @@ def main() -> None:
             data = spark.createDataFrame(frame[["userID", "itemID", "rating"]]).repartition(4)
             data.cache().count()
             fit = lambda: ease_spark.EASERecommender(**params).fit(data)  # noqa: B023, E731
-            ours_s, ours = _median_time(fit)
+            ours_s, ours = best_time(fit)
             local = lambda: ease_pandas.EASERecommender(**params).fit(frame)  # noqa: B023, E731
-            pandas_s, _ = _median_time(local)
-            gram_s, (_, gram) = _median_time(lambda: self_join_gram(data), runs=1)  # noqa: B023
+            pandas_s, _ = best_time(local)
+            gram_s, (_, gram) = best_time(lambda: self_join_gram(data), 1)  # noqa: B023
             invert = lambda: ease_weights(gram, params["lam"])  # noqa: B023, E731
-            inverse_s, joined = _median_time(invert)
+            inverse_s, joined = best_time(invert)
             np.testing.assert_allclose(joined, ours.model.weights, atol=1e-6)
             joined_s = gram_s + inverse_s
             ratio = f"{joined_s / ours_s:.1f}x"
