@@ -31,7 +31,8 @@ from typing import Any
 from recommenders_kit.serving.launch import free_port
 
 #: Spark settings for a session on the loopback cluster: the driver on 127.0.0.1, few shuffle
-#: partitions (two 1-core executors), deep stacks for ALS, the Python of this process.
+#: partitions (two 1-core executors), deep stacks for ALS (the executors' in
+#: :func:`cluster_session`), the Python of this process.
 SESSION_CONFIG = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -39,7 +40,6 @@ SESSION_CONFIG = {
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
     "spark.driver.extraJavaOptions": "-Xss16m",
-    "spark.executor.extraJavaOptions": "-Xss16m",
     "spark.ui.enabled": "false",
 }
 
@@ -65,6 +65,12 @@ class Cluster:
             if int(group) == pgid and "CoarseGrainedExecutorBackend" in args:
                 pids.append(int(pid))
         return pids
+
+
+def _driver_jvm_options() -> str:
+    """The JVM options this process gives its Spark drivers (``SPARK_SUBMIT_OPTS``: the test
+    suite's C1-only compilation, see scripts/test.sh), for the cluster's JVMs too."""
+    return os.environ.get("SPARK_SUBMIT_OPTS", "")
 
 
 def _spark_class() -> Path:
@@ -118,6 +124,7 @@ def standalone_cluster(
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_NO_DAEMONIZE": "1",
+        "SPARK_DAEMON_JAVA_OPTS": _driver_jvm_options(),
     }
     port = free_port()
     cluster = Cluster(url=f"spark://127.0.0.1:{port}")
@@ -186,7 +193,11 @@ def cluster_session(cluster: Cluster, app_name: str, **extra: Any) -> Any:
         master=cluster.url,
         memory="3g",
         packages=[SYNAPSEML_PACKAGE],
-        config={**SESSION_CONFIG, **extra},
+        config={
+            **SESSION_CONFIG,
+            "spark.executor.extraJavaOptions": f"-Xss16m {_driver_jvm_options()}".strip(),
+            **extra,
+        },
     )
 
 
