@@ -416,15 +416,17 @@ def mlflow_log(
     wheel: str | None,
 ) -> None:
     """Log a saved click model or pandas ALS folder as an MLflow pyfunc model."""
-    import mlflow
-
     from recommenders_kit.deploy import mlflow as rk_mlflow
     from recommenders_kit.tuning.sweep import default_tracking_uri, open_experiment
 
+    model = rk_mlflow.load_saved(model_dir)  # a folder with no model fails before MLflow loads
     tracking_uri = tracking_uri or default_tracking_uri()
+    experiment_id = open_experiment(tracking_uri, experiment)
+
+    import mlflow
+
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(experiment_id=open_experiment(tracking_uri, experiment))
-    model = rk_mlflow.load_saved(model_dir)
+    mlflow.set_experiment(experiment_id=experiment_id)
     info = rk_mlflow.log_model(
         model, name, registered_model_name=register, alias=alias or None, wheel=wheel
     )

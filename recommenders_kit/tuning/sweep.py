@@ -76,9 +76,9 @@ def open_experiment(tracking_uri: str, experiment: str) -> str:
         StoreUnavailableError: an ``http(s)`` tracking server that does not answer (at once,
             not after MLflow's minutes of retries).
     """
+    require_reachable(tracking_uri)  # before MLflow loads (seconds)
     from mlflow.tracking import MlflowClient
 
-    require_reachable(tracking_uri)
     # a new SQLite store announces each schema step at INFO: not news to a user
     with quiet_logger("mlflow.store.db.utils"):
         client = MlflowClient(tracking_uri)

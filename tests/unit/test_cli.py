@@ -314,9 +314,12 @@ def test_mlflow_log_registers_a_saved_model(click_model_dir, tmp_path):
         assert loaded.predict(rows)["probability"].tolist() == want.tolist()
     finally:
         mlflow.set_tracking_uri(before)
-    # a folder that holds no model, a bad name: one line each, nothing logged
-    bad = _cli("mlflow", "log", str(tmp_path), "--tracking-uri", tracking)
+    # a folder that holds no model, a bad name: one line each, nothing logged; the folder is
+    # checked before any store is opened
+    untouched = tmp_path / "untouched.db"
+    bad = _cli("mlflow", "log", str(tmp_path), "--tracking-uri", f"sqlite:///{untouched}")
     assert bad.returncode == 1
+    assert not untouched.exists()
     assert bad.stderr.strip().splitlines() == [
         f"error: {tmp_path} holds no saved model: expected model.txt (click model) or "
         "factors.npz (ALS)"
