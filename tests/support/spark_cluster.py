@@ -124,8 +124,9 @@ def standalone_cluster(
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_NO_DAEMONIZE": "1",
-        "SPARK_DAEMON_JAVA_OPTS": _driver_jvm_options(),
     }
+    if _driver_jvm_options():
+        env["SPARK_DAEMON_JAVA_OPTS"] = _driver_jvm_options()
     port = free_port()
     cluster = Cluster(url=f"spark://127.0.0.1:{port}")
     try:
