@@ -5,20 +5,21 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "no .venv: run scripts/setup.sh first" >&2; exit 1; }
-# Two processes (pytest-xdist) by default: most of the suite's time is JVMs, kernels and
-# servers starting and waiting, which overlap with the other's work. Each takes whole modules
-# (a module's fixtures, e.g. a notebook run, are not repeated), longest first (see
-# tests/conftest.py). RK_TEST_WORKERS=0: one process. OpenMP threads (LightGBM, implicit) sleep
-# instead of spinning while they wait: with two processes on 2 cores spinning made two
-# LightGBM fits at once 2.3x slower each (10.2 s instead of 4.4 s).
+# Two processes (pytest-xdist) by default, one per core: both cores are busy 96% of a run, so
+# more processes only contend. Each takes whole modules (a module's fixtures, e.g. a notebook
+# run, are not repeated), longest first (see tests/conftest.py). RK_TEST_WORKERS=0: one
+# process. OpenMP threads (LightGBM, implicit) sleep instead of spinning while they wait: with
+# two processes on 2 cores spinning made two LightGBM fits at once 2.3x slower each (10.2 s
+# instead of 4.4 s).
 workers=${RK_TEST_WORKERS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-# The suite is CPU-bound (both cores busy 96% of the run), and its JVMs live a minute or two:
-# too short for the C2 compiler to earn back the CPU it burns. With C1 only, a Spark ALS fit and
-# evaluation on MovieLens 100k in a fresh session takes 35 CPU-s instead of 53 (the same
-# numbers). SPARK_SUBMIT_OPTS reaches every Spark driver (pyspark starts them with
-# spark-submit: tests, notebook kernels, CLI runs); tests/support/spark_cluster.py passes it on
-# to the loopback cluster's JVMs. Benchmarks and users keep the JVM's default.
+# The suite's JVMs live a minute or two: too short for the C2 compiler to earn back the CPU it
+# burns. With C1 only, a Spark ALS fit and evaluation on MovieLens 100k in a fresh session
+# takes 35 CPU-s instead of 53 (the same numbers). SPARK_SUBMIT_OPTS reaches every Spark driver
+# (pyspark starts them with spark-submit: tests, notebook kernels, CLI runs);
+# tests/support/spark_cluster.py passes it on to the loopback cluster's JVMs. The sweep
+# notebook's kernel keeps the default (one JVM running the same code for minutes: see
+# tests/notebooks/test_als_sweep.py), as do benchmarks and users.
 export SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1}
 parallel=()
 if [ "$workers" -gt 0 ]; then parallel=(-n "$workers" --dist loadscope --no-loadscope-reorder); fi
