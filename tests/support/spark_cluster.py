@@ -125,8 +125,8 @@ def standalone_cluster(
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_NO_DAEMONIZE": "1",
     }
-    if _driver_jvm_options():
-        env["SPARK_DAEMON_JAVA_OPTS"] = _driver_jvm_options()
+    if options := _driver_jvm_options():
+        env["SPARK_DAEMON_JAVA_OPTS"] = options
     port = free_port()
     cluster = Cluster(url=f"spark://127.0.0.1:{port}")
     try:
