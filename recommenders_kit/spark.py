@@ -40,6 +40,10 @@ LOCAL_ROWS_LIMIT = 10_000
 
 
 def _local_cores(master: str) -> int:
+    """The worker threads of a ``local``, ``local[n]``, ``local[*]`` or ``local[n, f]``
+    master."""
+    if master == "local":
+        return 1
     match = re.fullmatch(r"local\[(\d+|\*)(?:,\s*\d+)?\]", master)
     if match and match.group(1) != "*":
         return int(match.group(1))

@@ -36,6 +36,7 @@ def test_returns_the_running_session(spark):
 
 
 def test_local_cores_parsing():
+    assert _local_cores("local") == 1
     assert _local_cores("local[3]") == 3
     assert _local_cores("local[5, 2]") == 5
     assert _local_cores("local[*]") >= 1
