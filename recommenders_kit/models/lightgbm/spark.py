@@ -396,12 +396,18 @@ class LightGBMClickModel(Params):
         """AUC and logloss on labelled rows, computed on Spark."""
         from recommenders_kit.evaluation import spark as sev
 
-        scored = self.predict_proba(data.drop(PROBABILITY_COL))
         label = self.encoder.col_label
-        return {
-            "auc": sev.auc(scored, col_label=label, col_prediction=PROBABILITY_COL),
-            "logloss": sev.logloss(scored, col_label=label, col_prediction=PROBABILITY_COL),
-        }
+        scored = self.predict_proba(data.drop(PROBABILITY_COL)).select(label, PROBABILITY_COL)
+        # the metrics read the scores several times (their checks, AUC, logloss): encode and
+        # score the rows once, not once a read
+        scored = scored.cache()
+        try:
+            return {
+                "auc": sev.auc(scored, col_label=label, col_prediction=PROBABILITY_COL),
+                "logloss": sev.logloss(scored, col_label=label, col_prediction=PROBABILITY_COL),
+            }
+        finally:
+            scored.unpersist()
 
     def feature_importance(self, importance_type: str = "gain") -> pd.Series:
         """Importance per feature (``"gain"`` or ``"split"``), largest first."""

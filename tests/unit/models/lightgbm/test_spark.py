@@ -146,7 +146,10 @@ def test_synapse_matches_native_quality_and_exports_the_same_model(spark, tmp_pa
         criteo.to_spark(spark, train.iloc[:14_400]), criteo.to_spark(spark, train.iloc[14_400:])
     )
     stest = criteo.to_spark(spark, test)
+    persistent = spark.sparkContext._jsc.getPersistentRDDs
+    cached = len(persistent())
     syn_scores = syn.evaluate(stest)
+    assert len(persistent()) == cached  # the scores it cached are released
     assert abs(syn_scores["auc"] - native.evaluate(test)["auc"]) < 0.01
     folder = syn.save(tmp_path / "synapse_model")
     served = LightGBMClickModel.load(folder)
