@@ -2,10 +2,12 @@
 
 For each size (80/20 split by row order, seed 0): encode time, train time (early stopping on
 the last 10% of training rows), test AUC against the ceiling (the AUC of the planted true
-probabilities), and batch-scoring speed of the trained model (rows/second over the test rows,
-encoding included). SynapseML runs on local Spark with the same features and parameters.
-Peak memory: the Python process's peak resident set, and for SynapseML also the Spark JVM's
-(a separate process; in local mode it holds the executors and LightGBM's native datasets).
+probabilities), batch-scoring speed of the trained model (rows/second over the test rows,
+encoding included) and ``evaluate`` (AUC and logloss of the test rows; on Spark the best of
+two calls, against the same two metrics on ``predict_proba``'s frame as it is, not cached).
+SynapseML runs on local Spark with the same features and parameters. Peak memory: the Python
+process's peak resident set, and for SynapseML also the Spark JVM's (a separate process; in
+local mode it holds the executors and LightGBM's native datasets).
 
 With ``--encoders``: the Criteo encoders alone (fit and transform of the training rows, the
 same ordinal + count + out-of-fold target features) on pandas against Spark, on ``local[2]``
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._common import jvm_pid, peak_gib, print_table
+from benchmarks._common import best_time, jvm_pid, peak_gib, print_table
 from recommenders_kit.datasets.criteo_synthetic import generate
 from recommenders_kit.evaluation.pandas.classification import roc_auc
 from recommenders_kit.models.lightgbm.pandas import FeatureEncoder, LightGBMClickModel
@@ -57,6 +59,9 @@ def run_native(train, test, ceiling):
     start = time.perf_counter()
     p = model.predict_proba(test)
     t_score = time.perf_counter() - start
+    start = time.perf_counter()
+    model.evaluate(test)
+    t_evaluate = time.perf_counter() - start
     return [
         "native",
         t_encode,
@@ -65,6 +70,8 @@ def run_native(train, test, ceiling):
         ceiling,
         len(test) / t_score,
         model.meta.best_iteration,
+        t_evaluate,
+        "-",
     ]
 
 
@@ -89,6 +96,7 @@ def parquet(frame, folder: Path, rows_per_file: int = 250_000) -> Path:
 
 def run_synapse(spark, train, test, ceiling, tmp: Path):
     from recommenders_kit.datasets import criteo
+    from recommenders_kit.evaluation import spark as sev
     from recommenders_kit.models.lightgbm import spark as lgb_spark
 
     cut = int(len(train) * 0.9)
@@ -111,6 +119,13 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
     start = time.perf_counter()
     scored = model.predict_proba(stest).select("label", "probability").toPandas()
     t_score = time.perf_counter() - start
+    t_evaluate, _ = best_time(lambda: model.evaluate(stest), 2)
+
+    def by_hand():  # the two metrics on predict_proba's frame as it is (evaluate before)
+        scores = model.predict_proba(stest)
+        return [metric(scores, col_prediction="probability") for metric in (sev.auc, sev.logloss)]
+
+    t_uncached, _ = best_time(by_hand, 2)
     return [
         "SynapseML local[2]",
         t_encode,
@@ -119,6 +134,8 @@ def run_synapse(spark, train, test, ceiling, tmp: Path):
         ceiling,
         len(test) / t_score,
         model.meta.trees,
+        t_evaluate,
+        t_uncached / t_evaluate,
     ]
 
 
@@ -243,6 +260,8 @@ def show(rows: list) -> None:
             "ceiling",
             "score rows/s",
             "trees",
+            "evaluate s",
+            "uncached / evaluate",
             "Python peak GiB",
             "JVM peak GiB",
         ],
