@@ -59,9 +59,7 @@ def run_native(train, test, ceiling):
     start = time.perf_counter()
     p = model.predict_proba(test)
     t_score = time.perf_counter() - start
-    start = time.perf_counter()
-    model.evaluate(test)
-    t_evaluate = time.perf_counter() - start
+    t_evaluate, _ = best_time(lambda: model.evaluate(test), 1)
     return [
         "native",
         t_encode,
