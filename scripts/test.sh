@@ -13,14 +13,18 @@ cd "$(dirname "$0")/.."
 # instead of 4.4 s).
 workers=${RK_TEST_WORKERS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-# The suite's JVMs live a minute or two: too short for the C2 compiler to earn back the CPU it
-# burns. With C1 only, a Spark ALS fit and evaluation on MovieLens 100k in a fresh session
-# takes 35 CPU-s instead of 53 (the same numbers). SPARK_SUBMIT_OPTS reaches every Spark driver
-# (pyspark starts them with spark-submit: tests, notebook kernels, CLI runs);
-# tests/support/spark_cluster.py passes it on to the loopback cluster's JVMs. The sweep
-# notebook's kernel keeps the default (one JVM running the same code for minutes: see
-# tests/notebooks/test_als_sweep.py), as do benchmarks and users.
-export SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1}
+# The suite's JVMs are small and live a minute or two. Two options make them cheaper, with the
+# same numbers:
+# - C1 only: too short a life for the C2 compiler to earn back the CPU it burns. A Spark ALS fit
+#   and evaluation on MovieLens 100k in a fresh session takes 35 CPU-s instead of 53.
+# - the serial garbage collector: G1's concurrent threads cost more CPU than they save on 2
+#   cores. The sweep notebook's 20 trials in one JVM: 401 CPU-s instead of 492 (240 s instead
+#   of 286).
+# SPARK_SUBMIT_OPTS reaches every Spark driver (pyspark starts them with spark-submit: tests,
+# notebook kernels, CLI runs); tests/support/spark_cluster.py passes it on to the loopback
+# cluster's JVMs. The sweep notebook's kernel keeps C2 (one JVM running the same code for
+# minutes: see tests/notebooks/test_als_sweep.py). Benchmarks and users keep the defaults.
+export SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
 parallel=()
 if [ "$workers" -gt 0 ]; then parallel=(-n "$workers" --dist loadscope --no-loadscope-reorder); fi
 .venv/bin/python -m pytest "${parallel[@]}" --durations=30 "$@"

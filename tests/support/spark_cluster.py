@@ -69,7 +69,8 @@ class Cluster:
 
 def _driver_jvm_options() -> str:
     """The JVM options this process gives its Spark drivers (``SPARK_SUBMIT_OPTS``: the test
-    suite's C1-only compilation, see scripts/test.sh), for the cluster's JVMs too."""
+    suite's C1-only compilation and serial collector, see scripts/test.sh), for the cluster's
+    JVMs too."""
     return os.environ.get("SPARK_SUBMIT_OPTS", "")
 
 
