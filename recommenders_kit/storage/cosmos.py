@@ -30,7 +30,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -64,6 +66,9 @@ CONTAINER_CHECK_S = 10.0
 _OWNER_MISSING = 1003  # Cosmos DB's sub-status of a 404 whose container does not exist
 _UNVERIFIED: set[str] = set()
 _STORED = ("id", "userId", "model_version", "items")  # the fields a rewrite compares
+#: How long a fork waits for a client's background threads (see :func:`_finish_client_threads`).
+FORK_WAIT_S = 10.0
+_CLIENT_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,7 @@ class RecommendationStore:
             from azure.identity import DefaultAzureCredential
 
             credential = DefaultAzureCredential()
+        running = set(threading.enumerate())
         client = CosmosClient(
             s.endpoint,
             credential=credential,
@@ -173,6 +179,7 @@ class RecommendationStore:
             retry_throttle_backoff_max=s.throttle_wait_s,
             **self._client_kwargs,
         )
+        _CLIENT_THREADS.update(t for t in threading.enumerate() if _checks_endpoints(t, running))
         return client, client.get_database_client(s.database).get_container_client(s.container)
 
     @property
@@ -369,6 +376,31 @@ class RecommendationStore:
         with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
             list(pool.map(lambda r: self._container.delete_item(r["id"], r["userId"]), rows))
         return len(rows)
+
+
+def _finish_client_threads() -> None:
+    """Before this process forks, wait for the threads Cosmos DB clients started with them.
+
+    A new client checks the account's endpoints over TLS in a background thread. A process
+    forked while that thread is inside OpenSSL inherits OpenSSL's lock held, and its first TLS
+    connection then spins forever: a web service worker, forked with the model (and its store)
+    loaded, answered nothing and burnt a core. Forks wait for those threads, at most
+    :data:`FORK_WAIT_S` seconds each.
+    """
+    for thread in list(_CLIENT_THREADS):
+        if thread is not threading.current_thread():
+            thread.join(FORK_WAIT_S)
+
+
+def _checks_endpoints(thread: threading.Thread, running: set[threading.Thread]) -> bool:
+    """Whether ``thread`` is new since ``running`` and runs a task that ends (the endpoint
+    check, which also waits for the probes it gives the client's thread pool); the pool's
+    idle workers (the standard library names them ``ThreadPoolExecutor-*``) live as long as
+    the client."""
+    return thread not in running and not thread.name.startswith("ThreadPoolExecutor")
+
+
+os.register_at_fork(before=_finish_client_threads)
 
 
 def _quiet_unverified_tls(endpoint: str) -> None:

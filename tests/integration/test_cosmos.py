@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 
@@ -136,6 +137,44 @@ def test_throttled_writes_are_retried_after_the_servers_delay(settings):
     assert elapsed >= transport.throttled * 0.05 / settings.max_concurrency
     docs = RecommendationStore(settings).get_many(range(1, 201), "v1")
     assert {u: d["items"] for u, d in docs.items()} == _expected(frame, 3)
+
+
+class SlowBackgroundTransport(RequestsTransport):
+    """Sends requests from threads other than the one that made it 0.5 s late."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.owner, self.delayed = threading.current_thread(), 0
+
+    def send(self, request, **kwargs):
+        if threading.current_thread() is not self.owner:
+            self.delayed += 1
+            time.sleep(0.5)
+        return super().send(request, **kwargs)
+
+
+def test_a_fork_waits_for_the_clients_background_checks(settings):
+    """A client checks the account's endpoints over TLS in a thread of its own; a process
+    forked while it was inside OpenSSL spun forever on its first TLS connection (a web
+    service worker forked with the store loaded)."""
+    RecommendationStore(settings, create=True)
+    transport = SlowBackgroundTransport(connection_verify=False)
+    running = set(threading.enumerate())
+    RecommendationStore(settings, transport=transport)
+    # the client's endpoint check, waiting on its delayed request (its thread pool's idle
+    # workers live as long as the client)
+    started = [
+        t
+        for t in threading.enumerate()
+        if t not in running and not t.name.startswith("ThreadPoolExecutor")
+    ]
+    assert any(t.is_alive() for t in started)
+    child = os.fork()
+    if child == 0:  # the child leaves at once: only the parent's view matters
+        os._exit(0)
+    assert not any(t.is_alive() for t in started)  # the fork waited for them
+    assert transport.delayed >= 1
+    os.waitpid(child, 0)
 
 
 def test_spark_frame_written_by_the_executors(spark, settings):
