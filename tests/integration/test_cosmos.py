@@ -140,39 +140,43 @@ def test_throttled_writes_are_retried_after_the_servers_delay(settings):
 
 
 class SlowBackgroundTransport(RequestsTransport):
-    """Sends requests from threads other than the one that made it 0.5 s late."""
+    """Sends the requests of threads other than its creator's 0.5 s late, and counts those
+    in flight."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.owner, self.delayed = threading.current_thread(), 0
+        self.owner, self.lock = threading.current_thread(), threading.Lock()
+        self.delayed = self.in_flight = 0
 
     def send(self, request, **kwargs):
-        if threading.current_thread() is not self.owner:
+        if threading.current_thread() is self.owner:
+            return super().send(request, **kwargs)
+        with self.lock:
             self.delayed += 1
+            self.in_flight += 1
+        try:
             time.sleep(0.5)
-        return super().send(request, **kwargs)
+            return super().send(request, **kwargs)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
 
 def test_a_fork_waits_for_the_clients_background_checks(settings):
-    """A client checks the account's endpoints over TLS in a thread of its own; a process
-    forked while it was inside OpenSSL spun forever on its first TLS connection (a web
+    """A client checks the account's endpoints over TLS in threads of its own; a process
+    forked while one was inside OpenSSL spun forever on its first TLS connection (a web
     service worker forked with the store loaded)."""
     RecommendationStore(settings, create=True)
     transport = SlowBackgroundTransport(connection_verify=False)
-    running = set(threading.enumerate())
     RecommendationStore(settings, transport=transport)
-    # the client's endpoint check, waiting on its delayed request (its thread pool's idle
-    # workers live as long as the client)
-    started = [
-        t
-        for t in threading.enumerate()
-        if t not in running and not t.name.startswith("ThreadPoolExecutor")
-    ]
-    assert any(t.is_alive() for t in started)
+    deadline = time.monotonic() + 5
+    while not transport.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert transport.in_flight  # the client's endpoint check is under way
     child = os.fork()
     if child == 0:  # the child leaves at once: only the parent's view matters
         os._exit(0)
-    assert not any(t.is_alive() for t in started)  # the fork waited for them
+    assert transport.in_flight == 0  # the fork waited for the check to finish
     assert transport.delayed >= 1
     os.waitpid(child, 0)
 
