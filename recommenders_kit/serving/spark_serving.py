@@ -54,6 +54,7 @@ import logging
 import shutil
 import signal
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -171,11 +172,17 @@ def _reply(answer: Column, response_type: DataType) -> Column:
 
 
 def _response_type(requests: DataFrame) -> DataType:
-    """The type SynapseML's sink expects in the reply column, as its own ``makeReply`` builds."""
+    """The type SynapseML's sink expects in the reply column, as its own ``makeReply`` builds
+    (quietly: it wraps its result the way pyspark 3 deprecated, which warns twice)."""
     from pyspark.sql import functions as F
 
     with_text: Any = requests.withColumn("_", F.lit(""))  # makeReply: added by synapse.ml.io
-    return with_text.makeReply("_").schema["reply"].dataType
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Deprecated in 3.0.0", FutureWarning, "pyspark")
+        warnings.filterwarnings(
+            "ignore", "DataFrame constructor is internal", UserWarning, "pyspark"
+        )
+        return with_text.makeReply("_").schema["reply"].dataType
 
 
 def _formats(mode: str) -> tuple[str, str]:

@@ -119,10 +119,11 @@ def test_bad_requests_get_the_azure_ml_services_error_bodies(spark_url, azureml_
 
 
 def test_a_click_model_is_answered_with_no_python_in_the_query(
-    spark, click_model_dir, tmp_path, capsys, criteo_rows
+    spark, click_model_dir, tmp_path, capsys, criteo_rows, recwarn
 ):
     """The continuous query that answers a click model plans no Python step (the top-k one,
-    a Python UDF, does: the check can fail)."""
+    a Python UDF, does: the check can fail). Starting either shows the user no warning
+    (SynapseML's ``makeReply`` calls pyspark's deprecated constructors)."""
 
     def plan(folder: Path, body: str) -> str:
         port = free_port()
@@ -148,6 +149,9 @@ def test_a_click_model_is_answered_with_no_python_in_the_query(
     assert not re.search("Python|Arrow|BatchEval", click)
     bundle = save_topk_bundle(tmp_path / "topk", [], [{"itemId": 1, "score": 1.0, "rank": 1}], "v")
     assert re.search("ArrowEvalPython|PythonUDF", plan(bundle, '{"user_id": 1}'))
+    # what Python shows a user: its default filters hide DeprecationWarning outside __main__
+    shown = [w for w in recwarn if not issubclass(w.category, DeprecationWarning)]
+    assert [str(w.message) for w in shown if "pyspark" in w.filename] == []
 
 
 def test_get_is_the_health_check_and_other_methods_are_refused(spark_url):
