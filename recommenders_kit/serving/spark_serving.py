@@ -54,6 +54,7 @@ import logging
 import shutil
 import signal
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,8 @@ API = "score"
 #: answers at the end of each epoch) and for a click model (answered as requests arrive; the
 #: end of an epoch holds the answers up for ~0.4 s, measured, so its epochs are long).
 EPOCH_MS, CLICK_EPOCH_MS = 1000, 300_000
+#: Seconds between two checks for a stop signal while :func:`run` serves.
+STOP_CHECK_S = 1
 #: Seconds a client has to send its whole request before its connection is closed.
 REQUEST_READ_TIMEOUT_S = 5
 _JAVA_OPTIONS = (
@@ -250,29 +253,41 @@ def run(
 ) -> None:
     """Start a Spark session and serve ``model_dir`` until the process is stopped (SIGTERM or
     Ctrl-C): then the query and the session stop, the port is released and a temporary
-    checkpoint folder (``checkpoint=None``) is removed."""
+    checkpoint folder (``checkpoint=None``) is removed. A signal while the service starts
+    stops it at once; the previous signal handlers are back when this returns."""
     from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
-    signal.signal(signal.SIGTERM, _stop_on_signal)
     spark = start_or_get_spark(
         "recommenders_kit-serving", memory="2g", config=SESSION_CONFIG, packages=[SYNAPSEML_PACKAGE]
     )
+    query: StreamingQuery | None = None
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        # Once serving, only take note: raised inside a call into the JVM, KeyboardInterrupt
+        # left py4j's connection half-read and two ERROR tracebacks in the log of every stop.
+        stopping.set()
+        if query is None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+    # set after the session starts: its SparkContext sets a SIGINT handler that cancels the
+    # jobs through py4j, which fails inside another call into the JVM (tracebacks, exit 1)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with _checkpoint_folder(checkpoint) as folder:
             query = start(spark, model_dir, host=host, port=port, mode=mode, checkpoint=folder)
             log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
-            try:
-                query.awaitTermination()
+            try:  # short waits: a signal is noticed within one
+                while not stopping.is_set() and not query.awaitTermination(STOP_CHECK_S):
+                    pass
             finally:
                 query.stop()
     except KeyboardInterrupt:
         pass
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         spark.stop()
-
-
-def _stop_on_signal(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @contextlib.contextmanager

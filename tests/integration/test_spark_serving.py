@@ -195,9 +195,10 @@ def test_a_broken_chunked_body_does_not_stop_the_stream(spark_url, criteo_rows):
 
 
 def test_continuous_mode_answers_the_same_and_the_helper_cleans_up(
-    click_model_dir, criteo_rows, azureml_url
+    click_model_dir, criteo_rows, azureml_url, tmp_path
 ):
-    """Continuous mode; and on exit the port is released and the temporary checkpoint gone."""
+    """Continuous mode; and on exit the port is released, the temporary checkpoint gone and
+    the server's log free of errors (SIGTERM is a normal stop)."""
 
     def checkpoints() -> set[Path]:
         return set(Path(tempfile.gettempdir()).glob("recommenders_kit-serving-*"))
@@ -205,7 +206,8 @@ def test_continuous_mode_answers_the_same_and_the_helper_cleans_up(
     _, rows = criteo_rows
     bad = _json([{"int00": "twelve"}])
     before = checkpoints()
-    with background(click_model_dir, engine="spark", mode="continuous") as url:
+    log = tmp_path / "server.log"
+    with background(click_model_dir, engine="spark", mode="continuous", log=log) as url:
         assert len(checkpoints() - before) == 1
         good, wrong, after = (
             _post(url, _json(rows[:5])),
@@ -216,6 +218,8 @@ def test_continuous_mode_answers_the_same_and_the_helper_cleans_up(
     assert good.json() == _post(azureml_url, _json(rows[:5])).json()
     assert (wrong.status_code, wrong.json()) == (422, _post(azureml_url, bad).json())
     assert checkpoints() == before
+    errors = [line for line in log.read_text().splitlines() if re.search("Traceback|ERROR", line)]
+    assert errors == []
     port = urlparse(url).port
     with pytest.raises(ConnectionRefusedError):  # nothing listens there any more
         socket.create_connection(("127.0.0.1", port), timeout=5)
