@@ -254,40 +254,49 @@ def run(
     """Start a Spark session and serve ``model_dir`` until the process is stopped (SIGTERM or
     Ctrl-C): then the query and the session stop, the port is released and a temporary
     checkpoint folder (``checkpoint=None``) is removed. A signal while the service starts
-    stops it at once; the previous signal handlers are back when this returns."""
+    stops it once its Spark session is up; the previous signal handlers are back when this
+    returns."""
     from recommenders_kit.spark import SYNAPSEML_PACKAGE, start_or_get_spark
 
-    spark = start_or_get_spark(
-        "recommenders_kit-serving", memory="2g", config=SESSION_CONFIG, packages=[SYNAPSEML_PACKAGE]
-    )
+    spark: SparkSession | None = None
     query: StreamingQuery | None = None
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        # Once serving, only take note: raised inside a call into the JVM, KeyboardInterrupt
-        # left py4j's connection half-read and two ERROR tracebacks in the log of every stop.
+        # Raised only while the query is built (a large model takes a while). Interrupted,
+        # pyspark's launch leaves its JVM running; and raised inside a call into the JVM while
+        # serving, KeyboardInterrupt left py4j's connection half-read (two ERROR tracebacks).
         stopping.set()
-        if query is None:
+        if spark is not None and query is None:
             raise KeyboardInterrupt(f"signal {signum}")
 
-    # set after the session starts: its SparkContext sets a SIGINT handler that cancels the
-    # jobs through py4j, which fails inside another call into the JVM (tracebacks, exit 1)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        spark = start_or_get_spark(
+            "recommenders_kit-serving",
+            memory="2g",
+            config=SESSION_CONFIG,
+            packages=[SYNAPSEML_PACKAGE],
+        )
+        # again: the SparkContext set a SIGINT handler of its own, which cancels the jobs
+        # through py4j and fails inside another call into the JVM (tracebacks, exit 1)
+        signal.signal(signal.SIGINT, on_signal)
         with _checkpoint_folder(checkpoint) as folder:
-            query = start(spark, model_dir, host=host, port=port, mode=mode, checkpoint=folder)
-            log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
-            try:  # short waits: a signal is noticed within one
-                while not stopping.is_set() and not query.awaitTermination(STOP_CHECK_S):
-                    pass
-            finally:
-                query.stop()
+            if not stopping.is_set():
+                query = start(spark, model_dir, host, port, mode, checkpoint=folder)
+                log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
+                try:  # short waits: a signal is noticed within one
+                    while not stopping.is_set() and not query.awaitTermination(STOP_CHECK_S):
+                        pass
+                finally:
+                    query.stop()
     except KeyboardInterrupt:
         pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        spark.stop()
+        if spark is not None:
+            spark.stop()
 
 
 @contextlib.contextmanager
