@@ -281,15 +281,16 @@ def run(
         # again: the SparkContext set a SIGINT handler of its own, which cancels the jobs
         # through py4j and fails inside another call into the JVM (tracebacks, exit 1)
         signal.signal(signal.SIGINT, on_signal)
+        if stopping.is_set():  # a signal came while the session started
+            return
         with _checkpoint_folder(checkpoint) as folder:
-            if not stopping.is_set():
-                query = start(spark, model_dir, host, port, mode, checkpoint=folder)
-                log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
-                try:  # short waits: a signal is noticed within one
-                    while not stopping.is_set() and not query.awaitTermination(STOP_CHECK_S):
-                        pass
-                finally:
-                    query.stop()
+            query = start(spark, model_dir, host=host, port=port, mode=mode, checkpoint=folder)
+            log.info("Spark Serving (%s) on http://%s:%d/%s", mode, host, port, API)
+            try:  # short waits: a signal is noticed within one
+                while not stopping.is_set() and not query.awaitTermination(STOP_CHECK_S):
+                    pass
+            finally:
+                query.stop()
     except KeyboardInterrupt:
         pass
     finally:
