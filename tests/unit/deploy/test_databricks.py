@@ -15,6 +15,7 @@ import pytest
 
 from recommenders_kit.deploy import databricks as dbx
 from recommenders_kit.spark import SYNAPSEML_PACKAGE
+from tests.support import venvs
 from tests.support.databricks_api import DatabricksAPI
 from tests.support.mlflow_store import sqlite_tracking
 
@@ -127,26 +128,17 @@ def test_the_wheel_installs_beside_a_runtimes_pyspark_without_touching_it(wheel,
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     assert not [line for line in unconditional if "pyspark" in line]
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    venv = tmp_path / "runtime"
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-    python = str(venv / "bin" / "python")
+    python = venvs.new_venv(tmp_path / "runtime")
+    venvs.preinstall(python, "pyspark", "py4j")
     import pyspark
 
     pin = f"pyspark=={pyspark.__version__}"
-    subprocess.run([uv, "pip", "install", "-q", "--python", python, pin], check=True, timeout=600)
-    before = subprocess.run(
-        [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
-    )
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--python", python, str(wheel)], check=True, timeout=600
-    )
-    after = subprocess.run(
-        [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
-    )
-    assert pin in before.stdout.splitlines()
-    assert pin in after.stdout.splitlines()
-    assert any(line.startswith("recommenders-kit") for line in after.stdout.splitlines())
+    before = venvs.frozen(python)
+    venvs.install(python, str(wheel))
+    after = venvs.frozen(python)
+    assert pin in before
+    assert pin in after
+    assert any(line.startswith("recommenders-kit") for line in after)
 
 
 def test_serving_endpoint_is_created_through_the_sdk():

@@ -22,6 +22,7 @@ from recommenders_kit.models.als import _common as als_common
 from recommenders_kit.models.als import pandas as als_pandas
 from recommenders_kit.models.als import to_pandas
 from recommenders_kit.models.fingerprint import Fingerprint
+from tests.support import venvs
 from tests.support.mlflow_store import sqlite_tracking
 
 
@@ -275,18 +276,13 @@ def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
 ):
     """Both models logged with the built wheel, installed from their own requirements.txt into
     a new virtual environment outside the repository, give the predictions made here."""
-    import shutil
     import subprocess
-    import sys
 
     from recommenders_kit.deploy.databricks import build_wheel
 
     root = Path(__file__).resolve().parents[3]
     wheel = build_wheel(root, tmp_path / "dist")
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    venv = tmp_path / "fresh"
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-    python = str(venv / "bin" / "python")
+    python = venvs.new_venv(tmp_path / "fresh")
     users = pd.DataFrame({"userID": [1, 2, 10**9]})
     rows = rk_mlflow.click_input(click_rows.head(30))
     cases = (
@@ -298,12 +294,8 @@ def test_a_fresh_venv_with_only_the_requirements_gives_the_same_answers(
         folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp_path / name))
         requirements = (folder / "requirements.txt").read_text().split()
         assert f"code/{wheel.name}" in requirements
-        install = [uv, "pip", "install", "-q", "--python", python, "-r", "requirements.txt"]
-        subprocess.run(install, cwd=folder, check=True, timeout=900)
-        frozen = subprocess.run(
-            [uv, "pip", "freeze", "--python", python], capture_output=True, text=True
-        ).stdout
-        assert ("pyspark" in frozen) is False
+        venvs.install(python, "-r", "requirements.txt", cwd=folder)
+        assert not [line for line in venvs.frozen(python) if "pyspark" in line]
         answer = subprocess.run(
             [
                 python,
