@@ -24,7 +24,13 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 # notebook kernels, CLI runs); tests/support/spark_cluster.py passes it on to the loopback
 # cluster's JVMs. The sweep notebook's kernel keeps C2 (one JVM running the same code for
 # minutes: see tests/notebooks/test_als_sweep.py). Benchmarks and users keep the defaults.
-export SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
+SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
+# The JVMs' temporary files (Spark's block manager and shuffle folders, the native libraries
+# that SynapseML and lz4 unpack, 7 MB per JVM that they never delete) go to one folder, removed
+# when the run ends: a few hundred runs had left 3 GB in /tmp.
+jvm_tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-tests-jvm.XXXXXX")
+trap 'rm -rf "$jvm_tmp"' EXIT
+export SPARK_SUBMIT_OPTS="$SPARK_SUBMIT_OPTS -Djava.io.tmpdir=$jvm_tmp"
 parallel=()
 if [ "$workers" -gt 0 ]; then parallel=(-n "$workers" --dist loadscope --no-loadscope-reorder); fi
 .venv/bin/python -m pytest "${parallel[@]}" --durations=30 "$@"
