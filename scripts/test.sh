@@ -26,8 +26,8 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 # minutes: see tests/notebooks/test_als_sweep.py). Benchmarks and users keep the defaults.
 SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
 # The JVMs' temporary files (Spark's block manager and shuffle folders, the native libraries
-# that SynapseML and lz4 unpack, 7 MB per JVM that they never delete) go to one folder, removed
-# when the run ends: a few hundred runs had left 3 GB in /tmp.
+# that lz4 and SynapseML unpack and never delete: SynapseML 7 MB each time a JVM loads
+# LightGBM) go to one folder, removed when the run ends: earlier runs had left 3 GB in /tmp.
 jvm_tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-tests-jvm.XXXXXX")
 trap 'rm -rf "$jvm_tmp"' EXIT
 export SPARK_SUBMIT_OPTS="$SPARK_SUBMIT_OPTS -Djava.io.tmpdir=$jvm_tmp"
